@@ -1,0 +1,80 @@
+using VlmRm.Envs.ClassicControl;
+
+namespace VlmRm.Envs;
+
+/// <summary>Settings shared by every environment id; each environment reads the ones that apply to it.</summary>
+public sealed record EnvOptions
+{
+    public int? RenderWidth { get; init; }
+    public int? RenderHeight { get; init; }
+    public int? MaxEpisodeSteps { get; init; }
+
+    /// <summary>Folder with the paper's reference assets (e.g. ../shared/assets/vlmrm); null uses the project's own.</summary>
+    public string? AssetsDirectory { get; init; }
+}
+
+/// <summary>Creates environments by id, like gymnasium.make.</summary>
+public static class EnvRegistry
+{
+    private static readonly Dictionary<string, (string Description, Func<EnvOptions, IEnv> Create)> Entries =
+        new(StringComparer.OrdinalIgnoreCase)
+        {
+            ["CartPole"] = ("CartPole with the paper's modifications: no termination, negative reward while fallen, 200 steps", o =>
+                new CartPoleEnv(new CartPoleOptions
+                {
+                    MaxEpisodeSteps = o.MaxEpisodeSteps,
+                    RenderWidth = o.RenderWidth ?? CartPoleRenderer.NativeWidth,
+                    RenderHeight = o.RenderHeight ?? CartPoleRenderer.NativeHeight,
+                })),
+            ["CartPole-v1"] = ("Gymnasium's CartPole-v1, unmodified", o =>
+                new CartPoleEnv(new CartPoleOptions
+                {
+                    PaperModifications = false,
+                    MaxEpisodeSteps = o.MaxEpisodeSteps,
+                    RenderWidth = o.RenderWidth ?? CartPoleRenderer.NativeWidth,
+                    RenderHeight = o.RenderHeight ?? CartPoleRenderer.NativeHeight,
+                })),
+            ["MountainCar"] = ("MountainCarContinuous with the paper's modifications (absorbing goal, no termination), Gymnasium's look", o =>
+                MountainCar(o, paper: true, MountainCarLook.Plain)),
+            ["MountainCarTextured"] = ("MountainCar with the paper's modifications and the textured look of the paper's Fig. 2c", o =>
+                MountainCar(o, paper: true, MountainCarLook.Textured)),
+            ["MountainCarContinuous-v0"] = ("Gymnasium's MountainCarContinuous-v0, unmodified", o =>
+                MountainCar(o, paper: false, MountainCarLook.Plain)),
+        };
+
+    public static IReadOnlyCollection<string> Ids => Entries.Keys;
+
+    public static string Describe(string id) => Entries.TryGetValue(id, out var entry) ? entry.Description : throw UnknownId(id);
+
+    public static IEnv Make(string id, EnvOptions? options = null)
+    {
+        if (!Entries.TryGetValue(id, out var entry)) throw UnknownId(id);
+        return entry.Create(options ?? new EnvOptions());
+    }
+
+    /// <summary>A vectorized environment of <paramref name="count"/> copies of <paramref name="id"/>.</summary>
+    public static VectorEnv MakeVector(string id, int count, int seed, EnvOptions? options = null)
+    {
+        if (!Entries.ContainsKey(id)) throw UnknownId(id);
+        return new VectorEnv(count, _ => Make(id, options), seed);
+    }
+
+    public static void Register(string id, string description, Func<EnvOptions, IEnv> create)
+    {
+        if (!Entries.TryAdd(id, (description, create))) throw new InvalidOperationException($"Environment id '{id}' is already registered.");
+    }
+
+    private static ArgumentException UnknownId(string id) =>
+        new($"Unknown environment '{id}'. Known environments: {string.Join(", ", Entries.Keys.Order())}.", nameof(id));
+
+    private static MountainCarContinuousEnv MountainCar(EnvOptions o, bool paper, MountainCarLook look) =>
+        new MountainCarContinuousEnv(new MountainCarOptions
+        {
+            PaperModifications = paper,
+            Look = look,
+            AssetsDirectory = o.AssetsDirectory,
+            MaxEpisodeSteps = o.MaxEpisodeSteps ?? 999,
+            RenderWidth = o.RenderWidth ?? MountainCarRenderer.NativeWidth,
+            RenderHeight = o.RenderHeight ?? MountainCarRenderer.NativeHeight,
+        });
+}
