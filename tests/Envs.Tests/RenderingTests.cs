@@ -144,7 +144,8 @@ public class RenderingTests
     [Fact]
     public void Textured_MountainCar_with_the_papers_assets_when_present()
     {
-        if (TestPaths.PaperAssetsDirectory is not { } assets) return; // the paper's assets are optional
+        var assets = TestPaths.PaperAssetsDirectory;
+        Assert.SkipWhen(assets is null, "the paper's reference assets (../shared/assets/vlmrm) are not on this machine");
         using var env = new MountainCarContinuousEnv(new MountainCarOptions { Look = MountainCarLook.Textured, AssetsDirectory = assets });
         env.State = new MountainCarState(-0.3, 0);
         var rgb = new byte[600 * 400 * 3];

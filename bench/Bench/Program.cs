@@ -1,0 +1,21 @@
+using VlmRm.Bench;
+
+var suites = new Dictionary<string, Action>(StringComparer.OrdinalIgnoreCase)
+{
+    ["envs"] = EnvsBenchmark.Run,
+};
+
+var requested = args.Length > 0 ? args : suites.Keys.ToArray();
+foreach (var name in requested)
+{
+    if (!suites.TryGetValue(name, out var run))
+    {
+        Console.Error.WriteLine($"Unknown benchmark '{name}'. Known: {string.Join(", ", suites.Keys)}.");
+        return 2;
+    }
+    Console.WriteLine($"## {name} ({Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}, .NET {Environment.Version})");
+    Console.WriteLine();
+    run();
+    Console.WriteLine();
+}
+return 0;

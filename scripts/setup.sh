@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what VlmRm needs on a Debian 12 machine, idempotently, then restores and builds.
+# Needs root for apt (CI and the dev machines run as root); with everything present it installs nothing.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+quiet=false
+[[ "${1:-}" == "--quiet" ]] && quiet=true
+say() { $quiet || echo "setup: $*"; }
+
+# Debian packages: ffmpeg writes the MP4 rollouts.
+apt_packages=(ffmpeg)
+missing=()
+for package in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: missing Debian packages: ${missing[*]}; run as root or: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v dotnet >/dev/null; then
+  echo "setup: the .NET 10 SDK is not on PATH; install it (https://learn.microsoft.com/dotnet/core/install/linux-debian) and rerun." >&2
+  exit 1
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+say "restoring and building (Release)"
+if ! build_log=$(dotnet build VlmRm.sln -c Release -nologo -clp:ErrorsOnly 2>&1); then
+  echo "$build_log" >&2
+  echo "setup: build failed" >&2
+  exit 1
+fi
+say "ready"

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs the whole test suite and ends with one line "N passed, N failed[, N skipped]" counted from the
+# TRX results, so a run that executed no test is visible. Exit status is dotnet test's (non-zero on failure).
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+scripts/setup.sh || exit 1
+
+results="$root/artifacts/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+dotnet test --solution VlmRm.sln -c Release --no-build --report-xunit-trx --results-directory "$results" "$@"
+status=$?
+
+passed=0 failed=0 skipped=0
+shopt -s nullglob
+for trx in "$results"/*.trx; do
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  value() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+  total=$(value total); executed=$(value executed); p=$(value passed); f=$(value failed)
+  e=$(value error); t=$(value timeout); a=$(value aborted)
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0} + ${e:-0} + ${t:-0} + ${a:-0}))
+  skipped=$((skipped + ${total:-0} - ${executed:-0}))
+done
+if ((passed + failed == 0 && status == 0)); then
+  echo "no test was executed" >&2
+  status=1
+fi
+if ((skipped > 0)); then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+exit $status

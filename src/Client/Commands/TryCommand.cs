@@ -1,0 +1,98 @@
+using System.CommandLine;
+using Spectre.Console;
+using VlmRm.Envs;
+
+namespace VlmRm.Client.Commands;
+
+/// <summary>
+/// <c>vlmrm try</c>: the first run on a fresh machine. Rolls out a random policy in CartPole and
+/// MountainCar (plain and textured), writes frames as PNG and an MP4 per environment, and prints
+/// the measured steps/s and frames/s.
+/// </summary>
+internal static class TryCommand
+{
+    private static readonly string[] DefaultEnvs = ["CartPole", "MountainCar", "MountainCarTextured"];
+
+    public static Command Create()
+    {
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for frames and videos.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("runs", "try")) };
+        var envs = new Option<string[]>("--env") { Description = "Environment ids (repeatable).", DefaultValueFactory = _ => DefaultEnvs, AllowMultipleArgumentsPerToken = true };
+        var copies = new Option<int>("--num-envs") { Description = "Vectorized copies per environment.", DefaultValueFactory = _ => 4 };
+        var steps = new Option<int>("--steps") { Description = "Vectorized steps of the recorded rollout.", DefaultValueFactory = _ => 200 };
+        var width = new Option<int>("--width") { Description = "Render width.", DefaultValueFactory = _ => 600 };
+        var height = new Option<int>("--height") { Description = "Render height.", DefaultValueFactory = _ => 400 };
+        var assets = new Option<DirectoryInfo?>("--assets") { Description = "Folder with the paper's reference assets (e.g. ../shared/assets/vlmrm); default: the project's own textures." };
+        var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
+
+        var command = new Command("try", "Roll out a random policy in CartPole and MountainCar: PNG frames, an MP4 each, steps/s and frames/s.")
+        {
+            output, envs, copies, steps, width, height, assets, seed,
+        };
+        command.SetAction(parse =>
+        {
+            var options = new EnvOptions
+            {
+                RenderWidth = parse.GetValue(width),
+                RenderHeight = parse.GetValue(height),
+                AssetsDirectory = parse.GetValue(assets)?.FullName,
+            };
+            return Run(parse.GetValue(output)!.FullName, parse.GetValue(envs)!, parse.GetValue(copies), parse.GetValue(steps), options, parse.GetValue(seed));
+        });
+        return command;
+    }
+
+    private static int Run(string outputDirectory, string[] envIds, int copies, int steps, EnvOptions options, int seed)
+    {
+        if (copies < 1 || steps < 1)
+        {
+            AnsiConsole.MarkupLine("[red]--num-envs and --steps must be at least 1.[/]");
+            return 2;
+        }
+        var unknown = envIds.Where(id => !EnvRegistry.Ids.Contains(id, StringComparer.OrdinalIgnoreCase)).ToArray();
+        if (unknown.Length > 0)
+        {
+            AnsiConsole.MarkupLine($"[red]Unknown environment {Markup.Escape(string.Join(", ", unknown))}.[/] Known: {Markup.Escape(string.Join(", ", EnvRegistry.Ids.Order()))}.");
+            return 2;
+        }
+
+        AnsiConsole.MarkupLine($"Random-policy rollouts, {copies} copies each, {steps} steps, frames {options.RenderWidth}×{options.RenderHeight} → [blue]{Markup.Escape(outputDirectory)}[/]");
+        var summaries = new List<(RolloutSummary Rollout, double StepsPerSecond)>();
+        try
+        {
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .Start(context =>
+                {
+                    foreach (var id in envIds)
+                    {
+                        var task = context.AddTask(id, maxValue: steps);
+                        using var env = EnvRegistry.MakeVector(id, copies, seed, options);
+                        var rollout = new RandomRollout(env, (ulong)seed);
+                        var stepsPerSecond = rollout.MeasureStepsPerSecond(Math.Max(1, 200_000 / copies));
+                        var progress = new Progress<int>(done => task.Value = done);
+                        var summary = rollout.Record(steps, Path.Combine(outputDirectory, id), pngEvery: Math.Max(1, steps / 8), framesPerSecond: 30, progress);
+                        task.Value = steps;
+                        summaries.Add((summary, stepsPerSecond));
+                    }
+                });
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            return 1;
+        }
+
+        var table = new Table().AddColumns("env", "steps/s", $"frames/s @{options.RenderWidth}×{options.RenderHeight}", "episodes", "GT success");
+        foreach (var (rollout, stepsPerSecond) in summaries)
+        {
+            table.AddRow(Markup.Escape(rollout.EnvId), $"{stepsPerSecond:N0}", $"{rollout.FramesPerSecond:N0}", $"{rollout.EpisodesFinished}", $"{rollout.SuccessFraction:P0}");
+        }
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine("steps/s: stepping without rendering; frames/s: rendering alone, one thread. Per core on this machine.");
+        foreach (var (rollout, _) in summaries)
+        {
+            AnsiConsole.MarkupLine($"{Markup.Escape(rollout.EnvId)}: [blue]{Markup.Escape(Path.GetRelativePath(Environment.CurrentDirectory, rollout.VideoPath))}[/] and {rollout.PngPaths.Count} PNG frames");
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,7 @@
+using System.CommandLine;
+using VlmRm.Client.Commands;
+
+var root = new RootCommand("VlmRm: reinforcement learning with vision-language-model rewards (Rocamonde et al., 2023).");
+root.Subcommands.Add(TryCommand.Create());
+root.Subcommands.Add(EnvsCommand.Create());
+return await root.Parse(args).InvokeAsync();
