@@ -1,0 +1,71 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace VlmRm.Clip.Models;
+
+/// <summary>
+/// <c>model.json</c> in a model folder: what the ONNX files take and return, how images are
+/// preprocessed, and the size and SHA-256 of each file so a truncated or swapped file is caught on load.
+/// </summary>
+public sealed record ClipModelManifest
+{
+    public required string Name { get; init; }
+    public required int ImageSize { get; init; }
+    public float[] Mean { get; init; } = [0.48145466f, 0.4578275f, 0.40821073f];
+    public float[] Std { get; init; } = [0.26862954f, 0.26130258f, 0.27577711f];
+    public required int EmbedDim { get; init; }
+    public long Parameters { get; init; }
+    public int ContextLength { get; init; } = 77;
+    public required TowerFile Image { get; init; }
+    public required TowerFile Text { get; init; }
+
+    /// <summary>CLIP's merges file, relative to the model folder (falls back to the shared tokenizer folder).</summary>
+    public string Tokenizer { get; init; } = "bpe_simple_vocab_16e6.txt.gz";
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
+    };
+
+    public static ClipModelManifest Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Model manifest not found: {path}", path);
+        try
+        {
+            var manifest = JsonSerializer.Deserialize<ClipModelManifest>(File.ReadAllText(path), Json)
+                           ?? throw new InvalidDataException($"{path}: empty manifest.");
+            manifest.Validate(path);
+            return manifest;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not a valid model manifest ({e.Message}).", e);
+        }
+    }
+
+    public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, Json));
+
+    private void Validate(string path)
+    {
+        if (ImageSize <= 0) throw new InvalidDataException($"{path}: image_size must be positive, got {ImageSize}.");
+        if (EmbedDim <= 0) throw new InvalidDataException($"{path}: embed_dim must be positive, got {EmbedDim}.");
+        if (Mean.Length != 3 || Std.Length != 3 || Std.Any(s => !(s > 0))) throw new InvalidDataException($"{path}: mean and std need 3 values each, std positive.");
+        if (ContextLength < 3) throw new InvalidDataException($"{path}: context_length must be at least 3, got {ContextLength}.");
+    }
+}
+
+/// <summary>One tower's ONNX file and its input/output names.</summary>
+public sealed record TowerFile
+{
+    public required string File { get; init; }
+    public required string Input { get; init; }
+    public required string Output { get; init; }
+
+    /// <summary>Hugging Face text exports also take an attention mask.</summary>
+    public string? AttentionMaskInput { get; init; }
+
+    public long? Bytes { get; init; }
+    public string? Sha256 { get; init; }
+}

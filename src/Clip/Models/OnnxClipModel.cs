@@ -1,0 +1,213 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using VlmRm.Clip.Preprocessing;
+using VlmRm.Clip.Tokenization;
+
+namespace VlmRm.Clip.Models;
+
+/// <summary>
+/// A CLIP model's two towers as ONNX Runtime sessions, with its tokenizer and preprocessing. Image
+/// batches are preprocessed straight into a reused input buffer and the towers write into the
+/// caller's embedding buffer. Embeddings are returned as the towers produce them (not normalized).
+/// </summary>
+public sealed class OnnxClipModel : IDisposable
+{
+    private readonly InferenceSession _image;
+    private readonly InferenceSession _text;
+    private readonly ClipRuntimeOptions _options;
+    private readonly Lock _imageLock = new();
+    private float[] _pixels = [];
+
+    private OnnxClipModel(ClipModelFolder folder, ClipRuntimeOptions options, InferenceSession image, InferenceSession text, string provider)
+    {
+        Folder = folder;
+        _options = options;
+        _image = image;
+        _text = text;
+        ExecutionProvider = provider;
+        Tokenizer = ClipTokenizer.FromMergesFile(folder.TokenizerPath);
+        Preprocessor = new ClipPreprocessor(folder.Manifest.ImageSize, folder.Manifest.Mean, folder.Manifest.Std);
+    }
+
+    public ClipModelFolder Folder { get; }
+    public ClipModelManifest Manifest => Folder.Manifest;
+    public int EmbedDim => Manifest.EmbedDim;
+    public ClipTokenizer Tokenizer { get; }
+    public ClipPreprocessor Preprocessor { get; }
+
+    /// <summary>"CUDA" or "CPU": where the sessions actually run.</summary>
+    public string ExecutionProvider { get; }
+
+    public static OnnxClipModel Load(string name, ClipRuntimeOptions options, ILogger? logger = null) =>
+        Load(new ClipModelRegistry(options).Resolve(name), options, logger);
+
+    public static OnnxClipModel Load(ClipModelFolder folder, ClipRuntimeOptions options, ILogger? logger = null)
+    {
+        logger ??= NullLogger.Instance;
+        var (sessionOptions, provider) = CreateSessionOptions(options, logger);
+        using (sessionOptions)
+        {
+            var image = OpenSession(folder.ImagePath, sessionOptions, "image tower");
+            InferenceSession text;
+            try
+            {
+                text = OpenSession(folder.TextPath, sessionOptions, "text tower");
+            }
+            catch
+            {
+                image.Dispose();
+                throw;
+            }
+            var model = new OnnxClipModel(folder, options, image, text, provider);
+            try
+            {
+                model.CheckIo();
+                if (options.VerifyReferenceEmbeddings && folder.ReferencePath is { } reference) ReferenceEmbeddings.Load(reference).Verify(model);
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+            logger.LogInformation("CLIP {Model} loaded on {Provider} ({Parameters:N0} parameters, {Size}px, {Dim}-d embeddings)",
+                folder.Name, provider, folder.Manifest.Parameters, folder.Manifest.ImageSize, folder.Manifest.EmbedDim);
+            return model;
+        }
+    }
+
+    /// <summary>Embeds <paramref name="count"/> RGB frames of any size (preprocessed as OpenCLIP does) into count × EmbedDim floats.</summary>
+    public void EmbedImages(ReadOnlySpan<byte> frames, int count, int height, int width, Span<float> embeddings)
+    {
+        if (embeddings.Length < count * EmbedDim) throw new ArgumentException($"Embedding buffer holds {embeddings.Length} floats; {count} images need {count * EmbedDim}.", nameof(embeddings));
+        var frameBytes = height * width * 3;
+        var batch = Math.Max(1, _options.MaxImageBatch);
+        lock (_imageLock)
+        {
+            var needed = Math.Min(batch, count) * Preprocessor.FloatsPerImage;
+            if (_pixels.Length < needed) _pixels = new float[needed];
+            for (var start = 0; start < count; start += batch)
+            {
+                var n = Math.Min(batch, count - start);
+                Preprocessor.Preprocess(frames.Slice(start * frameBytes, n * frameBytes), n, height, width, _pixels, _options.PreprocessThreads);
+                RunImageTower(_pixels.AsMemory(0, n * Preprocessor.FloatsPerImage), n, embeddings.Slice(start * EmbedDim, n * EmbedDim));
+            }
+        }
+    }
+
+    /// <summary>Runs the image tower on already-preprocessed N×3×S×S pixels.</summary>
+    public void EmbedPreprocessed(Memory<float> pixels, int count, Span<float> embeddings)
+    {
+        if (pixels.Length < count * Preprocessor.FloatsPerImage) throw new ArgumentException($"Pixel tensor holds {pixels.Length} floats; {count} images need {count * Preprocessor.FloatsPerImage}.", nameof(pixels));
+        RunImageTower(pixels[..(count * Preprocessor.FloatsPerImage)], count, embeddings[..(count * EmbedDim)]);
+    }
+
+    /// <summary>Tokenizes and embeds texts: texts.Count × EmbedDim floats.</summary>
+    public float[] EmbedTexts(IReadOnlyList<string> texts)
+    {
+        var context = Manifest.ContextLength;
+        var tokens = Tokenizer.Tokenize(texts, context);
+        var embeddings = new float[texts.Count * EmbedDim];
+        var inputs = new List<OrtValue>();
+        var names = new List<string> { Manifest.Text.Input };
+        try
+        {
+            inputs.Add(OrtValue.CreateTensorValueFromMemory(tokens, [texts.Count, context]));
+            if (Manifest.Text.AttentionMaskInput is { } maskName)
+            {
+                var mask = new long[tokens.Length];
+                for (var i = 0; i < texts.Count; i++)
+                {
+                    // Ones up to and including the end token, as Hugging Face's padding="max_length" gives.
+                    var row = tokens.AsSpan(i * context, context);
+                    var end = row.IndexOf(ClipTokenizer.EndOfText);
+                    mask.AsSpan(i * context, end + 1).Fill(1);
+                }
+                names.Add(maskName);
+                inputs.Add(OrtValue.CreateTensorValueFromMemory(mask, [texts.Count, context]));
+            }
+            using var output = OrtValue.CreateTensorValueFromMemory(embeddings, [texts.Count, EmbedDim]);
+            using var run = new RunOptions();
+            _text.Run(run, names, inputs, [Manifest.Text.Output], [output]);
+        }
+        finally
+        {
+            foreach (var input in inputs) input.Dispose();
+        }
+        return embeddings;
+    }
+
+    public void Dispose()
+    {
+        _image.Dispose();
+        _text.Dispose();
+    }
+
+    private unsafe void RunImageTower(Memory<float> pixels, int count, Span<float> embeddings)
+    {
+        var size = Manifest.ImageSize;
+        using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels, [count, 3, size, size]);
+        fixed (float* destination = embeddings)
+        {
+            using var output = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, [count, EmbedDim], (nint)destination, (long)count * EmbedDim * sizeof(float));
+            using var run = new RunOptions();
+            _image.Run(run, [Manifest.Image.Input], [input], [Manifest.Image.Output], [output]);
+        }
+    }
+
+    private void CheckIo()
+    {
+        void Require(InferenceSession session, string path, string input, string output)
+        {
+            if (!session.InputMetadata.ContainsKey(input))
+            {
+                throw new InvalidDataException($"{path} has no input '{input}' (model.json); its inputs are: {string.Join(", ", session.InputMetadata.Keys)}.");
+            }
+            if (!session.OutputMetadata.TryGetValue(output, out var metadata))
+            {
+                throw new InvalidDataException($"{path} has no output '{output}' (model.json); its outputs are: {string.Join(", ", session.OutputMetadata.Keys)}.");
+            }
+            var dims = metadata.Dimensions;
+            if (dims.Length != 2 || (dims[1] > 0 && dims[1] != EmbedDim))
+            {
+                throw new InvalidDataException($"{path}: output '{output}' has shape [{string.Join(", ", dims)}], expected [batch, {EmbedDim}] (embed_dim in model.json).");
+            }
+        }
+        Require(_image, Folder.ImagePath, Manifest.Image.Input, Manifest.Image.Output);
+        Require(_text, Folder.TextPath, Manifest.Text.Input, Manifest.Text.Output);
+    }
+
+    private static InferenceSession OpenSession(string path, SessionOptions options, string role)
+    {
+        try
+        {
+            return new InferenceSession(path, options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InvalidDataException($"ONNX Runtime cannot load the {role} {path}: {e.Message}", e);
+        }
+    }
+
+    private static (SessionOptions Options, string Provider) CreateSessionOptions(ClipRuntimeOptions options, ILogger logger)
+    {
+        var session = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            IntraOpNumThreads = options.IntraOpThreads,
+        };
+        if (options.ExecutionProvider == ExecutionProviderChoice.Cpu) return (session, "CPU");
+        try
+        {
+            // Present only in the Microsoft.ML.OnnxRuntime.Gpu build (see docs/CLIP.md for the package swap).
+            session.AppendExecutionProvider_CUDA(options.CudaDeviceId);
+            return (session, "CUDA");
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            logger.LogWarning("CUDA execution provider unavailable ({Reason}); CLIP runs on CPU.", e.Message.Split('\n')[0]);
+            return (session, "CPU");
+        }
+    }
+}

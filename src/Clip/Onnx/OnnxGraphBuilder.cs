@@ -1,0 +1,126 @@
+using System.Runtime.InteropServices;
+using Google.Protobuf;
+using VlmRm.Clip.Onnx.Proto;
+
+namespace VlmRm.Clip.Onnx;
+
+/// <summary>
+/// Builds an ONNX model (opset 17) node by node. Each helper returns the name of the value it produced,
+/// so graphs read like the forward pass they encode.
+/// </summary>
+internal sealed class OnnxGraphBuilder
+{
+    public const int OpsetVersion = 17;
+
+    private readonly GraphProto _graph = new();
+    private int _counter;
+
+    public OnnxGraphBuilder(string name) => _graph.Name = name;
+
+    public long ParameterCount { get; private set; }
+
+    public string FloatInput(string name, params object[] dims) => AddValueInfo(_graph.Input, name, TensorProto.Types.DataType.Float, dims);
+
+    public string Int64Input(string name, params object[] dims) => AddValueInfo(_graph.Input, name, TensorProto.Types.DataType.Int64, dims);
+
+    public void FloatOutput(string name, params object[] dims) => AddValueInfo(_graph.Output, name, TensorProto.Types.DataType.Float, dims);
+
+    /// <summary>A float initializer; counted as a model parameter unless <paramref name="isParameter"/> is false.</summary>
+    public string Initializer(string name, ReadOnlySpan<float> values, long[] dims, bool isParameter = true)
+    {
+        var expected = dims.Aggregate(1L, (a, b) => a * b);
+        if (expected != values.Length) throw new ArgumentException($"Initializer {name}: {values.Length} values for shape [{string.Join(", ", dims)}].");
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values)) };
+        tensor.Dims.AddRange(dims);
+        _graph.Initializer.Add(tensor);
+        if (isParameter) ParameterCount += values.Length;
+        return name;
+    }
+
+    public string Int64Constant(params long[] values)
+    {
+        var name = $"const_{_counter++}";
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan())) };
+        tensor.Dims.Add(values.Length);
+        _graph.Initializer.Add(tensor);
+        return name;
+    }
+
+    public string Int64Scalar(long value)
+    {
+        var name = $"scalar_{_counter++}";
+        _graph.Initializer.Add(new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64, RawData = ByteString.CopyFrom(BitConverter.GetBytes(value)) });
+        return name;
+    }
+
+    public string FloatScalar(float value)
+    {
+        var name = $"scalar_{_counter++}";
+        _graph.Initializer.Add(new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(BitConverter.GetBytes(value)) });
+        return name;
+    }
+
+    /// <summary>Adds a node with one output; <paramref name="output"/> names it (a fresh name otherwise).</summary>
+    public string Node(string opType, string[] inputs, string? output = null, params AttributeProto[] attributes)
+    {
+        output ??= $"{opType.ToLowerInvariant()}_{_counter++}";
+        var node = new NodeProto { OpType = opType, Name = $"{opType}_{_counter++}" };
+        node.Input.AddRange(inputs);
+        node.Output.Add(output);
+        node.Attribute.AddRange(attributes);
+        _graph.Node.Add(node);
+        return output;
+    }
+
+    public static AttributeProto Int(string name, long value) => new() { Name = name, I = value, Type = AttributeProto.Types.AttributeType.Int };
+
+    public static AttributeProto Float(string name, float value) => new() { Name = name, F = value, Type = AttributeProto.Types.AttributeType.Float };
+
+    public static AttributeProto Ints(string name, params long[] values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+        attribute.Ints.AddRange(values);
+        return attribute;
+    }
+
+    public string MatMul(string a, string b) => Node("MatMul", [a, b]);
+
+    public string Add(string a, string b, string? output = null) => Node("Add", [a, b], output);
+
+    public string Mul(string a, string b) => Node("Mul", [a, b]);
+
+    public string Reshape(string x, params long[] shape) => Node("Reshape", [x, Int64Constant(shape)]);
+
+    public string Transpose(string x, params long[] perm) => Node("Transpose", [x], null, Ints("perm", perm));
+
+    public string LayerNorm(string x, string gamma, string beta, float epsilon = 1e-5f) =>
+        Node("LayerNormalization", [x, gamma, beta], null, Int("axis", -1), Float("epsilon", epsilon));
+
+    public byte[] ToBytes(string producer, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var model = new ModelProto { IrVersion = 8, ProducerName = producer, ProducerVersion = "1", Graph = _graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OpsetVersion });
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+        {
+            model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+        }
+        return model.ToByteArray();
+    }
+
+    private static string AddValueInfo(Google.Protobuf.Collections.RepeatedField<ValueInfoProto> list, string name, TensorProto.Types.DataType type, object[] dims)
+    {
+        var shape = new TensorShapeProto();
+        foreach (var dim in dims)
+        {
+            shape.Dim.Add(dim switch
+            {
+                string symbol => new TensorShapeProto.Types.Dimension { DimParam = symbol },
+                int size => new TensorShapeProto.Types.Dimension { DimValue = size },
+                long size => new TensorShapeProto.Types.Dimension { DimValue = size },
+                _ => throw new ArgumentException($"Dimension {dim} of {name} must be a size or a symbol."),
+            });
+        }
+        list.Add(new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } } });
+        return name;
+    }
+}
