@@ -3,6 +3,7 @@ using VlmRm.Bench;
 var suites = new Dictionary<string, Action>(StringComparer.OrdinalIgnoreCase)
 {
     ["envs"] = EnvsBenchmark.Run,
+    ["clip"] = ClipBenchmark.Run,
 };
 
 var requested = args.Length > 0 ? args : suites.Keys.ToArray();

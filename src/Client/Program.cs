@@ -4,4 +4,5 @@ using VlmRm.Client.Commands;
 var root = new RootCommand("VlmRm: reinforcement learning with vision-language-model rewards (Rocamonde et al., 2023).");
 root.Subcommands.Add(TryCommand.Create());
 root.Subcommands.Add(EnvsCommand.Create());
+root.Subcommands.Add(ModelsCommand.Create());
 return await root.Parse(args).InvokeAsync();

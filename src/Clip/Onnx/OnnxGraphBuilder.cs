@@ -72,6 +72,53 @@ internal sealed class OnnxGraphBuilder
         return output;
     }
 
+    /// <summary>Adds a node with several outputs, named from <paramref name="stem"/>.</summary>
+    public string[] Node(string opType, string[] inputs, string stem, int outputCount, params AttributeProto[] attributes)
+    {
+        var outputs = Enumerable.Range(0, outputCount).Select(i => $"{stem}_{_counter}_{i}").ToArray();
+        var node = new NodeProto { OpType = opType, Name = $"{opType}_{_counter++}" };
+        node.Input.AddRange(inputs);
+        node.Output.AddRange(outputs);
+        node.Attribute.AddRange(attributes);
+        _graph.Node.Add(node);
+        return outputs;
+    }
+
+    /// <summary>An int8 initializer, counted as parameters.</summary>
+    public string Int8Initializer(string name, ReadOnlySpan<sbyte> values, long[] dims)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int8, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values)) };
+        tensor.Dims.AddRange(dims);
+        _graph.Initializer.Add(tensor);
+        ParameterCount += values.Length;
+        return name;
+    }
+
+    /// <summary>
+    /// x·W for a weight matrix [inputs, outputs]: float32, or with <paramref name="int8"/> the pattern
+    /// ONNX Runtime's dynamic quantization emits — activations quantized per call (uint8), weights per
+    /// output column (int8, symmetric), MatMulInteger, then rescaled to float.
+    /// </summary>
+    public string WeightMatMul(string x, string name, float[] weight, int inputs, int outputs, bool int8)
+    {
+        if (!int8) return MatMul(x, Initializer(name, weight, [inputs, outputs]));
+        var quantized = new sbyte[weight.Length];
+        var scales = new float[outputs];
+        for (var o = 0; o < outputs; o++)
+        {
+            var max = 0f;
+            for (var i = 0; i < inputs; i++) max = Math.Max(max, Math.Abs(weight[i * outputs + o]));
+            scales[o] = max > 0 ? max / 127f : 1f;
+            for (var i = 0; i < inputs; i++) quantized[i * outputs + o] = (sbyte)Math.Clamp(Math.Round(weight[i * outputs + o] / scales[o]), -127, 127);
+        }
+        var weightName = Int8Initializer($"{name}_quantized", quantized, [inputs, outputs]);
+        var weightScale = Initializer($"{name}_scale", scales, [outputs], isParameter: false);
+        var q = Node("DynamicQuantizeLinear", [x], "dql", 3);
+        var product = Node("MatMulInteger", [q[0], weightName, q[2]]);
+        var asFloat = Node("Cast", [product], null, Int("to", (long)TensorProto.Types.DataType.Float));
+        return Mul(asFloat, Mul(q[1], weightScale));
+    }
+
     public static AttributeProto Int(string name, long value) => new() { Name = name, I = value, Type = AttributeProto.Types.AttributeType.Int };
 
     public static AttributeProto Float(string name, float value) => new() { Name = name, F = value, Type = AttributeProto.Types.AttributeType.Float };

@@ -145,7 +145,8 @@ public sealed class SyntheticClip
         return manifest;
     }
 
-    public (byte[] Bytes, long Parameters) ExportImageTower()
+    /// <param name="quantizeInt8">Quantize the transformer's weight matrices to int8 with dynamic activation quantization.</param>
+    public (byte[] Bytes, long Parameters) ExportImageTower(bool quantizeInt8 = false)
     {
         var c = Config;
         var g = new OnnxGraphBuilder("clip_image_tower");
@@ -163,7 +164,7 @@ public sealed class SyntheticClip
         var x = g.Node("Concat", [classes, tokens], null, OnnxGraphBuilder.Int("axis", 1));
         x = g.Add(x, g.Initializer("visual.positional_embedding", Vision.PositionalEmbedding, [c.Grid * c.Grid + 1, c.VisionWidth]));
         x = g.LayerNorm(x, g.Initializer("visual.ln_pre.weight", Vision.LnPreGamma, [c.VisionWidth]), g.Initializer("visual.ln_pre.bias", Vision.LnPreBeta, [c.VisionWidth]));
-        for (var i = 0; i < Vision.Blocks.Length; i++) x = TransformerBlock(g, x, Vision.Blocks[i], $"visual.block{i}", c.VisionWidth, c.VisionHeads, mask: null);
+        for (var i = 0; i < Vision.Blocks.Length; i++) x = TransformerBlock(g, x, Vision.Blocks[i], $"visual.block{i}", c.VisionWidth, c.VisionHeads, mask: null, quantizeInt8);
         var pooled = g.Node("Gather", [x, g.Int64Scalar(0)], null, OnnxGraphBuilder.Int("axis", 1)); // class token: [N, width]
         pooled = g.LayerNorm(pooled, g.Initializer("visual.ln_post.weight", Vision.LnPostGamma, [c.VisionWidth]), g.Initializer("visual.ln_post.bias", Vision.LnPostBeta, [c.VisionWidth]));
         g.Node("MatMul", [pooled, g.Initializer("visual.proj", Vision.Projection, [c.VisionWidth, c.EmbedDim])], ImageOutput);
@@ -184,7 +185,7 @@ public sealed class SyntheticClip
             for (var j = i + 1; j < c.ContextLength; j++) mask[i * c.ContextLength + j] = float.NegativeInfinity;
         }
         var causal = g.Initializer("attn_mask", mask, [c.ContextLength, c.ContextLength], isParameter: false);
-        for (var i = 0; i < Text.Blocks.Length; i++) x = TransformerBlock(g, x, Text.Blocks[i], $"transformer.block{i}", c.TextWidth, c.TextHeads, causal);
+        for (var i = 0; i < Text.Blocks.Length; i++) x = TransformerBlock(g, x, Text.Blocks[i], $"transformer.block{i}", c.TextWidth, c.TextHeads, causal, int8: false);
         x = g.LayerNorm(x, g.Initializer("ln_final.weight", Text.LnFinalGamma, [c.TextWidth]), g.Initializer("ln_final.bias", Text.LnFinalBeta, [c.TextWidth]));
         // Pool at the end-of-text token, which has the highest id in every sequence.
         var eot = g.Node("ArgMax", [text], null, OnnxGraphBuilder.Int("axis", -1), OnnxGraphBuilder.Int("keepdims", 1));
@@ -194,11 +195,11 @@ public sealed class SyntheticClip
         return (g.ToBytes("vlmrm-synthetic-clip"), g.ParameterCount);
     }
 
-    private static string TransformerBlock(OnnxGraphBuilder g, string x, BlockWeights w, string prefix, int width, int heads, string? mask)
+    private static string TransformerBlock(OnnxGraphBuilder g, string x, BlockWeights w, string prefix, int width, int heads, string? mask, bool int8)
     {
         var headDim = width / heads;
         string Linear(string input, float[] weight, float[] bias, string name, int inputs, int outputs) =>
-            g.Add(g.MatMul(input, g.Initializer($"{prefix}.{name}.weight", weight, [inputs, outputs])), g.Initializer($"{prefix}.{name}.bias", bias, [outputs]));
+            g.Add(g.WeightMatMul(input, $"{prefix}.{name}.weight", weight, inputs, outputs, int8), g.Initializer($"{prefix}.{name}.bias", bias, [outputs]));
 
         var h = g.LayerNorm(x, g.Initializer($"{prefix}.ln_1.weight", w.Ln1Gamma, [width]), g.Initializer($"{prefix}.ln_1.bias", w.Ln1Beta, [width]));
         var q = g.Transpose(g.Reshape(Linear(h, w.Wq, w.Bq, "q_proj", width, width), 0, 0, heads, headDim), 0, 2, 1, 3);
