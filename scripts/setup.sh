@@ -8,8 +8,9 @@ quiet=false
 [[ "${1:-}" == "--quiet" ]] && quiet=true
 say() { $quiet || echo "setup: $*"; }
 
-# Debian packages: ffmpeg writes the MP4 rollouts.
-apt_packages=(ffmpeg)
+# Debian packages: ffmpeg writes the MP4 rollouts; g++, patchelf, binutils and python3 patch
+# TorchSharp's native bridge for Debian 12 at build time (docs/TORCHSHARP.md).
+apt_packages=(ffmpeg g++ patchelf binutils python3)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -18,6 +18,11 @@ public interface IEnv : IDisposable
 
     /// <summary>Renders the current state as RGB bytes, row-major, <c>Height × Width × 3</c>.</summary>
     void Render(Span<byte> rgb);
+
+    /// <summary>Writes everything a resumed run needs to continue identically: state, step count, random stream.</summary>
+    void SaveState(BinaryWriter writer);
+
+    void LoadState(BinaryReader reader);
 }
 
 /// <summary>What one step returns besides the observation (Gymnasium's reward, terminated, truncated, info).</summary>

@@ -81,6 +81,24 @@ public sealed class Rng
         _spareGaussian = state.SpareGaussian;
     }
 
+    public void Write(BinaryWriter writer)
+    {
+        writer.Write(_s0);
+        writer.Write(_s1);
+        writer.Write(_s2);
+        writer.Write(_s3);
+        writer.Write(_spareGaussian.HasValue);
+        writer.Write(_spareGaussian ?? 0);
+    }
+
+    public void Read(BinaryReader reader)
+    {
+        (_s0, _s1, _s2, _s3) = (reader.ReadUInt64(), reader.ReadUInt64(), reader.ReadUInt64(), reader.ReadUInt64());
+        var hasSpare = reader.ReadBoolean();
+        var spare = reader.ReadDouble();
+        _spareGaussian = hasSpare ? spare : null;
+    }
+
     private static ulong SplitMix(ref ulong x)
     {
         var z = x += 0x9E3779B97F4A7C15UL;

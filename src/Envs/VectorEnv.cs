@@ -70,7 +70,11 @@ public sealed class VectorEnv : IDisposable
     }
 
     /// <param name="actions">Count × ActionSize floats (discrete actions as their index).</param>
-    public void Step(ReadOnlySpan<float> actions)
+    /// <param name="reachedFrames">
+    /// When given (Count × H × W × 3 bytes), each copy's reached state is rendered into it before any
+    /// auto-reset, so a frame always shows the state the transition ended in.
+    /// </param>
+    public void Step(ReadOnlySpan<float> actions, Span<byte> reachedFrames = default, int renderParallelism = 1)
     {
         var actionSize = Spec.ActionSize;
         if (actions.Length != Count * actionSize)
@@ -79,16 +83,19 @@ public sealed class VectorEnv : IDisposable
         }
         for (var i = 0; i < _envs.Length; i++)
         {
-            var observation = ObservationSlot(Observations, i);
-            var result = _envs[i].Step(actions.Slice(i * actionSize, actionSize), observation);
+            var result = _envs[i].Step(actions.Slice(i * actionSize, actionSize), ObservationSlot(Observations, i));
             Rewards[i] = result.Reward;
             Terminated[i] = result.Terminated;
             Truncated[i] = result.Truncated;
             Successes[i] = result.IsSuccess;
             EpisodeReturns[i] += result.Reward;
             EpisodeLengths[i]++;
-            if (!result.Done) continue;
-
+        }
+        if (!reachedFrames.IsEmpty) Render(reachedFrames, renderParallelism);
+        for (var i = 0; i < _envs.Length; i++)
+        {
+            if (!Terminated[i] && !Truncated[i]) continue;
+            var observation = ObservationSlot(Observations, i);
             observation.CopyTo(ObservationSlot(FinalObservations, i));
             CompletedReturns[i] = EpisodeReturns[i];
             CompletedLengths[i] = EpisodeLengths[i];
@@ -97,6 +104,31 @@ public sealed class VectorEnv : IDisposable
             // Later episodes continue the copy's own seeded stream, so a run is reproducible from its seed.
             _envs[i].Reset(null, observation);
         }
+    }
+
+    /// <summary>Snapshot of every copy and of the episode bookkeeping, for checkpoints.</summary>
+    public void SaveState(BinaryWriter writer)
+    {
+        writer.Write(Count);
+        writer.Write(Spec.Id);
+        foreach (var env in _envs) env.SaveState(writer);
+        foreach (var value in Observations) writer.Write(value);
+        foreach (var value in EpisodeReturns) writer.Write(value);
+        foreach (var value in EpisodeLengths) writer.Write(value);
+    }
+
+    public void LoadState(BinaryReader reader)
+    {
+        var count = reader.ReadInt32();
+        var id = reader.ReadString();
+        if (count != Count || id != Spec.Id)
+        {
+            throw new InvalidDataException($"Saved state is for {count}×{id}, this vectorized environment is {Count}×{Spec.Id}.");
+        }
+        foreach (var env in _envs) env.LoadState(reader);
+        for (var i = 0; i < Observations.Length; i++) Observations[i] = reader.ReadSingle();
+        for (var i = 0; i < Count; i++) EpisodeReturns[i] = reader.ReadSingle();
+        for (var i = 0; i < Count; i++) EpisodeLengths[i] = reader.ReadInt32();
     }
 
     /// <summary>Renders every copy into <paramref name="frames"/> (Count × H × W × 3), in parallel when asked.</summary>

@@ -54,6 +54,50 @@ public class VectorEnvTests
         Assert.Contains("4×64×64×3", error.Message);
     }
 
+    [Theory]
+    [InlineData("CartPole")]
+    [InlineData("MountainCar")]
+    public void Saved_state_continues_identically(string id)
+    {
+        using var a = EnvRegistry.MakeVector(id, 3, seed: 4, new EnvOptions { MaxEpisodeSteps = 7 });
+        using var b = EnvRegistry.MakeVector(id, 3, seed: 99, new EnvOptions { MaxEpisodeSteps = 7 });
+        a.Reset();
+        b.Reset();
+        var actions = new float[3];
+        for (var t = 0; t < 5; t++) a.Step(actions);
+        using var snapshot = new MemoryStream();
+        a.SaveState(new BinaryWriter(snapshot));
+        snapshot.Position = 0;
+        b.LoadState(new BinaryReader(snapshot));
+        for (var t = 0; t < 20; t++) // across auto-resets, which draw from the restored random streams
+        {
+            actions[0] = t % 2;
+            a.Step(actions);
+            b.Step(actions);
+            Assert.Equal(a.Observations, b.Observations);
+            Assert.Equal(a.Rewards, b.Rewards);
+        }
+    }
+
+    [Fact]
+    public void Reached_frames_show_the_final_state_not_the_reset_one()
+    {
+        using var vec = EnvRegistry.MakeVector("CartPole", 1, seed: 0, new EnvOptions { MaxEpisodeSteps = 3, RenderWidth = 60, RenderHeight = 40 });
+        vec.Reset();
+        var frames = new byte[vec.FrameBytes];
+        var final = new byte[vec.FrameBytes];
+        for (var t = 0; t < 3; t++) vec.Step(new float[] { 1 }, frames);
+        Assert.True(vec.Truncated[0]);
+        var env = (ClassicControl.CartPoleEnv)vec[0];
+        var renderer = new ClassicControl.CartPoleRenderer(60, 40);
+        var finalState = new ClassicControl.CartPoleState(vec.FinalObservations[0], vec.FinalObservations[1], vec.FinalObservations[2], vec.FinalObservations[3]);
+        renderer.Render(finalState, final);
+        var afterReset = new byte[vec.FrameBytes];
+        renderer.Render(env.State, afterReset);
+        Assert.Equal(final, frames);
+        Assert.NotEqual(afterReset, frames);
+    }
+
     [Fact]
     public void Wrong_action_count_is_a_clear_error()
     {

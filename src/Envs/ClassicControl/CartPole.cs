@@ -115,6 +115,23 @@ public sealed class CartPoleEnv : IEnv
 
     public void Render(Span<byte> rgb) => _renderer.Render(State, rgb);
 
+    public void SaveState(BinaryWriter writer)
+    {
+        writer.Write(State.X);
+        writer.Write(State.XDot);
+        writer.Write(State.Theta);
+        writer.Write(State.ThetaDot);
+        writer.Write(_elapsedSteps);
+        _rng.Write(writer);
+    }
+
+    public void LoadState(BinaryReader reader)
+    {
+        State = new CartPoleState(reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble());
+        _elapsedSteps = reader.ReadInt32();
+        _rng.Read(reader);
+    }
+
     public void Dispose()
     {
     }

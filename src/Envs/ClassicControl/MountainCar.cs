@@ -135,6 +135,21 @@ public sealed class MountainCarContinuousEnv : IEnv
 
     public void Render(Span<byte> rgb) => _renderer.Render(State, rgb);
 
+    public void SaveState(BinaryWriter writer)
+    {
+        writer.Write(State.Position);
+        writer.Write(State.Velocity);
+        writer.Write(_elapsedSteps);
+        _rng.Write(writer);
+    }
+
+    public void LoadState(BinaryReader reader)
+    {
+        State = new MountainCarState(reader.ReadDouble(), reader.ReadDouble());
+        _elapsedSteps = reader.ReadInt32();
+        _rng.Read(reader);
+    }
+
     public void Dispose()
     {
     }

@@ -1,0 +1,343 @@
+using System.Diagnostics;
+using TorchSharp;
+using VlmRm.Envs;
+using VlmRm.Rl.Algorithms;
+using VlmRm.Rl.Buffers;
+using VlmRm.Rl.Checkpoints;
+using VlmRm.Rl.Labelling;
+using VlmRm.Rl.Logging;
+using VlmRm.Rl.Presets;
+
+namespace VlmRm.Rl;
+
+/// <summary>Progress of a run, for progress bars and status queries.</summary>
+public sealed record TrainingProgress(long Timesteps, long TotalTimesteps, double StepsPerSecond, long Episodes,
+    double MeanGroundTruthReturn, double SuccessRate, double MeanLabelledReturn)
+{
+    public double Fraction => TotalTimesteps == 0 ? 1 : Math.Min(1, Timesteps / (double)TotalTimesteps);
+}
+
+/// <summary>Deterministic-policy evaluation on the ground-truth reward.</summary>
+public sealed record EvaluationResult(double MeanReturn, double SuccessRate, IReadOnlyList<double> Returns);
+
+/// <summary>
+/// Paper appendix C, Algorithm 1 ("SAC with CLIP reward model"), for SAC or DQN and any labeller:
+///   repeat
+///     sample (s_t, a_t, s_{t+1}) with the current policy; append it to the unlabelled buffer B
+///     if |B| ≥ batch size: label all of B in one call (CLIP: embed the frames of s_{t+1}, score them
+///       against the task embedding, Eq. 2–3), move the labelled transitions to the replay buffer D
+///     perform the algorithm's gradient steps on D (every train_freq steps once learning has started)
+/// Frames are rendered only when the labeller asks for pixels. Checkpoints (every checkpoint_interval
+/// steps) first label what B holds, then store everything a resumed run needs to continue the same curve.
+/// </summary>
+public sealed class Algorithm1Trainer : IDisposable
+{
+    private const int CheckpointFormat = 1;
+    private const string CheckpointMagic = "VLMRMCK1";
+
+    private readonly RunConfig _config;
+    private readonly IRewardLabeller _labeller;
+    private readonly ICheckpointStore? _store;
+    private readonly ITrainingLog? _log;
+    private readonly VectorEnv _env;
+    private readonly IOffPolicyAlgorithm _algorithm;
+    private readonly ReplayBuffer _labelled;
+    private readonly UnlabelledBuffer _unlabelled;
+    private readonly EpisodeStatistics _statistics;
+    private readonly Rng _rng;
+    private readonly float[] _observations;
+    private readonly float[] _bufferActions;
+    private readonly float[] _environmentActions;
+    private readonly float[] _rewards;
+    private readonly double[] _labelledEpisodeReturns;
+    private readonly byte[] _frames;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private long _vectorSteps;
+    private long _lastCheckpoint;
+    private double _bestTrainingReward = double.NegativeInfinity;
+    private TrainStatistics _lastTrain = TrainStatistics.Empty;
+
+    public Algorithm1Trainer(RunConfig config, IRewardLabeller labeller, string runId = "run", ICheckpointStore? store = null, ITrainingLog? log = null)
+    {
+        _config = config;
+        _labeller = labeller;
+        _store = store;
+        _log = log;
+        RunId = runId;
+        Device = SelectDevice(config.Device);
+        torch.set_num_threads(config.TorchThreads > 0 ? config.TorchThreads : DefaultTorchThreads);
+
+        var frames = labeller.Frames;
+        var envOptions = new EnvOptions
+        {
+            MaxEpisodeSteps = config.EpisodeLength,
+            RenderWidth = frames?.Width ?? config.EnvOptions.RenderWidth,
+            RenderHeight = frames?.Height ?? config.EnvOptions.RenderHeight,
+            AssetsDirectory = config.EnvOptions.AssetsDirectory,
+        };
+        _env = EnvRegistry.MakeVector(config.Env, config.NumEnvs, config.Seed, envOptions);
+        _env.Reset();
+        var spec = _env.Spec;
+        _algorithm = config.Algorithm switch
+        {
+            "sac" => new Sac(config.Sac ?? new SacOptions(), spec.ObservationSize,
+                spec.ActionSpace as BoxSpace ?? throw new ArgumentException($"SAC needs a continuous action space; {spec.Id} has {spec.ActionSpace}."), Device, config.Seed),
+            "dqn" => new Dqn(config.Dqn ?? new DqnOptions(), spec.ObservationSize,
+                spec.ActionSpace as DiscreteSpace ?? throw new ArgumentException($"DQN needs a discrete action space; {spec.Id} has {spec.ActionSpace}."), config.TotalTimesteps, Device, config.Seed),
+            _ => throw new ArgumentException($"Unknown algorithm '{config.Algorithm}'."),
+        };
+        _labelled = new ReplayBuffer(config.BufferSize, spec.ObservationSize, spec.ActionSize);
+        // B holds whole vectorized steps: round the labelling batch up to a multiple of the copies.
+        var labelBatch = (config.Reward.BatchSize + config.NumEnvs - 1) / config.NumEnvs * config.NumEnvs;
+        _unlabelled = new UnlabelledBuffer(labelBatch, spec.ObservationSize, spec.ActionSize, frames);
+        _statistics = new EpisodeStatistics(config.StatsWindow);
+        _rng = new Rng((ulong)config.Seed);
+        _observations = new float[config.NumEnvs * spec.ObservationSize];
+        _bufferActions = new float[config.NumEnvs * spec.ActionSize];
+        _environmentActions = new float[config.NumEnvs * spec.ActionSize];
+        _rewards = new float[labelBatch];
+        _labelledEpisodeReturns = new double[config.NumEnvs];
+        _frames = frames is { } f ? new byte[config.NumEnvs * f.Bytes] : [];
+    }
+
+    /// <summary>TorchSharp threads when the configuration names none: the small MLPs of these runs gain nothing from more (docs/BENCHMARKS.md).</summary>
+    public static int DefaultTorchThreads => 1;
+
+    public string RunId { get; }
+    public torch.Device Device { get; }
+    public long Timesteps { get; private set; }
+    public RunConfig Config => _config;
+    public EnvSpec EnvSpec => _env.Spec;
+    public IOffPolicyAlgorithm Algorithm => _algorithm;
+    public TrainStatistics LastTrainStatistics => _lastTrain;
+    public bool IsComplete => Timesteps >= _config.TotalTimesteps;
+
+    public TrainingProgress Progress => new(Timesteps, _config.TotalTimesteps, Timesteps / Math.Max(1e-9, _clock.Elapsed.TotalSeconds),
+        _statistics.EpisodesFinished, _statistics.MeanGroundTruthReturn, _statistics.SuccessRate, _statistics.MeanLabelledReturn);
+
+    /// <summary>Trains until total_timesteps (or cancellation), checkpointing on schedule and at the end.</summary>
+    public async Task<TrainingProgress> RunAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var lastReport = TimeSpan.Zero;
+        while (!IsComplete && !cancellationToken.IsCancellationRequested)
+        {
+            await StepAsync(cancellationToken);
+            if (progress is not null && _clock.Elapsed - lastReport > TimeSpan.FromMilliseconds(250))
+            {
+                lastReport = _clock.Elapsed;
+                progress.Report(Progress);
+            }
+        }
+        await FlushAsync(cancellationToken);
+        if (_store is not null) await SaveCheckpointAsync(cancellationToken);
+        _log?.Flush();
+        progress?.Report(Progress);
+        return Progress;
+    }
+
+    /// <summary>One vectorized environment step of Algorithm 1, with labelling, training and checkpointing when due.</summary>
+    public async Task StepAsync(CancellationToken cancellationToken = default)
+    {
+        var mode = Timesteps < _config.LearningStarts ? ActMode.Random : ActMode.Explore;
+        _algorithm.Act(_env.Observations, _env.Count, _bufferActions, mode, Timesteps, _rng);
+        _env.Observations.CopyTo(_observations, 0);
+        _algorithm.ToEnvironmentActions(_bufferActions, _environmentActions);
+        _env.Step(_environmentActions, _frames, renderParallelism: Environment.ProcessorCount);
+        Timesteps += _env.Count;
+        _vectorSteps++;
+        _algorithm.OnTimesteps(Timesteps);
+
+        var spec = _env.Spec;
+        var frameBytes = _labeller.Frames?.Bytes ?? 0;
+        for (var i = 0; i < _env.Count; i++)
+        {
+            var episodeEnd = _env.Terminated[i] || _env.Truncated[i];
+            var next = episodeEnd ? _env.ObservationSlot(_env.FinalObservations, i) : _env.ObservationSlot(_env.Observations, i);
+            _unlabelled.Add(
+                _observations.AsSpan(i * spec.ObservationSize, spec.ObservationSize),
+                _bufferActions.AsSpan(i * spec.ActionSize, spec.ActionSize),
+                next, _env.Terminated[i], episodeEnd, _env.Rewards[i], _env.Successes[i], i,
+                frameBytes == 0 ? default : _frames.AsSpan(i * frameBytes, frameBytes));
+            if (episodeEnd) _statistics.AddEpisode(_env.CompletedReturns[i], _env.Successes[i], _env.CompletedLengths[i]);
+        }
+        if (_unlabelled.Count + _env.Count > _unlabelled.Capacity) await FlushAsync(cancellationToken);
+
+        if (Timesteps > _config.LearningStarts && _vectorSteps % _config.TrainFreq == 0 && _labelled.Count > 0 && _config.GradientSteps > 0)
+        {
+            _lastTrain = _algorithm.Train(_labelled, _config.GradientSteps, _rng);
+            LogTraining();
+        }
+        if (_store is not null && _config.CheckpointInterval > 0 && Timesteps - _lastCheckpoint >= _config.CheckpointInterval)
+        {
+            await SaveCheckpointAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Labels everything in B in one call and moves it to D.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        var count = _unlabelled.Count;
+        if (count == 0) return;
+        await _labeller.LabelAsync(_unlabelled.AsBatch(), _rewards.AsMemory(0, count), cancellationToken);
+        var spec = _env.Spec;
+        double sum = 0;
+        for (var j = 0; j < count; j++)
+        {
+            var reward = _rewards[j];
+            if (!float.IsFinite(reward))
+            {
+                throw new InvalidDataException($"Labeller {_labeller.Name} returned {reward} for transition {j} of {count}; no transition of this batch was stored.");
+            }
+        }
+        for (var j = 0; j < count; j++)
+        {
+            var reward = _rewards[j];
+            _labelled.Add(
+                _unlabelled.Observations.AsSpan(j * spec.ObservationSize, spec.ObservationSize),
+                _unlabelled.Actions.AsSpan(j * spec.ActionSize, spec.ActionSize),
+                reward,
+                _unlabelled.NextObservations.AsSpan(j * spec.ObservationSize, spec.ObservationSize),
+                _unlabelled.Terminated[j]);
+            sum += reward;
+            var env = _unlabelled.EnvIndices[j];
+            _labelledEpisodeReturns[env] += reward;
+            if (_unlabelled.EpisodeEnds[j])
+            {
+                _statistics.AddLabelledReturn(_labelledEpisodeReturns[env]);
+                _labelledEpisodeReturns[env] = 0;
+            }
+        }
+        _unlabelled.Clear();
+        _log?.Scalar("reward/labelled_mean", sum / count, Timesteps);
+        _log?.Scalar("rollout/ep_rew_mean", _statistics.MeanLabelledReturn, Timesteps);
+        _log?.Scalar("rollout/ep_gt_return_mean", _statistics.MeanGroundTruthReturn, Timesteps);
+        _log?.Scalar("rollout/success_rate", _statistics.SuccessRate, Timesteps);
+        _log?.Scalar("rollout/ep_len_mean", _statistics.MeanLength, Timesteps);
+        _log?.Scalar("time/fps", Progress.StepsPerSecond, Timesteps);
+    }
+
+    /// <summary>Labels B, then stores a checkpoint; it is marked best when its training reward is the highest so far.</summary>
+    public async Task<CheckpointInfo> SaveCheckpointAsync(CancellationToken cancellationToken = default)
+    {
+        if (_store is null) throw new InvalidOperationException("This trainer has no checkpoint store.");
+        await FlushAsync(cancellationToken);
+        var reward = _statistics.MeanLabelledReturn;
+        var isBest = double.IsFinite(reward) && reward > _bestTrainingReward;
+        if (isBest) _bestTrainingReward = reward;
+        _lastCheckpoint = Timesteps;
+        var info = await _store.SaveAsync(RunId, $"step-{Timesteps:D12}", CreateCheckpoint(), Timesteps, reward, isBest, cancellationToken);
+        _log?.Flush();
+        return info;
+    }
+
+    /// <summary>Continues from the latest intact checkpoint of this run, if there is one.</summary>
+    public async Task<bool> TryResumeAsync(CancellationToken cancellationToken = default)
+    {
+        if (_store is null) return false;
+        var latest = await _store.LoadLatestAsync(RunId, cancellationToken);
+        if (latest is null) return false;
+        RestoreCheckpoint(latest.Content);
+        return true;
+    }
+
+    public byte[] CreateCheckpoint()
+    {
+        if (_unlabelled.Count > 0) throw new InvalidOperationException("Label the unlabelled buffer before checkpointing (FlushAsync).");
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(CheckpointMagic);
+            writer.Write(CheckpointFormat);
+            writer.Write(_config.Env);
+            writer.Write(_config.Algorithm);
+            writer.Write(_config.NumEnvs);
+            writer.Write(Timesteps);
+            writer.Write(_vectorSteps);
+            writer.Write(_lastCheckpoint);
+            writer.Write(_bestTrainingReward);
+            _rng.Write(writer);
+            _algorithm.Save(writer);
+            _env.SaveState(writer);
+            _statistics.Save(writer);
+            foreach (var r in _labelledEpisodeReturns) writer.Write(r);
+            writer.Write(_config.CheckpointReplayBuffer);
+            if (_config.CheckpointReplayBuffer) _labelled.Save(writer);
+        }
+        return stream.ToArray();
+    }
+
+    public void RestoreCheckpoint(byte[] content)
+    {
+        using var reader = new BinaryReader(new MemoryStream(content));
+        try
+        {
+            if (reader.ReadString() != CheckpointMagic) throw new InvalidDataException("not a VlmRm checkpoint");
+            var format = reader.ReadInt32();
+            if (format != CheckpointFormat) throw new InvalidDataException($"checkpoint format {format}, this build reads {CheckpointFormat}");
+            var (env, algorithm, copies) = (reader.ReadString(), reader.ReadString(), reader.ReadInt32());
+            if (env != _config.Env || algorithm != _config.Algorithm || copies != _config.NumEnvs)
+            {
+                throw new InvalidDataException($"checkpoint is for {algorithm} on {copies}×{env}, this run is {_config.Algorithm} on {_config.NumEnvs}×{_config.Env}");
+            }
+            Timesteps = reader.ReadInt64();
+            _vectorSteps = reader.ReadInt64();
+            _lastCheckpoint = reader.ReadInt64();
+            _bestTrainingReward = reader.ReadDouble();
+            _rng.Read(reader);
+            _algorithm.Load(reader);
+            _env.LoadState(reader);
+            _statistics.Load(reader);
+            for (var i = 0; i < _labelledEpisodeReturns.Length; i++) _labelledEpisodeReturns[i] = reader.ReadDouble();
+            if (reader.ReadBoolean()) _labelled.Load(reader);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException($"Checkpoint of run {RunId} ends early: it is truncated.", e);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"Checkpoint of run {RunId} cannot be restored: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Runs the deterministic policy for <paramref name="episodes"/> episodes on fresh copies; ground-truth return and success.</summary>
+    public EvaluationResult Evaluate(int episodes, int seed = 10_000)
+    {
+        using var env = EnvRegistry.MakeVector(_config.Env, 1, seed, new EnvOptions { MaxEpisodeSteps = _config.EpisodeLength });
+        env.Reset();
+        var buffer = new float[env.Spec.ActionSize];
+        var actions = new float[env.Spec.ActionSize];
+        var returns = new List<double>();
+        var successes = 0;
+        while (returns.Count < episodes)
+        {
+            _algorithm.Act(env.Observations, 1, buffer, ActMode.Deterministic, Timesteps, _rng);
+            _algorithm.ToEnvironmentActions(buffer, actions);
+            env.Step(actions);
+            if (!env.Terminated[0] && !env.Truncated[0]) continue;
+            returns.Add(env.CompletedReturns[0]);
+            successes += env.Successes[0] ? 1 : 0;
+        }
+        return new EvaluationResult(returns.Average(), successes / (double)episodes, returns);
+    }
+
+    public void Dispose()
+    {
+        _algorithm.Dispose();
+        _env.Dispose();
+    }
+
+    private void LogTraining()
+    {
+        if (_log is null || _vectorSteps % Math.Max(1, 1000 / (_config.TrainFreq * _env.Count)) != 0) return;
+        foreach (var (tag, value) in _lastTrain.Values) _log.Scalar(tag, value, Timesteps);
+    }
+
+    private static torch.Device SelectDevice(string choice) => choice switch
+    {
+        "cpu" => torch.CPU,
+        "cuda" when !torch.cuda.is_available() => throw new InvalidOperationException("device: cuda was asked for, but TorchSharp sees no CUDA device (the CPU package is installed; see docs/RL.md)."),
+        "cuda" => torch.CUDA,
+        _ => torch.cuda.is_available() ? torch.CUDA : torch.CPU,
+    };
+}

@@ -1,0 +1,153 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using VlmRm.Envs;
+using VlmRm.Rl.Buffers;
+using static TorchSharp.torch;
+
+namespace VlmRm.Rl.Algorithms;
+
+/// <summary>DQN hyperparameters; defaults are Stable-Baselines3's.</summary>
+public sealed record DqnOptions
+{
+    public double LearningRate { get; init; } = 1e-4;
+    public int BufferSize { get; init; } = 1_000_000;
+    public int LearningStarts { get; init; } = 100;
+    public int BatchSize { get; init; } = 32;
+    public double Tau { get; init; } = 1.0;
+    public double Gamma { get; init; } = 0.99;
+    public int TrainFreq { get; init; } = 4;
+    public int GradientSteps { get; init; } = 1;
+
+    /// <summary>Environment steps between target network updates.</summary>
+    public int TargetUpdateInterval { get; init; } = 10_000;
+
+    public double ExplorationFraction { get; init; } = 0.1;
+    public double ExplorationInitialEps { get; init; } = 1.0;
+    public double ExplorationFinalEps { get; init; } = 0.05;
+    public double MaxGradNorm { get; init; } = 10;
+    public int[] NetArch { get; init; } = [64, 64];
+}
+
+/// <summary>
+/// DQN as Stable-Baselines3 implements it (dqn/dqn.py): ε-greedy acting with ε decaying linearly from
+/// initial to final over exploration_fraction of the run; one training step regresses
+///   Q(s, a) → r + γ(1 − terminated) max_a′ Q̄(s′, a′)
+/// with the Huber loss and gradient-norm clipping; the target network Q̄ is updated (τ = 1: copied)
+/// every target_update_interval environment steps.
+/// </summary>
+public sealed class Dqn : IOffPolicyAlgorithm
+{
+    private readonly DqnOptions _options;
+    private readonly int _observationSize;
+    private readonly int _actions;
+    private readonly long _totalTimesteps;
+    private readonly Device _device;
+    private readonly nn.Module<Tensor, Tensor> _q;
+    private readonly nn.Module<Tensor, Tensor> _qTarget;
+    private readonly Adam _optimizer;
+    private long _lastTargetUpdate;
+
+    public Dqn(DqnOptions options, int observationSize, DiscreteSpace actionSpace, long totalTimesteps, Device device, long seed)
+    {
+        _options = options;
+        _observationSize = observationSize;
+        _actions = actionSpace.N;
+        _totalTimesteps = totalTimesteps;
+        _device = device;
+        manual_seed(seed);
+        _q = Networks.Mlp(observationSize, options.NetArch, _actions);
+        _qTarget = Networks.Mlp(observationSize, options.NetArch, _actions);
+        _q.to(device);
+        _qTarget.to(device);
+        Networks.CopyParameters(_q, _qTarget);
+        _qTarget.eval();
+        _optimizer = optim.Adam(_q.parameters(), options.LearningRate);
+    }
+
+    /// <summary>SB3's get_linear_fn: ε after <paramref name="timesteps"/> of the run.</summary>
+    public double Epsilon(long timesteps)
+    {
+        var progress = timesteps / (double)_totalTimesteps;
+        return progress > _options.ExplorationFraction
+            ? _options.ExplorationFinalEps
+            : _options.ExplorationInitialEps + progress * (_options.ExplorationFinalEps - _options.ExplorationInitialEps) / _options.ExplorationFraction;
+    }
+
+    public void Act(ReadOnlySpan<float> observations, int count, Span<float> bufferActions, ActMode mode, long timesteps, Rng rng)
+    {
+        var epsilon = mode switch { ActMode.Random => 1.0, ActMode.Explore => Epsilon(timesteps), _ => 0.0 };
+        Span<float> greedy = stackalloc float[count];
+        if (epsilon < 1.0)
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            var q = _q.forward(tensor(observations.ToArray(), [count, _observationSize]).to(_device));
+            var best = q.argmax(1).to(ScalarType.Float32).cpu();
+            best.data<float>().CopyTo(greedy);
+        }
+        for (var i = 0; i < count; i++)
+        {
+            bufferActions[i] = rng.NextDouble() < epsilon ? rng.NextInt(_actions) : greedy[i];
+        }
+    }
+
+    public void ToEnvironmentActions(ReadOnlySpan<float> bufferActions, Span<float> environmentActions) => bufferActions.CopyTo(environmentActions);
+
+    /// <summary>Called once per vectorized step with the run's timesteps; copies Q into Q̄ on schedule.</summary>
+    public void OnTimesteps(long timesteps)
+    {
+        if (timesteps - _lastTargetUpdate < _options.TargetUpdateInterval) return;
+        _lastTargetUpdate = timesteps;
+        Networks.PolyakUpdate(_q, _qTarget, _options.Tau);
+    }
+
+    public TrainStatistics Train(ReplayBuffer buffer, int gradientSteps, Rng rng)
+    {
+        _q.train();
+        double loss = 0;
+        for (var step = 0; step < gradientSteps; step++)
+        {
+            using var scope = NewDisposeScope();
+            using var batch = buffer.Sample(_options.BatchSize, rng, _device);
+            Tensor target;
+            using (no_grad())
+            {
+                var nextQ = _qTarget.forward(batch.NextObservations).max(1).values.reshape(-1, 1);
+                target = batch.Rewards + (1 - batch.Terminated) * _options.Gamma * nextQ;
+            }
+            var current = _q.forward(batch.Observations).gather(1, batch.Actions.to(ScalarType.Int64));
+            var lossTensor = nn.functional.smooth_l1_loss(current, target);
+            _optimizer.zero_grad();
+            lossTensor.backward();
+            nn.utils.clip_grad_norm_(_q.parameters(), _options.MaxGradNorm);
+            _optimizer.step();
+            loss = lossTensor.item<float>();
+        }
+        return new TrainStatistics(new Dictionary<string, double> { ["train/loss"] = loss });
+    }
+
+    public void Save(BinaryWriter writer)
+    {
+        writer.Write("dqn");
+        writer.Write(_lastTargetUpdate);
+        Networks.Save(_q, writer);
+        Networks.Save(_qTarget, writer);
+        _optimizer.save_state_dict(writer);
+    }
+
+    public void Load(BinaryReader reader)
+    {
+        var kind = reader.ReadString();
+        if (kind != "dqn") throw new InvalidDataException($"Checkpoint holds a {kind} agent, not DQN.");
+        _lastTargetUpdate = reader.ReadInt64();
+        Networks.Load(_q, reader);
+        Networks.Load(_qTarget, reader);
+        _optimizer.load_state_dict(reader);
+    }
+
+    public void Dispose()
+    {
+        _q.Dispose();
+        _qTarget.Dispose();
+    }
+}

@@ -1,0 +1,55 @@
+namespace VlmRm.Rl;
+
+/// <summary>Rolling statistics over the last N finished episodes (SB3's ep_info_buffer), saved in checkpoints.</summary>
+public sealed class EpisodeStatistics(int window)
+{
+    private readonly Queue<(double GroundTruthReturn, bool Success, int Length)> _episodes = new();
+    private readonly Queue<double> _labelledReturns = new();
+
+    public long EpisodesFinished { get; private set; }
+
+    public void AddEpisode(double groundTruthReturn, bool success, int length)
+    {
+        Enqueue(_episodes, (groundTruthReturn, success, length));
+        EpisodesFinished++;
+    }
+
+    /// <summary>An episode's return under the labeller's reward, known once all its transitions are labelled.</summary>
+    public void AddLabelledReturn(double labelledReturn) => Enqueue(_labelledReturns, labelledReturn);
+
+    public double MeanGroundTruthReturn => _episodes.Count == 0 ? double.NaN : _episodes.Average(e => e.GroundTruthReturn);
+    public double SuccessRate => _episodes.Count == 0 ? double.NaN : _episodes.Average(e => e.Success ? 1.0 : 0.0);
+    public double MeanLength => _episodes.Count == 0 ? double.NaN : _episodes.Average(e => e.Length);
+
+    /// <summary>The training reward of the paper's checkpoint selection.</summary>
+    public double MeanLabelledReturn => _labelledReturns.Count == 0 ? double.NaN : _labelledReturns.Average();
+
+    public void Save(BinaryWriter writer)
+    {
+        writer.Write(EpisodesFinished);
+        writer.Write(_episodes.Count);
+        foreach (var (r, s, l) in _episodes)
+        {
+            writer.Write(r);
+            writer.Write(s);
+            writer.Write(l);
+        }
+        writer.Write(_labelledReturns.Count);
+        foreach (var r in _labelledReturns) writer.Write(r);
+    }
+
+    public void Load(BinaryReader reader)
+    {
+        EpisodesFinished = reader.ReadInt64();
+        _episodes.Clear();
+        for (var n = reader.ReadInt32(); n > 0; n--) _episodes.Enqueue((reader.ReadDouble(), reader.ReadBoolean(), reader.ReadInt32()));
+        _labelledReturns.Clear();
+        for (var n = reader.ReadInt32(); n > 0; n--) _labelledReturns.Enqueue(reader.ReadDouble());
+    }
+
+    private void Enqueue<T>(Queue<T> queue, T item)
+    {
+        queue.Enqueue(item);
+        while (queue.Count > window) queue.Dequeue();
+    }
+}

@@ -1,0 +1,41 @@
+namespace VlmRm.Rl.Labelling;
+
+/// <summary>
+/// Turns a batch of transitions into rewards (Algorithm 1's labelling step). The trainer sees rewards
+/// only through this interface: ground truth in-process, CLIP in-process or a reward grain in the cluster.
+/// </summary>
+public interface IRewardLabeller
+{
+    string Name { get; }
+
+    /// <summary>Frame size the labeller needs (the trainer renders only then); null for labellers that use no pixels.</summary>
+    FrameSize? Frames { get; }
+
+    /// <param name="batch">Transitions in the order they happened.</param>
+    /// <param name="rewards">One reward per transition.</param>
+    ValueTask LabelAsync(LabelBatch batch, Memory<float> rewards, CancellationToken cancellationToken);
+}
+
+public readonly record struct FrameSize(int Width, int Height)
+{
+    public int Bytes => Width * Height * 3;
+}
+
+/// <summary>
+/// What the labeller may use: the environment's own reward and success flag of each transition, and,
+/// when it asked for them, the frames of the states the transitions reached (Count × H × W × 3).
+/// </summary>
+public readonly record struct LabelBatch(int Count, ReadOnlyMemory<float> EnvironmentRewards, ReadOnlyMemory<bool> Successes, ReadOnlyMemory<byte> Frames, FrameSize? FrameSize);
+
+/// <summary>The environment's reward: validates the learning code on tasks with a known answer.</summary>
+public sealed class GroundTruthLabeller : IRewardLabeller
+{
+    public string Name => "ground_truth";
+    public FrameSize? Frames => null;
+
+    public ValueTask LabelAsync(LabelBatch batch, Memory<float> rewards, CancellationToken cancellationToken)
+    {
+        batch.EnvironmentRewards.Span[..batch.Count].CopyTo(rewards.Span);
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,77 @@
+using VlmRm.Rl.Algorithms;
+
+namespace VlmRm.Rl.Presets;
+
+/// <summary>
+/// One training run: environment, algorithm and its hyperparameters, reward, schedule. Loaded from a
+/// YAML preset (presets/*.yaml) that a user can copy and edit; keys are snake_case.
+/// </summary>
+public sealed record RunConfig
+{
+    public string Env { get; init; } = "CartPole";
+    public string Algorithm { get; init; } = "dqn";
+    public long TotalTimesteps { get; init; } = 100_000;
+
+    /// <summary>Fixed episode length (the paper's envs never terminate); null keeps the environment's default.</summary>
+    public int? EpisodeLength { get; init; }
+
+    public int NumEnvs { get; init; } = 1;
+    public int Seed { get; init; }
+
+    /// <summary>Environment steps between checkpoints; 0 saves only at the end.</summary>
+    public long CheckpointInterval { get; init; }
+
+    /// <summary>Include the labelled replay buffer in checkpoints (large; resumes exactly).</summary>
+    public bool CheckpointReplayBuffer { get; init; } = true;
+
+    /// <summary>auto (CUDA when available), cpu or cuda.</summary>
+    public string Device { get; init; } = "auto";
+
+    /// <summary>TorchSharp intra-op threads; 0 picks one (see docs/BENCHMARKS.md).</summary>
+    public int TorchThreads { get; init; }
+
+    /// <summary>Completed episodes averaged in the rollout statistics (SB3's stats window).</summary>
+    public int StatsWindow { get; init; } = 100;
+
+    /// <summary>Environment options: render size, paper assets.</summary>
+    public EnvSection EnvOptions { get; init; } = new();
+
+    public SacOptions? Sac { get; init; }
+    public DqnOptions? Dqn { get; init; }
+    public RewardSection Reward { get; init; } = new();
+
+    public int LearningStarts => Algorithm == "sac" ? (Sac ?? new()).LearningStarts : (Dqn ?? new()).LearningStarts;
+    public int TrainFreq => Algorithm == "sac" ? (Sac ?? new()).TrainFreq : (Dqn ?? new()).TrainFreq;
+    public int GradientSteps => Algorithm == "sac" ? (Sac ?? new()).GradientSteps : (Dqn ?? new()).GradientSteps;
+    public int BufferSize => Algorithm == "sac" ? (Sac ?? new()).BufferSize : (Dqn ?? new()).BufferSize;
+    public int BatchSize => Algorithm == "sac" ? (Sac ?? new()).BatchSize : (Dqn ?? new()).BatchSize;
+}
+
+public sealed record EnvSection
+{
+    public int? RenderWidth { get; init; }
+    public int? RenderHeight { get; init; }
+    public string? AssetsDirectory { get; init; }
+}
+
+/// <summary>Where rewards come from (Algorithm 1's labeller) and the labelling batch B.</summary>
+public sealed record RewardSection
+{
+    /// <summary>ground_truth or clip.</summary>
+    public string Labeller { get; init; } = "ground_truth";
+
+    /// <summary>OpenCLIP name of the CLIP model (clip only).</summary>
+    public string? Model { get; init; }
+
+    public List<string> Goal { get; init; } = [];
+    public List<string> Baseline { get; init; } = [];
+    public float Alpha { get; init; }
+
+    /// <summary>Algorithm 1's B: transitions gathered before one labelling call.</summary>
+    public int BatchSize { get; init; } = 1;
+
+    /// <summary>Frame size rendered for the labeller (clip only).</summary>
+    public int FrameWidth { get; init; } = 224;
+
+    public int FrameHeight { get; init; } = 224;
+}
