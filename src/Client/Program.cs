@@ -5,4 +5,5 @@ var root = new RootCommand("VlmRm: reinforcement learning with vision-language-m
 root.Subcommands.Add(TryCommand.Create());
 root.Subcommands.Add(EnvsCommand.Create());
 root.Subcommands.Add(ModelsCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -100,8 +100,8 @@ public sealed class Algorithm1Trainer : IDisposable
         _frames = frames is { } f ? new byte[config.NumEnvs * f.Bytes] : [];
     }
 
-    /// <summary>TorchSharp threads when the configuration names none: the small MLPs of these runs gain nothing from more (docs/BENCHMARKS.md).</summary>
-    public static int DefaultTorchThreads => 1;
+    /// <summary>TorchSharp threads when the configuration names none: one per core (2 threads: SAC updates 1.5× faster than 1; docs/BENCHMARKS.md).</summary>
+    public static int DefaultTorchThreads => Environment.ProcessorCount;
 
     public string RunId { get; }
     public torch.Device Device { get; }
@@ -110,6 +110,9 @@ public sealed class Algorithm1Trainer : IDisposable
     public EnvSpec EnvSpec => _env.Spec;
     public IOffPolicyAlgorithm Algorithm => _algorithm;
     public TrainStatistics LastTrainStatistics => _lastTrain;
+
+    /// <summary>Transitions in the labelled replay buffer D.</summary>
+    public int LabelledTransitions => _labelled.Count;
     public bool IsComplete => Timesteps >= _config.TotalTimesteps;
 
     public TrainingProgress Progress => new(Timesteps, _config.TotalTimesteps, Timesteps / Math.Max(1e-9, _clock.Elapsed.TotalSeconds),

@@ -60,7 +60,8 @@ public static class RunConfigLoader
             : message;
     }
 
-    private static void Validate(RunConfig c, string source)
+    /// <summary>Checks a configuration built or changed in code (e.g. by command-line overrides) as strictly as a loaded one.</summary>
+    public static void Validate(RunConfig c, string source)
     {
         void Fail(string key, string problem) => throw new InvalidDataException($"{source}: {key}: {problem}");
         if (!EnvRegistry.Ids.Contains(c.Env, StringComparer.OrdinalIgnoreCase)) Fail("env", $"unknown environment '{c.Env}'; known: {string.Join(", ", EnvRegistry.Ids.Order())}");

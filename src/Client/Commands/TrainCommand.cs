@@ -1,0 +1,96 @@
+using System.CommandLine;
+using Spectre.Console;
+using VlmRm.Clip.Models;
+using VlmRm.Rl;
+using VlmRm.Rl.Checkpoints;
+using VlmRm.Rl.Labelling;
+using VlmRm.Rl.Logging;
+using VlmRm.Rl.Presets;
+
+namespace VlmRm.Client.Commands;
+
+/// <summary>
+/// <c>vlmrm train &lt;preset|file.yaml&gt;</c>: one run of Algorithm 1 in this process, with a progress bar,
+/// TensorBoard logs and checkpoints under runs/&lt;run&gt;/, and a ground-truth evaluation at the end.
+/// </summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var config = new Argument<string>("config") { Description = "A preset name (presets/*.yaml, e.g. cartpole-dqn) or a YAML file." };
+        var reward = new Option<string?>("--reward") { Description = "Override the labeller: ground_truth or clip." };
+        var steps = new Option<long?>("--steps") { Description = "Override total_timesteps." };
+        var seed = new Option<int?>("--seed") { Description = "Override the seed." };
+        var runs = new Option<DirectoryInfo>("--runs") { Description = "Folder for run outputs.", DefaultValueFactory = _ => new DirectoryInfo("runs") };
+        var runId = new Option<string?>("--run-id") { Description = "Run id (default: <preset>-<seed>)." };
+        var models = new Option<DirectoryInfo?>("--models") { Description = "CLIP models directory (default: VLMRM_MODELS or ./models)." };
+        var tokenizer = new Option<DirectoryInfo?>("--tokenizer") { Description = "Folder with CLIP's merges file for models that lack it." };
+        var fresh = new Option<bool>("--fresh") { Description = "Ignore existing checkpoints of this run id and start over." };
+        var command = new Command("train", "Train one agent with Algorithm 1 (SAC or DQN, ground-truth or CLIP reward) in this process.")
+        {
+            config, reward, steps, seed, runs, runId, models, tokenizer, fresh,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            try
+            {
+                var run = RunConfigLoader.LoadFile(parse.GetValue(config)!);
+                run = run with
+                {
+                    TotalTimesteps = parse.GetValue(steps) ?? run.TotalTimesteps,
+                    Seed = parse.GetValue(seed) ?? run.Seed,
+                    Reward = run.Reward with { Labeller = parse.GetValue(reward) ?? run.Reward.Labeller },
+                };
+                RunConfigLoader.Validate(run, "command line");
+                var defaults = new ClipRuntimeOptions();
+                var clip = defaults with
+                {
+                    ModelsDirectory = parse.GetValue(models)?.FullName ?? defaults.ModelsDirectory,
+                    TokenizerDirectory = parse.GetValue(tokenizer)?.FullName ?? defaults.TokenizerDirectory,
+                };
+                var id = parse.GetValue(runId) ?? $"{Path.GetFileNameWithoutExtension(parse.GetValue(config))}-{run.Reward.Labeller}-seed{run.Seed}";
+                return await Run(run, id, parse.GetValue(runs)!.FullName, clip, parse.GetValue(fresh), cancellationToken);
+            }
+            catch (Exception e) when (e is InvalidDataException or FileNotFoundException or ArgumentException or InvalidOperationException or IOException)
+            {
+                AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static async Task<int> Run(RunConfig config, string runId, string runsFolder, ClipRuntimeOptions clip, bool fresh, CancellationToken cancellationToken)
+    {
+        var runFolder = Path.Combine(runsFolder, runId);
+        if (fresh && Directory.Exists(Path.Combine(runsFolder, "checkpoints", runId))) Directory.Delete(Path.Combine(runsFolder, "checkpoints", runId), recursive: true);
+        var (labeller, model) = RewardLabellers.Create(config.Reward, clip);
+        using var _ = model;
+        using var log = new TensorBoardWriter(Path.Combine(runFolder, "tensorboard"));
+        var store = new FileCheckpointStore(Path.Combine(runsFolder, "checkpoints"));
+        using var trainer = new Algorithm1Trainer(config, labeller, runId, store, log);
+        if (await trainer.TryResumeAsync(cancellationToken)) AnsiConsole.MarkupLine($"Resumed [blue]{Markup.Escape(runId)}[/] at step {trainer.Timesteps:N0}.");
+        AnsiConsole.MarkupLine($"{Markup.Escape(config.Algorithm.ToUpperInvariant())} on {Markup.Escape(config.Env)}, reward: {Markup.Escape(labeller.Name)}, {config.TotalTimesteps:N0} steps, device {trainer.Device}. Logs: [blue]{Markup.Escape(runFolder)}[/]");
+
+        await AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask(runId, maxValue: config.TotalTimesteps);
+                var progress = new Progress<TrainingProgress>(p =>
+                {
+                    task.Value = p.Timesteps;
+                    task.Description = $"{Markup.Escape(runId)} {p.StepsPerSecond:N0} steps/s, return {Show(p.MeanGroundTruthReturn)}, success {Show(p.SuccessRate * 100)}%";
+                });
+                await trainer.RunAsync(progress, cancellationToken);
+                task.Value = trainer.Timesteps;
+            });
+
+        var evaluation = trainer.Evaluate(10);
+        AnsiConsole.MarkupLine($"Evaluation (deterministic policy, 10 episodes, ground truth): mean return {evaluation.MeanReturn:F1}, success {evaluation.SuccessRate:P0}.");
+        AnsiConsole.MarkupLine($"Checkpoints: [blue]{Markup.Escape(Path.Combine(runsFolder, "checkpoints", runId))}[/]; TensorBoard: tensorboard --logdir {Markup.Escape(runFolder)}");
+        return 0;
+    }
+
+    private static string Show(double value) => double.IsFinite(value) ? value.ToString("F1", System.Globalization.CultureInfo.InvariantCulture) : "-";
+}
