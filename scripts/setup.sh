@@ -9,8 +9,9 @@ quiet=false
 say() { $quiet || echo "setup: $*"; }
 
 # Debian packages: ffmpeg writes the MP4 rollouts; g++, patchelf, binutils and python3 patch
-# TorchSharp's native bridge for Debian 12 at build time (docs/TORCHSHARP.md).
-apt_packages=(ffmpeg g++ patchelf binutils python3)
+# TorchSharp's native bridge for Debian 12 at build time (docs/TORCHSHARP.md); MuJoCo, its samples
+# (Debian's humanoid model, mujoco-testspeed) and OSMesa run the Humanoid headless (docs/HUMANOID.md).
+apt_packages=(ffmpeg g++ gcc patchelf binutils python3 libmujoco-dev libmujoco-samples libosmesa6 libosmesa6-dev)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

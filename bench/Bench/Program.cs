@@ -5,6 +5,7 @@ var suites = new Dictionary<string, Action>(StringComparer.OrdinalIgnoreCase)
     ["envs"] = EnvsBenchmark.Run,
     ["clip"] = ClipBenchmark.Run,
     ["rl"] = RlBenchmark.Run,
+    ["mujoco"] = MujocoBenchmark.Run,
 };
 
 var requested = args.Length > 0 ? args : suites.Keys.ToArray();

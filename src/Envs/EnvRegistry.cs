@@ -1,4 +1,5 @@
 using VlmRm.Envs.ClassicControl;
+using VlmRm.Envs.Mujoco;
 
 namespace VlmRm.Envs;
 
@@ -11,6 +12,12 @@ public sealed record EnvOptions
 
     /// <summary>Folder with the paper's reference assets (e.g. ../shared/assets/vlmrm); null uses the project's own.</summary>
     public string? AssetsDirectory { get; init; }
+
+    /// <summary>An MJCF file for MuJoCo environments (overrides the assets folder's model).</summary>
+    public string? ModelPath { get; init; }
+
+    /// <summary>MuJoCo rendering flags; null keeps shadows, reflections and the skybox on.</summary>
+    public RenderFlags? RenderFlags { get; init; }
 }
 
 /// <summary>Creates environments by id, like gymnasium.make.</summary>
@@ -40,6 +47,16 @@ public static class EnvRegistry
                 MountainCar(o, paper: true, MountainCarLook.Textured)),
             ["MountainCarContinuous-v0"] = ("Gymnasium's MountainCarContinuous-v0, unmodified", o =>
                 MountainCar(o, paper: false, MountainCarLook.Plain)),
+            ["Humanoid"] = ("MuJoCo Humanoid-v4 with the paper's modifications: no termination, 100 steps, textures, fixed camera", o =>
+                new HumanoidEnv(new HumanoidOptions
+                {
+                    ModelPath = o.ModelPath,
+                    AssetsDirectory = o.AssetsDirectory,
+                    MaxEpisodeSteps = o.MaxEpisodeSteps ?? 100,
+                    RenderWidth = o.RenderWidth ?? 480,
+                    RenderHeight = o.RenderHeight ?? 480,
+                    Flags = o.RenderFlags ?? new RenderFlags(),
+                })),
         };
 
     public static IReadOnlyCollection<string> Ids => Entries.Keys;

@@ -17,6 +17,11 @@ public sealed record BoxSpace(float[] Low, float[] High) : Space
 
     public override int FlatSize => Low.Length;
 
+    /// <summary>Equal when the bounds are equal element by element (records compare arrays by reference).</summary>
+    public bool Equals(BoxSpace? other) => other is not null && Low.AsSpan().SequenceEqual(other.Low) && High.AsSpan().SequenceEqual(other.High);
+
+    public override int GetHashCode() => HashCode.Combine(Low.Length, Low.Length > 0 ? Low[0] : 0, High.Length > 0 ? High[^1] : 0);
+
     public bool Contains(ReadOnlySpan<float> value)
     {
         if (value.Length != Low.Length) return false;

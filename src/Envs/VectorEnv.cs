@@ -154,11 +154,8 @@ public sealed class VectorEnv : IDisposable
         fixed (byte* pointer = frames)
         {
             var address = (nint)pointer;
-            Parallel.For(0, Count, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, i =>
-            {
-                var frame = new Span<byte>((byte*)address + (long)i * frameBytes, frameBytes);
-                _envs[i].Render(frame);
-            });
+            RenderWorkers.WithThreads(Math.Min(maxDegreeOfParallelism, Count)).Run(Count, i =>
+                _envs[i].Render(new Span<byte>((byte*)address + (long)i * frameBytes, frameBytes)));
         }
     }
 
