@@ -56,6 +56,8 @@ public sealed class Algorithm1Trainer : IDisposable
     private long _lastCheckpoint;
     private double _bestTrainingReward = double.NegativeInfinity;
     private TrainStatistics _lastTrain = TrainStatistics.Empty;
+    private TimeSpan _checkpointRetryAt = TimeSpan.Zero;
+    private int _checkpointFailures;
 
     public Algorithm1Trainer(RunConfig config, IRewardLabeller labeller, string runId = "run", ICheckpointStore? store = null, ITrainingLog? log = null)
     {
@@ -170,9 +172,9 @@ public sealed class Algorithm1Trainer : IDisposable
             _lastTrain = _algorithm.Train(_labelled, _config.GradientSteps, _rng);
             LogTraining();
         }
-        if (_store is not null && _config.CheckpointInterval > 0 && Timesteps - _lastCheckpoint >= _config.CheckpointInterval)
+        if (_store is not null && _config.CheckpointInterval > 0 && Timesteps - _lastCheckpoint >= _config.CheckpointInterval && _clock.Elapsed >= _checkpointRetryAt)
         {
-            await SaveCheckpointAsync(cancellationToken);
+            await SaveCheckpointOrRetryLaterAsync(cancellationToken);
         }
     }
 
@@ -231,6 +233,29 @@ public sealed class Algorithm1Trainer : IDisposable
         var info = await _store.SaveAsync(RunId, $"step-{Timesteps:D12}", CreateCheckpoint(), Timesteps, reward, isBest, cancellationToken);
         _log?.Flush();
         return info;
+    }
+
+    /// <summary>Number of checkpoint writes that failed and were retried later.</summary>
+    public int CheckpointFailures => _checkpointFailures;
+
+    /// <summary>
+    /// A store outage (blob storage unreachable, disk full) must not stop training: the checkpoint is
+    /// retried with exponential backoff (1 s … 60 s) while the run goes on.
+    /// </summary>
+    private async Task SaveCheckpointOrRetryLaterAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SaveCheckpointAsync(cancellationToken);
+            _checkpointRetryAt = TimeSpan.Zero;
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not InvalidDataException)
+        {
+            _checkpointFailures++;
+            var delay = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, Math.Min(_checkpointFailures - 1, 6))));
+            _checkpointRetryAt = _clock.Elapsed + delay;
+            _log?.Scalar("checkpoint/failures", _checkpointFailures, Timesteps);
+        }
     }
 
     /// <summary>Continues from the latest intact checkpoint of this run, if there is one.</summary>

@@ -30,6 +30,22 @@ public static class RunConfigLoader
         return Parse(File.ReadAllText(path), path);
     }
 
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>A configuration as JSON, to hand a run to another process or grain.</summary>
+    public static string ToJson(RunConfig config) => System.Text.Json.JsonSerializer.Serialize(config, Json);
+
+    public static RunConfig FromJson(string json, string source)
+    {
+        var config = System.Text.Json.JsonSerializer.Deserialize<RunConfig>(json, Json) ?? throw new InvalidDataException($"{source}: empty run configuration.");
+        Validate(config, source);
+        return config;
+    }
+
     public static RunConfig Parse(string yaml, string source = "<yaml>")
     {
         RunConfig config;

@@ -1,0 +1,11 @@
+namespace VlmRm.Abstractions;
+
+/// <summary>Owns one run of Algorithm 1 (key: run id); checkpoints, and resumes from its latest checkpoint on activation.</summary>
+public interface ILearnerGrain : IGrainWithStringKey
+{
+    Task StartAsync(RunRequest request);
+
+    Task<RunStatus> GetStatusAsync();
+
+    Task CancelAsync();
+}

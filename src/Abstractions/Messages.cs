@@ -1,0 +1,72 @@
+namespace VlmRm.Abstractions;
+
+public enum RunState
+{
+    Queued,
+    Running,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+/// <summary>One run of Algorithm 1: its id and run configuration (JSON of VlmRm.Rl.Presets.RunConfig).</summary>
+[GenerateSerializer, Immutable]
+public sealed record RunRequest([property: Id(0)] string RunId, [property: Id(1)] string ConfigJson, [property: Id(2)] string? SweepName);
+
+/// <summary>Where a run stands; small enough to poll often.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RunStatus(
+    [property: Id(0)] string RunId,
+    [property: Id(1)] RunState State,
+    [property: Id(2)] long Timesteps,
+    [property: Id(3)] long TotalTimesteps,
+    [property: Id(4)] double StepsPerSecond,
+    [property: Id(5)] double MeanGroundTruthReturn,
+    [property: Id(6)] double SuccessRate,
+    [property: Id(7)] double MeanLabelledReturn,
+    [property: Id(8)] string? Error,
+    [property: Id(9)] string? Silo,
+    [property: Id(10)] int Resumes)
+{
+    public static RunStatus Queued(string runId, long total) => new(runId, RunState.Queued, 0, total, 0, double.NaN, double.NaN, double.NaN, null, null, 0);
+
+    public bool IsFinished => State is RunState.Done or RunState.Failed or RunState.Cancelled;
+}
+
+/// <summary>A sweep's runs and their states.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SweepStatus([property: Id(0)] string Name, [property: Id(1)] IReadOnlyList<RunStatus> Runs, [property: Id(2)] int MaxConcurrent)
+{
+    public bool IsFinished => Runs.Count > 0 && Runs.All(r => r.IsFinished);
+}
+
+/// <summary>
+/// A batch for the reward grain: the transitions' environment rewards and, for CLIP rewards, their frames
+/// (Count × Height × Width × 3). Frames are large: the caller is on the reward grain's silo.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record RewardRequest(
+    [property: Id(0)] int Count,
+    [property: Id(1)] float[] EnvironmentRewards,
+    [property: Id(2)] byte[] Frames,
+    [property: Id(3)] int FrameWidth,
+    [property: Id(4)] int FrameHeight);
+
+/// <summary>Rewards for a batch, and the image embeddings when CLIP computed them (Count × dim).</summary>
+[GenerateSerializer, Immutable]
+public sealed record RewardResponse([property: Id(0)] float[] Rewards, [property: Id(1)] float[] Embeddings, [property: Id(2)] int BatchedWith);
+
+/// <summary>What a reward grain labels with; its key is derived from this.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RewardSpec(
+    [property: Id(0)] string Labeller,
+    [property: Id(1)] string? Model,
+    [property: Id(2)] string[] Goal,
+    [property: Id(3)] string[] Baseline,
+    [property: Id(4)] float Alpha)
+{
+    /// <summary>Grain key: one reward grain per (labeller, model, prompts, α).</summary>
+    public string Key => Labeller == "ground_truth"
+        ? "ground_truth"
+        : $"clip|{Model}|{string.Join("+", Goal)}|{string.Join("+", Baseline)}|{Alpha:R}";
+}

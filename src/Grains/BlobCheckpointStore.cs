@@ -1,0 +1,116 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Azure;
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using VlmRm.Rl.Checkpoints;
+
+namespace VlmRm.Grains;
+
+/// <summary>
+/// Checkpoints in Azure Blob Storage (Azurite locally): the data blob is uploaded under its own new
+/// name, read back and checked for size and SHA-256, then its sidecar is written and the run's
+/// latest.json (and best.json) blob is pointed at it. Readers follow the pointer and verify again, so
+/// a half-written or damaged checkpoint is never loaded.
+/// </summary>
+public sealed class BlobCheckpointStore(BlobContainerClient container) : ICheckpointStore
+{
+    private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    private bool _containerReady;
+
+    /// <summary>From a connection string (Azurite, account keys) or a service URI with DefaultAzureCredential (managed identity).</summary>
+    public static BlobCheckpointStore Create(string? connectionString, string? serviceUri, string container)
+    {
+        var service = connectionString is { Length: > 0 }
+            ? new BlobServiceClient(connectionString)
+            : serviceUri is { Length: > 0 }
+                ? new BlobServiceClient(new Uri(serviceUri), new DefaultAzureCredential())
+                : throw new ArgumentException("The blob checkpoint store needs VlmRm:BlobConnectionString or VlmRm:BlobServiceUri.");
+        return new BlobCheckpointStore(service.GetBlobContainerClient(container));
+    }
+
+    public async Task<CheckpointInfo> SaveAsync(string runId, string name, ReadOnlyMemory<byte> content, long timesteps, double trainingReward, bool isBest, CancellationToken cancellationToken)
+    {
+        await EnsureContainerAsync(cancellationToken);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(content.Span));
+        var info = new CheckpointInfo(runId, name, timesteps, trainingReward, content.Length, sha, DateTimeOffset.UtcNow);
+        var data = container.GetBlobClient($"{runId}/{name}.ckpt");
+        await data.UploadAsync(BinaryData.FromBytes(content), overwrite: true, cancellationToken);
+        var stored = (await data.DownloadContentAsync(cancellationToken)).Value.Content.ToMemory();
+        if (stored.Length != content.Length || Convert.ToHexStringLower(SHA256.HashData(stored.Span)) != sha)
+        {
+            throw new IOException($"Checkpoint {runId}/{name} did not read back intact from blob storage ({stored.Length} of {content.Length} bytes); not marked latest.");
+        }
+        var sidecar = BinaryData.FromObjectAsJson(info, Json);
+        await container.GetBlobClient($"{runId}/{name}.json").UploadAsync(sidecar, overwrite: true, cancellationToken);
+        await container.GetBlobClient($"{runId}/latest.json").UploadAsync(sidecar, overwrite: true, cancellationToken);
+        if (isBest) await container.GetBlobClient($"{runId}/best.json").UploadAsync(sidecar, overwrite: true, cancellationToken);
+        return info;
+    }
+
+    public Task<LoadedCheckpoint?> LoadLatestAsync(string runId, CancellationToken cancellationToken) => LoadAsync(runId, "latest.json", fallBack: true, cancellationToken);
+
+    public Task<LoadedCheckpoint?> LoadBestAsync(string runId, CancellationToken cancellationToken) => LoadAsync(runId, "best.json", fallBack: false, cancellationToken);
+
+    public async Task<IReadOnlyList<CheckpointInfo>> ListAsync(string runId, CancellationToken cancellationToken)
+    {
+        if (!await container.ExistsAsync(cancellationToken)) return [];
+        var infos = new List<CheckpointInfo>();
+        await foreach (var blob in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"{runId}/", cancellationToken))
+        {
+            var file = blob.Name[(runId.Length + 1)..];
+            if (!file.EndsWith(".json", StringComparison.Ordinal) || file is "latest.json" or "best.json") continue;
+            if (await ReadInfoAsync(blob.Name, cancellationToken) is { } info) infos.Add(info);
+        }
+        return infos.OrderBy(i => i.Timesteps).ToList();
+    }
+
+    private async Task<LoadedCheckpoint?> LoadAsync(string runId, string pointer, bool fallBack, CancellationToken cancellationToken)
+    {
+        if (!await container.ExistsAsync(cancellationToken)) return null;
+        if (await ReadInfoAsync($"{runId}/{pointer}", cancellationToken) is { } info && await TryReadAsync(info, cancellationToken) is { } loaded) return loaded;
+        if (!fallBack) return null;
+        foreach (var candidate in (await ListAsync(runId, cancellationToken)).Reverse())
+        {
+            if (await TryReadAsync(candidate, cancellationToken) is { } intact) return intact;
+        }
+        return null;
+    }
+
+    private async Task<LoadedCheckpoint?> TryReadAsync(CheckpointInfo info, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var bytes = (await container.GetBlobClient($"{info.RunId}/{info.Name}.ckpt").DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
+            return bytes.Length == info.Bytes && Convert.ToHexStringLower(SHA256.HashData(bytes)) == info.Sha256 ? new LoadedCheckpoint(info, bytes) : null;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    private async Task<CheckpointInfo?> ReadInfoAsync(string blobName, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var content = (await container.GetBlobClient(blobName).DownloadContentAsync(cancellationToken)).Value.Content;
+            return content.ToObjectFromJson<CheckpointInfo>(Json);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private async Task EnsureContainerAsync(CancellationToken cancellationToken)
+    {
+        if (_containerReady) return;
+        await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        _containerReady = true;
+    }
+}

@@ -1,0 +1,27 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using VlmRm.Abstractions;
+using VlmRm.Clip.Models;
+using VlmRm.Clip.Reward;
+
+namespace VlmRm.Grains;
+
+/// <summary>One ONNX Runtime session per CLIP model per silo, shared by the silo's reward grains.</summary>
+public sealed class ClipModelCache(IOptions<ClipRuntimeOptions> options, ILogger<ClipModelCache> logger) : IDisposable
+{
+    private readonly ConcurrentDictionary<string, Lazy<OnnxClipModel>> _models = new();
+    private readonly ConcurrentDictionary<string, Lazy<ClipRewardModel>> _rewards = new();
+
+    public ClipRewardModel RewardModel(RewardSpec spec) =>
+        _rewards.GetOrAdd(spec.Key, _ => new Lazy<ClipRewardModel>(() =>
+            new ClipRewardModel(Model(spec.Model ?? throw new ArgumentException("A CLIP reward spec names its model.")), new RewardPrompts(spec.Goal, spec.Baseline), spec.Alpha))).Value;
+
+    private OnnxClipModel Model(string name) =>
+        _models.GetOrAdd(name, n => new Lazy<OnnxClipModel>(() => OnnxClipModel.Load(n, options.Value, logger))).Value;
+
+    public void Dispose()
+    {
+        foreach (var model in _models.Values.Where(m => m.IsValueCreated)) model.Value.Dispose();
+    }
+}

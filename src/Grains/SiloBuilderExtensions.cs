@@ -1,0 +1,61 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Runtime.Hosting;
+using Orleans.Serialization;
+using VlmRm.Clip.Models;
+using VlmRm.Rl.Checkpoints;
+
+namespace VlmRm.Grains;
+
+/// <summary>How a silo is set up (configuration section "VlmRm").</summary>
+public sealed class VlmRmSiloOptions
+{
+    /// <summary>localhost (embedded, one machine) or redis (several machines).</summary>
+    public string Clustering { get; set; } = "localhost";
+
+    public string? RedisConnectionString { get; set; }
+
+    /// <summary>Folder for grain state (embedded) and checkpoints (file store).</summary>
+    public string DataDirectory { get; set; } = Path.Combine("runs", "cluster");
+
+    /// <summary>file or blob.</summary>
+    public string CheckpointStore { get; set; } = "file";
+
+    public string? BlobConnectionString { get; set; }
+    public string? BlobServiceUri { get; set; }
+    public string BlobContainer { get; set; } = "checkpoints";
+}
+
+public static class SiloBuilderExtensions
+{
+    /// <summary>Name of the grain storage provider the grains use.</summary>
+    public const string StorageName = "vlmrm";
+
+    /// <summary>Grain storage, checkpoint store, CLIP model cache and reward batching for a VlmRm silo.</summary>
+    public static ISiloBuilder AddVlmRmSilo(this ISiloBuilder silo, VlmRmSiloOptions options, ClipRuntimeOptions? clip = null)
+    {
+        Directory.CreateDirectory(options.DataDirectory);
+        if (options.Clustering == "redis")
+        {
+            var redis = options.RedisConnectionString ?? throw new ArgumentException("Redis clustering needs VlmRm:RedisConnectionString.");
+            silo.UseRedisClustering(redis);
+            silo.AddRedisGrainStorage(StorageName, o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis));
+        }
+        else
+        {
+            var stateDirectory = Path.Combine(options.DataDirectory, "state");
+            Directory.CreateDirectory(stateDirectory);
+            silo.Services.AddGrainStorage(StorageName, (sp, _) => new FileGrainStorage(stateDirectory, sp.GetRequiredService<Serializer>()));
+        }
+        silo.Services.AddSingleton<ICheckpointStore>(_ => options.CheckpointStore switch
+        {
+            "blob" => BlobCheckpointStore.Create(options.BlobConnectionString, options.BlobServiceUri, options.BlobContainer),
+            "file" => new FileCheckpointStore(Path.Combine(options.DataDirectory, "checkpoints")),
+            _ => throw new ArgumentException($"VlmRm:CheckpointStore '{options.CheckpointStore}' is not file or blob."),
+        });
+        silo.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(clip ?? new ClipRuntimeOptions()));
+        silo.Services.AddSingleton<ClipModelCache>();
+        silo.Services.AddOptions<RewardBatchingOptions>();
+        return silo;
+    }
+}

@@ -1,0 +1,97 @@
+using Microsoft.Extensions.Logging;
+using VlmRm.Abstractions;
+
+namespace VlmRm.Grains;
+
+[GenerateSerializer]
+public sealed class SweepState
+{
+    [Id(0)] public List<RunRequest> Runs { get; set; } = [];
+    [Id(1)] public Dictionary<string, RunStatus> Statuses { get; set; } = [];
+    [Id(2)] public int MaxConcurrent { get; set; } = 1;
+}
+
+/// <summary>
+/// Schedules a sweep's runs on learner grains, at most MaxConcurrent at once, and keeps every run's
+/// status in persisted state. A timer polls running learners; after a restart the first call (a client
+/// asking for status) reactivates the sweep, which picks up where its state says it was.
+/// </summary>
+public sealed class SweepGrain(
+    [PersistentState("sweep", SiloBuilderExtensions.StorageName)] IPersistentState<SweepState> state,
+    ILogger<SweepGrain> logger) : Grain, ISweepGrain
+{
+    private IGrainTimer? _timer;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.RecordExists && state.State.Statuses.Values.Any(s => !s.IsFinished)) EnsureTimer();
+        return Task.CompletedTask;
+    }
+
+    public async Task<SweepStatus> SubmitAsync(IReadOnlyList<RunRequest> runs, int maxConcurrent)
+    {
+        state.State.MaxConcurrent = Math.Max(1, maxConcurrent);
+        foreach (var run in runs.Where(r => !state.State.Statuses.ContainsKey(r.RunId)))
+        {
+            state.State.Runs.Add(run);
+            state.State.Statuses[run.RunId] = RunStatus.Queued(run.RunId, 0);
+        }
+        await state.WriteStateAsync();
+        await TickAsync();
+        EnsureTimer();
+        return Status();
+    }
+
+    public Task<SweepStatus> GetStatusAsync() => Task.FromResult(Status());
+
+    public async Task CancelRunAsync(string runId)
+    {
+        if (!state.State.Statuses.TryGetValue(runId, out var status)) throw new KeyNotFoundException($"Sweep {this.GetPrimaryKeyString()} has no run '{runId}'.");
+        if (status.IsFinished) return;
+        await GrainFactory.GetGrain<ILearnerGrain>(runId).CancelAsync();
+        state.State.Statuses[runId] = status with { State = RunState.Cancelled };
+        await state.WriteStateAsync();
+    }
+
+    private SweepStatus Status() => new(this.GetPrimaryKeyString(), state.State.Runs.Select(r => state.State.Statuses[r.RunId]).ToList(), state.State.MaxConcurrent);
+
+    private void EnsureTimer() =>
+        _timer ??= this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500)) { KeepAlive = true });
+
+    private async Task TickAsync()
+    {
+        var changed = false;
+        foreach (var run in state.State.Runs)
+        {
+            var status = state.State.Statuses[run.RunId];
+            if (status.State != RunState.Running) continue;
+            try
+            {
+                var latest = await GrainFactory.GetGrain<ILearnerGrain>(run.RunId).GetStatusAsync();
+                changed |= latest != status;
+                state.State.Statuses[run.RunId] = latest;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A learner on a silo that just died: the next call reactivates it elsewhere.
+                logger.LogWarning("Status of run {Run} unavailable: {Error}", run.RunId, e.Message);
+            }
+        }
+        var running = state.State.Statuses.Values.Count(s => s.State == RunState.Running);
+        foreach (var run in state.State.Runs)
+        {
+            if (running >= state.State.MaxConcurrent) break;
+            if (state.State.Statuses[run.RunId].State != RunState.Queued) continue;
+            await GrainFactory.GetGrain<ILearnerGrain>(run.RunId).StartAsync(run);
+            state.State.Statuses[run.RunId] = state.State.Statuses[run.RunId] with { State = RunState.Running };
+            running++;
+            changed = true;
+        }
+        if (changed) await state.WriteStateAsync();
+        if (state.State.Statuses.Values.All(s => s.IsFinished))
+        {
+            _timer?.Dispose();
+            _timer = null;
+        }
+    }
+}
