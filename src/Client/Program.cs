@@ -6,4 +6,5 @@ root.Subcommands.Add(TryCommand.Create());
 root.Subcommands.Add(EnvsCommand.Create());
 root.Subcommands.Add(ModelsCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
+foreach (var command in SweepCommands.Create()) root.Subcommands.Add(command);
 return await root.Parse(args).InvokeAsync();

@@ -23,12 +23,13 @@ internal static class TryCommand
         var height = new Option<int>("--height") { Description = "Render height.", DefaultValueFactory = _ => 400 };
         var assets = new Option<DirectoryInfo?>("--assets") { Description = "Folder with the paper's reference assets (e.g. ../shared/assets/vlmrm); default: the project's own textures." };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
+        var noTraining = new Option<bool>("--no-training") { Description = "Only the rollouts; skip the short training sweep on the embedded cluster." };
 
         var command = new Command("try", "Roll out a random policy in CartPole and MountainCar: PNG frames, an MP4 each, steps/s and frames/s.")
         {
-            output, envs, copies, steps, width, height, assets, seed,
+            output, envs, copies, steps, width, height, assets, seed, noTraining,
         };
-        command.SetAction(parse =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new EnvOptions
             {
@@ -36,9 +37,21 @@ internal static class TryCommand
                 RenderHeight = parse.GetValue(height),
                 AssetsDirectory = parse.GetValue(assets)?.FullName,
             };
-            return Run(parse.GetValue(output)!.FullName, parse.GetValue(envs)!, parse.GetValue(copies), parse.GetValue(steps), options, parse.GetValue(seed));
+            var rollouts = Run(parse.GetValue(output)!.FullName, parse.GetValue(envs)!, parse.GetValue(copies), parse.GetValue(steps), options, parse.GetValue(seed));
+            if (rollouts != 0 || parse.GetValue(noTraining)) return rollouts;
+            AnsiConsole.MarkupLine("Training: DQN on CartPole (ground-truth reward) on the embedded cluster — sweeps/try.yaml.");
+            return await SweepCommands.RunAsync(new FileInfo(Path.Combine(RepositoryFolder(), "sweeps", "try.yaml")), null, Path.Combine("runs", "cluster"), cancellationToken);
         });
         return command;
+    }
+
+    private static string RepositoryFolder()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "VlmRm.sln"))) return dir.FullName;
+        }
+        return Environment.CurrentDirectory;
     }
 
     private static int Run(string outputDirectory, string[] envIds, int copies, int steps, EnvOptions options, int seed)

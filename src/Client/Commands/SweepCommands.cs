@@ -1,0 +1,101 @@
+using System.CommandLine;
+using Spectre.Console;
+using VlmRm.Abstractions;
+using VlmRm.Rl.Presets;
+
+namespace VlmRm.Client.Commands;
+
+/// <summary><c>vlmrm run sweep.yaml</c>, <c>vlmrm status NAME</c>, <c>vlmrm cancel NAME RUN</c>: sweeps on the cluster.</summary>
+internal static class SweepCommands
+{
+    private static readonly Option<string?> Cluster = new("--cluster") { Description = "Redis connection string of a running cluster (default: an embedded silo in this process)." };
+    private static readonly Option<DirectoryInfo> Data = new("--data") { Description = "Embedded cluster's grain state and checkpoints.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("runs", "cluster")) };
+
+    public static IEnumerable<Command> Create()
+    {
+        var file = new Argument<FileInfo>("sweep") { Description = "Sweep file (YAML): tasks × seeds × models × alphas." };
+        var run = new Command("run", "Run a sweep on the cluster and watch it (Ctrl+C detaches; runs resume where they stopped).") { file, Cluster, Data };
+        run.SetAction((parse, ct) => Guard(() => RunAsync(parse.GetValue(file)!, parse.GetValue(Cluster), parse.GetValue(Data)!.FullName, ct)));
+
+        var name = new Argument<string>("name") { Description = "Sweep name." };
+        var status = new Command("status", "Show a sweep's runs.") { name, Cluster, Data };
+        status.SetAction((parse, ct) => Guard(async () =>
+        {
+            await using var cluster = await ClusterConnection.OpenAsync(parse.GetValue(Cluster), parse.GetValue(Data)!.FullName, ct);
+            AnsiConsole.Write(Table(await cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(name)!).GetStatusAsync()));
+            return 0;
+        }));
+
+        var runId = new Argument<string>("run") { Description = "Run id (see status)." };
+        var cancel = new Command("cancel", "Cancel one run of a sweep.") { name, runId, Cluster, Data };
+        cancel.SetAction((parse, ct) => Guard(async () =>
+        {
+            await using var cluster = await ClusterConnection.OpenAsync(parse.GetValue(Cluster), parse.GetValue(Data)!.FullName, ct);
+            await cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(name)!).CancelRunAsync(parse.GetValue(runId)!);
+            AnsiConsole.MarkupLine($"Cancelled {Markup.Escape(parse.GetValue(runId)!)}.");
+            return 0;
+        }));
+        return [run, status, cancel];
+    }
+
+    /// <summary>Submits a sweep and shows live progress until every run has finished.</summary>
+    public static async Task<int> RunAsync(FileInfo file, string? redis, string data, CancellationToken cancellationToken)
+    {
+        var spec = SweepSpec.LoadFile(file.FullName);
+        var runs = spec.Expand(file.FullName).Select(r => new RunRequest(r.RunId, RunConfigLoader.ToJson(r.Config), spec.Name)).ToList();
+        await using var cluster = await ClusterConnection.OpenAsync(redis, data, cancellationToken);
+        AnsiConsole.MarkupLine($"Sweep [blue]{Markup.Escape(spec.Name)}[/]: {runs.Count} runs, {spec.MaxConcurrent} at a time, on {(cluster.Embedded ? "the embedded cluster" : Markup.Escape(redis!))}.");
+        var sweep = cluster.Client.GetGrain<ISweepGrain>(spec.Name);
+        var status = await sweep.SubmitAsync(runs, spec.MaxConcurrent);
+        await AnsiConsole.Live(Table(status)).StartAsync(async live =>
+        {
+            while (!status.IsFinished && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(500, CancellationToken.None);
+                status = await sweep.GetStatusAsync();
+                live.UpdateTarget(Table(status));
+            }
+        });
+        return status.Runs.Any(r => r.State == RunState.Failed) ? 1 : 0;
+    }
+
+    private static Table Table(SweepStatus status)
+    {
+        var table = new Table().Title($"{status.Name}").AddColumns("run", "state", "steps", "progress", "steps/s", "GT return", "success", "ETA", "resumes");
+        foreach (var r in status.Runs)
+        {
+            var fraction = r.TotalTimesteps > 0 ? r.Timesteps / (double)r.TotalTimesteps : 0;
+            var eta = r.State == RunState.Running && r.StepsPerSecond > 0 ? TimeSpan.FromSeconds((r.TotalTimesteps - r.Timesteps) / r.StepsPerSecond).ToString(@"hh\:mm\:ss", System.Globalization.CultureInfo.InvariantCulture) : "";
+            var state = r.State switch
+            {
+                RunState.Done => "[green]done[/]",
+                RunState.Failed => $"[red]failed: {Markup.Escape(r.Error ?? "")}[/]",
+                RunState.Running => "[blue]running[/]",
+                _ => r.State.ToString().ToLowerInvariant(),
+            };
+            table.AddRow(Markup.Escape(r.RunId), state, $"{r.Timesteps:N0}", Bar(fraction), $"{r.StepsPerSecond:N0}", Show(r.MeanGroundTruthReturn), Show(r.SuccessRate * 100) + "%", eta, $"{r.Resumes}");
+        }
+        return table;
+    }
+
+    private static string Bar(double fraction)
+    {
+        var filled = (int)Math.Round(Math.Clamp(fraction, 0, 1) * 20);
+        return $"[green]{new string('█', filled)}[/][grey]{new string('░', 20 - filled)}[/] {fraction:P0}";
+    }
+
+    private static string Show(double value) => double.IsFinite(value) ? value.ToString("F1", System.Globalization.CultureInfo.InvariantCulture) : "-";
+
+    private static async Task<int> Guard(Func<Task<int>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or InvalidOperationException or ArgumentException or KeyNotFoundException)
+        {
+            AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using Orleans.Dashboard;
+using VlmRm.Clip.Models;
+using VlmRm.Grains;
+
+// A standalone silo. Configuration (appsettings.json, environment variables VlmRm__*, command line):
+//   VlmRm:Clustering localhost|redis, VlmRm:RedisConnectionString, VlmRm:DataDirectory,
+//   VlmRm:CheckpointStore file|blob, VlmRm:BlobConnectionString | VlmRm:BlobServiceUri,
+//   Silo:SiloPort, Silo:GatewayPort, Dashboard:Urls (loopback by default), Clip:* (ClipRuntimeOptions).
+var builder = WebApplication.CreateBuilder(args);
+var options = builder.Configuration.GetSection("VlmRm").Get<VlmRmSiloOptions>() ?? new VlmRmSiloOptions();
+var clip = builder.Configuration.GetSection("Clip").Get<ClipRuntimeOptions>() ?? new ClipRuntimeOptions();
+var siloPort = builder.Configuration.GetValue("Silo:SiloPort", 11111);
+var gatewayPort = builder.Configuration.GetValue("Silo:GatewayPort", 30000);
+builder.WebHost.UseUrls(builder.Configuration.GetValue("Dashboard:Urls", "http://127.0.0.1:8080")!);
+
+builder.UseOrleans(silo =>
+{
+    if (options.Clustering == "localhost") silo.UseLocalhostClustering(siloPort, gatewayPort);
+    else silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, siloPort, gatewayPort);
+    silo.Configure<Orleans.Configuration.ClusterOptions>(o =>
+    {
+        o.ClusterId = builder.Configuration.GetValue("Silo:ClusterId", "vlmrm")!;
+        o.ServiceId = "vlmrm";
+    });
+    silo.AddVlmRmSilo(options, clip);
+    silo.AddDashboard();
+});
+
+var app = builder.Build();
+app.MapOrleansDashboard(routePrefix: "/dashboard");
+app.MapGet("/healthz", () => Results.Ok("ok"));
+app.Run();
