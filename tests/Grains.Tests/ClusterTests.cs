@@ -71,3 +71,76 @@ public class ClusterTests(TwoSiloCluster fixture) : IClassFixture<TwoSiloCluster
         await Assert.ThrowsAsync<KeyNotFoundException>(() => sweep.CancelRunAsync("nope"));
     }
 }
+
+/// <summary>Silo failure: a run whose silo dies continues on the surviving silo from its latest checkpoint.</summary>
+public sealed class FaultTests : IAsyncLifetime
+{
+    private static readonly string Data = Directory.CreateTempSubdirectory("vlmrm-fault-").FullName;
+    private readonly TestCluster _cluster = new TestClusterBuilder(2).AddSiloBuilderConfigurator<Configurator>().Build();
+
+    public async ValueTask InitializeAsync() => await _cluster.DeployAsync();
+
+    public async ValueTask DisposeAsync() => await _cluster.DisposeAsync();
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Killing_a_silo_mid_run_resumes_the_run_elsewhere_from_its_checkpoint(int round)
+    {
+        const long total = 12_000, interval = 1_000;
+        var ct = TestContext.Current.CancellationToken;
+        var config = RunConfigLoader.LoadFile("cartpole-dqn-quick") with { TotalTimesteps = total, CheckpointInterval = interval, CheckpointReplayBuffer = true };
+        config = config with { Dqn = config.Dqn! with { NetArch = [32, 32], GradientSteps = 8 } };
+        var runs = Enumerable.Range(0, 3).Select(seed => new RunRequest($"fault{round}.s{seed}", RunConfigLoader.ToJson(config with { Seed = seed }), "fault")).ToList();
+        var sweep = _cluster.GrainFactory.GetGrain<ISweepGrain>($"fault{round}");
+        var status = await sweep.SubmitAsync(runs, maxConcurrent: 3);
+
+        // Wait until every run has checkpointed at least once, then kill the secondary silo.
+        while (status.Runs.Any(r => r.Timesteps < 3 * interval)) status = await Poll(sweep, ct);
+        var victim = _cluster.SecondarySilos[0];
+        var onVictim = status.Runs.Where(r => r.Silo == victim.SiloAddress.ToString()).Select(r => r.RunId).ToList();
+        var stepsBeforeKill = status.Runs.ToDictionary(r => r.RunId, r => r.Timesteps);
+        await _cluster.KillSiloAsync(victim, ct);
+
+        var deadline = DateTime.UtcNow.AddMinutes(4);
+        while (!status.IsFinished && DateTime.UtcNow < deadline) status = await Poll(sweep, ct);
+        Assert.True(status.IsFinished, string.Join("; ", status.Runs.Select(r => $"{r.RunId} {r.State} {r.Timesteps} {r.Error}")));
+        Assert.All(status.Runs, r => Assert.Equal(RunState.Done, r.State));
+        Assert.All(status.Runs, r => Assert.Equal(total, r.Timesteps));
+        foreach (var runId in onVictim)
+        {
+            var run = status.Runs.Single(r => r.RunId == runId);
+            Assert.True(run.Resumes >= 1, $"{runId} was on the killed silo but never resumed");
+            Assert.NotEqual(victim.SiloAddress.ToString(), run.Silo);
+        }
+        // Every checkpoint any run wrote is intact (size and SHA-256 match its sidecar).
+        var store = new VlmRm.Rl.Checkpoints.FileCheckpointStore(Path.Combine(Data, "checkpoints"));
+        foreach (var run in runs)
+        {
+            var checkpoints = await store.ListAsync(run.RunId, ct);
+            Assert.NotEmpty(checkpoints);
+            foreach (var info in checkpoints)
+            {
+                var bytes = await File.ReadAllBytesAsync(Path.Combine(Data, "checkpoints", run.RunId, info.Name + ".ckpt"), ct);
+                Assert.Equal(info.Sha256, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)));
+            }
+            // Lost work is bounded by the checkpoint interval: the resumed run restarted from a checkpoint
+            // at most one interval behind where it was when its silo died.
+            var latestBeforeKill = checkpoints.Where(c => c.Timesteps <= stepsBeforeKill[run.RunId]).Max(c => (long?)c.Timesteps) ?? 0;
+            Assert.True(stepsBeforeKill[run.RunId] - latestBeforeKill <= interval + 2 * 50, $"{run.RunId}: {stepsBeforeKill[run.RunId] - latestBeforeKill} steps since the last checkpoint");
+        }
+        Assert.NotEmpty(onVictim);
+    }
+
+    private static async Task<SweepStatus> Poll(ISweepGrain sweep, CancellationToken ct)
+    {
+        await Task.Delay(300, ct);
+        return await sweep.GetStatusAsync();
+    }
+
+    private sealed class Configurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddVlmRmSilo(new VlmRmSiloOptions { DataDirectory = Data });
+    }
+}
