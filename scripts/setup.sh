@@ -11,7 +11,10 @@ say() { $quiet || echo "setup: $*"; }
 # Debian packages: ffmpeg writes the MP4 rollouts; g++, patchelf, binutils and python3 patch
 # TorchSharp's native bridge for Debian 12 at build time (docs/TORCHSHARP.md); MuJoCo, its samples
 # (Debian's humanoid model, mujoco-testspeed) and OSMesa run the Humanoid headless (docs/HUMANOID.md).
-apt_packages=(ffmpeg g++ gcc patchelf binutils python3 libmujoco-dev libmujoco-samples libosmesa6 libosmesa6-dev)
+# redis-server and Azurite (npm) back the cluster's integration tests (Redis clustering, blob checkpoints).
+apt_packages=(ffmpeg g++ gcc patchelf binutils python3 libmujoco-dev libmujoco-samples libosmesa6 libosmesa6-dev redis-server)
+# Node.js may come from outside Debian (with its own npm): ask apt for npm only when there is none.
+command -v npm >/dev/null || apt_packages+=(npm)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -25,6 +28,11 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ ! -x tools/azurite/node_modules/.bin/azurite-blob ]]; then
+  say "installing Azurite (npm) into tools/azurite"
+  (cd tools/azurite && npm install --no-audit --no-fund --loglevel=error >/dev/null) || { echo "setup: npm could not install Azurite" >&2; exit 1; }
 fi
 
 if ! command -v dotnet >/dev/null; then

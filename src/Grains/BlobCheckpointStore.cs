@@ -31,6 +31,20 @@ public sealed class BlobCheckpointStore(BlobContainerClient container) : ICheckp
 
     public async Task<CheckpointInfo> SaveAsync(string runId, string name, ReadOnlyMemory<byte> content, long timesteps, double trainingReward, bool isBest, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await SaveOnceAsync(runId, name, content, timesteps, trainingReward, isBest, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.ErrorCode == "ContainerNotFound")
+        {
+            // The container went away (deleted, or an emulator restarted without its data): make it again.
+            _containerReady = false;
+            return await SaveOnceAsync(runId, name, content, timesteps, trainingReward, isBest, cancellationToken);
+        }
+    }
+
+    private async Task<CheckpointInfo> SaveOnceAsync(string runId, string name, ReadOnlyMemory<byte> content, long timesteps, double trainingReward, bool isBest, CancellationToken cancellationToken)
+    {
         await EnsureContainerAsync(cancellationToken);
         var sha = Convert.ToHexStringLower(SHA256.HashData(content.Span));
         var info = new CheckpointInfo(runId, name, timesteps, trainingReward, content.Length, sha, DateTimeOffset.UtcNow);

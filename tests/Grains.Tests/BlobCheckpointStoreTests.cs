@@ -1,0 +1,81 @@
+using Azure.Core;
+using Azure.Storage.Blobs;
+using VlmRm.Rl;
+using VlmRm.Rl.Labelling;
+using VlmRm.Rl.Checkpoints;
+using VlmRm.Rl.Presets;
+
+namespace VlmRm.Grains.Tests;
+
+/// <summary>The blob checkpoint store against a real Azurite process on loopback, including an outage.</summary>
+public sealed class BlobCheckpointStoreTests : IDisposable
+{
+    private readonly int _port = LocalServices.FreePort();
+    private readonly string _location = Directory.CreateTempSubdirectory("vlmrm-azurite-").FullName;
+    private System.Diagnostics.Process? _azurite;
+
+    private BlobCheckpointStore Store(string container)
+    {
+        Assert.SkipUnless(File.Exists(LocalServices.AzuriteBlob), "Azurite is not installed in tools/azurite (run ./vlmrm setup)");
+        _azurite ??= LocalServices.StartAzurite(_port, _location);
+        // Few, quick retries so an outage shows up in seconds rather than after the SDK's default back-off.
+        var options = new BlobClientOptions { Retry = { MaxRetries = 1, Delay = TimeSpan.FromMilliseconds(100), Mode = RetryMode.Fixed, NetworkTimeout = TimeSpan.FromSeconds(3) } };
+        return new BlobCheckpointStore(new BlobServiceClient(LocalServices.AzuriteConnectionString(_port), options).GetBlobContainerClient(container));
+    }
+
+    [Fact]
+    public async Task Saves_lists_and_loads_latest_and_best_and_skips_a_damaged_checkpoint()
+    {
+        var store = Store("basic");
+        var ct = TestContext.Current.CancellationToken;
+        await store.SaveAsync("r", "a", new byte[] { 1, 2 }, 10, 5, isBest: true, ct);
+        await store.SaveAsync("r", "b", new byte[] { 3, 4, 5 }, 20, 1, isBest: false, ct);
+        Assert.Equal("b", (await store.LoadLatestAsync("r", ct))!.Info.Name);
+        Assert.Equal([1, 2], (await store.LoadBestAsync("r", ct))!.Content);
+        Assert.Equal(["a", "b"], (await store.ListAsync("r", ct)).Select(c => c.Name));
+
+        // Damage the newest data blob behind the store's back: it must never be loaded.
+        var container = new BlobServiceClient(LocalServices.AzuriteConnectionString(_port)).GetBlobContainerClient("basic");
+        await container.GetBlobClient("r/b.ckpt").UploadAsync(BinaryData.FromBytes([9, 9, 9]), overwrite: true, ct);
+        Assert.Equal("a", (await store.LoadLatestAsync("r", ct))!.Info.Name);
+        Assert.Null(await store.LoadLatestAsync("no-such-run", ct));
+    }
+
+    [Fact]
+    public async Task Training_continues_through_an_outage_and_the_checkpoint_lands_afterwards()
+    {
+        var store = Store("outage");
+        var ct = TestContext.Current.CancellationToken;
+        var config = RunConfigLoader.LoadFile("cartpole-dqn-quick") with { TotalTimesteps = 100_000, CheckpointInterval = 500 };
+        config = config with { Dqn = config.Dqn! with { NetArch = [16], GradientSteps = 2 } };
+        using var trainer = new Algorithm1Trainer(config, new GroundTruthLabeller(), "outage-run", store);
+        while (trainer.Timesteps < 1_000) await trainer.StepAsync(ct);
+        Assert.Equal(1_000, (await store.LoadLatestAsync("outage-run", ct))!.Info.Timesteps);
+
+        LocalServices.Terminate(_azurite!);
+        var outageStart = trainer.Timesteps;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (trainer.CheckpointFailures < 2 && clock.Elapsed < TimeSpan.FromSeconds(60)) await trainer.StepAsync(ct);
+        Assert.True(trainer.CheckpointFailures >= 2, "checkpoints should have failed while Azurite was down");
+        Assert.True(trainer.Timesteps > outageStart + 500, "training went on during the outage");
+
+        _azurite = LocalServices.StartAzurite(_port, _location); // same storage folder: the earlier blobs are still there
+        var failures = trainer.CheckpointFailures;
+        clock.Restart();
+        CheckpointInfo? landed = null;
+        while (clock.Elapsed < TimeSpan.FromSeconds(90))
+        {
+            await trainer.StepAsync(ct);
+            landed = (await store.LoadLatestAsync("outage-run", ct))?.Info;
+            if (landed is not null && landed.Timesteps > outageStart) break;
+        }
+        Assert.NotNull(landed);
+        Assert.True(landed!.Timesteps > outageStart, $"latest checkpoint is still from step {landed.Timesteps}");
+        Assert.Equal(failures, trainer.CheckpointFailures);
+    }
+
+    public void Dispose()
+    {
+        if (_azurite is not null) LocalServices.Stop(_azurite);
+    }
+}
