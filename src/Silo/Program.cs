@@ -5,7 +5,8 @@ using VlmRm.Grains;
 // A standalone silo. Configuration (appsettings.json, environment variables VlmRm__*, command line):
 //   VlmRm:Clustering localhost|redis, VlmRm:RedisConnectionString, VlmRm:DataDirectory,
 //   VlmRm:CheckpointStore file|blob, VlmRm:BlobConnectionString | VlmRm:BlobServiceUri,
-//   Silo:SiloPort, Silo:GatewayPort, Dashboard:Urls (loopback by default), Clip:* (ClipRuntimeOptions).
+//   Silo:SiloPort, Silo:GatewayPort, Silo:AdvertisedIP (the pod's IP in a cluster), Silo:ClusterId,
+//   Dashboard:Urls (loopback by default), Clip:* (ClipRuntimeOptions).
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.Configuration.GetSection("VlmRm").Get<VlmRmSiloOptions>() ?? new VlmRmSiloOptions();
 var clip = builder.Configuration.GetSection("Clip").Get<ClipRuntimeOptions>() ?? new ClipRuntimeOptions();
@@ -16,7 +17,7 @@ builder.WebHost.UseUrls(builder.Configuration.GetValue("Dashboard:Urls", "http:/
 builder.UseOrleans(silo =>
 {
     if (options.Clustering == "localhost") silo.UseLocalhostClustering(siloPort, gatewayPort);
-    else silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, siloPort, gatewayPort);
+    else silo.ConfigureEndpoints(System.Net.IPAddress.Parse(builder.Configuration.GetValue("Silo:AdvertisedIP", "127.0.0.1")!), siloPort, gatewayPort);
     silo.Configure<Orleans.Configuration.ClusterOptions>(o =>
     {
         o.ClusterId = builder.Configuration.GetValue("Silo:ClusterId", "vlmrm")!;
