@@ -88,7 +88,7 @@ public sealed class Algorithm1Trainer : IDisposable
                 spec.ActionSpace as DiscreteSpace ?? throw new ArgumentException($"DQN needs a discrete action space; {spec.Id} has {spec.ActionSpace}."), config.TotalTimesteps, Device, config.Seed),
             _ => throw new ArgumentException($"Unknown algorithm '{config.Algorithm}'."),
         };
-        _labelled = new ReplayBuffer(config.BufferSize, spec.ObservationSize, spec.ActionSize);
+        _labelled = new ReplayBuffer(config.OffPolicy.BufferSize, spec.ObservationSize, spec.ActionSize);
         // B holds whole vectorized steps: round the labelling batch up to a multiple of the copies.
         var labelBatch = (config.Reward.BatchSize + config.NumEnvs - 1) / config.NumEnvs * config.NumEnvs;
         _unlabelled = new UnlabelledBuffer(labelBatch, spec.ObservationSize, spec.ActionSize, frames);
@@ -143,7 +143,7 @@ public sealed class Algorithm1Trainer : IDisposable
     /// <summary>One vectorized environment step of Algorithm 1, with labelling, training and checkpointing when due.</summary>
     public async Task StepAsync(CancellationToken cancellationToken = default)
     {
-        var mode = Timesteps < _config.LearningStarts ? ActMode.Random : ActMode.Explore;
+        var mode = Timesteps < _config.OffPolicy.LearningStarts ? ActMode.Random : ActMode.Explore;
         _algorithm.Act(_env.Observations, _env.Count, _bufferActions, mode, Timesteps, _rng);
         _env.Observations.CopyTo(_observations, 0);
         _algorithm.ToEnvironmentActions(_bufferActions, _environmentActions);
@@ -167,9 +167,9 @@ public sealed class Algorithm1Trainer : IDisposable
         }
         if (_unlabelled.Count + _env.Count > _unlabelled.Capacity) await FlushAsync(cancellationToken);
 
-        if (Timesteps > _config.LearningStarts && _vectorSteps % _config.TrainFreq == 0 && _labelled.Count > 0 && _config.GradientSteps > 0)
+        if (Timesteps > _config.OffPolicy.LearningStarts && _vectorSteps % _config.OffPolicy.TrainFreq == 0 && _labelled.Count > 0 && _config.OffPolicy.GradientSteps > 0)
         {
-            _lastTrain = _algorithm.Train(_labelled, _config.GradientSteps, _rng);
+            _lastTrain = _algorithm.Train(_labelled, _config.OffPolicy.GradientSteps, _rng);
             LogTraining();
         }
         if (_store is not null && _config.CheckpointInterval > 0 && Timesteps - _lastCheckpoint >= _config.CheckpointInterval && _clock.Elapsed >= _checkpointRetryAt)
@@ -357,7 +357,7 @@ public sealed class Algorithm1Trainer : IDisposable
 
     private void LogTraining()
     {
-        if (_log is null || _vectorSteps % Math.Max(1, 1000 / (_config.TrainFreq * _env.Count)) != 0) return;
+        if (_log is null || _vectorSteps % Math.Max(1, 1000 / (_config.OffPolicy.TrainFreq * _env.Count)) != 0) return;
         foreach (var (tag, value) in _lastTrain.Values) _log.Scalar(tag, value, Timesteps);
     }
 

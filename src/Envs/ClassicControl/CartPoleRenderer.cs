@@ -6,11 +6,8 @@ namespace VlmRm.Envs.ClassicControl;
 /// Gymnasium's CartPole renderer (classic_control/cartpole.py): same geometry and colours, drawn with
 /// the project's rasterizer at any output size.
 /// </summary>
-public sealed class CartPoleRenderer
+public sealed class CartPoleRenderer(int width, int height) : ClassicControlRenderer(width, height)
 {
-    public const int NativeWidth = 600;
-    public const int NativeHeight = 400;
-
     public static readonly Rgb PoleColor = new(202, 152, 101);
     public static readonly Rgb AxleColor = new(129, 132, 203);
 
@@ -23,29 +20,13 @@ public sealed class CartPoleRenderer
     private const double AxleOffset = CartHeight / 4.0;
     private const double CartY = 100; // top of the cart's axle line in scene coordinates
 
-    private readonly float[] _coverage;
-    private readonly SceneTransform _transform;
-
-    public CartPoleRenderer(int width, int height)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(width, 8);
-        ArgumentOutOfRangeException.ThrowIfLessThan(height, 8);
-        Width = width;
-        Height = height;
-        _coverage = new float[width + 1];
-        _transform = SceneTransform.Cover(NativeWidth, NativeHeight, width, height);
-    }
-
-    public int Width { get; }
-    public int Height { get; }
-
     /// <summary>Scene x of the cart's centre for a cart position (pixels in the native 600×400 frame).</summary>
     public static double CartSceneX(double x) => x * Scale + NativeWidth / 2.0;
 
     public void Render(CartPoleState state, Span<byte> rgb)
     {
-        var canvas = new RgbCanvas(rgb, Width, Height, _coverage);
-        var t = _transform;
+        var canvas = Canvas(rgb);
+        var t = Transform;
         canvas.Clear(Rgb.White);
 
         var cartX = CartSceneX(state.X);

@@ -13,11 +13,8 @@ public interface IMountainCarRenderer
 /// Gymnasium's MountainCar renderer (classic_control/continuous_mountain_car.py): the hill as a
 /// 100-point polyline, a black car box rotated by cos(3x), two grey wheels and a yellow flag.
 /// </summary>
-public sealed class MountainCarRenderer : IMountainCarRenderer
-{
-    public const int NativeWidth = 600;
-    public const int NativeHeight = 400;
-    public const double WorldWidth = MountainCarContinuousEnv.MaxPosition - MountainCarContinuousEnv.MinPosition;
+public sealed class MountainCarRenderer : ClassicControlRenderer, IMountainCarRenderer
+{    public const double WorldWidth = MountainCarContinuousEnv.MaxPosition - MountainCarContinuousEnv.MinPosition;
     public const double Scale = NativeWidth / WorldWidth;
     public const double CarWidth = 40;
     public const double CarHeight = 20;
@@ -28,25 +25,14 @@ public sealed class MountainCarRenderer : IMountainCarRenderer
 
     private const int CurvePoints = 100;
 
-    private readonly float[] _coverage;
     private readonly byte[] _background;
-    private readonly SceneTransform _transform;
 
-    public MountainCarRenderer(int width, int height)
+    public MountainCarRenderer(int width, int height) : base(width, height)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(width, 8);
-        ArgumentOutOfRangeException.ThrowIfLessThan(height, 8);
-        Width = width;
-        Height = height;
-        _coverage = new float[width + 1];
-        _transform = SceneTransform.Cover(NativeWidth, NativeHeight, width, height);
         // The hill and the flag never move: draw them once and copy them under every frame.
         _background = new byte[width * height * 3];
-        DrawStaticScene(new RgbCanvas(_background, width, height, _coverage));
+        DrawStaticScene(Canvas(_background));
     }
-
-    public int Width { get; }
-    public int Height { get; }
 
     /// <summary>Scene coordinates of the flag: pole x, pole bottom y, pole top y (ints, as Gymnasium casts them).</summary>
     public static (int X, int Bottom, int Top) FlagScene()
@@ -59,8 +45,8 @@ public sealed class MountainCarRenderer : IMountainCarRenderer
     public void Render(MountainCarState state, Span<byte> rgb)
     {
         _background.CopyTo(rgb);
-        var canvas = new RgbCanvas(rgb, Width, Height, _coverage);
-        var t = _transform;
+        var canvas = Canvas(rgb);
+        var t = Transform;
         var pos = state.Position;
         var angle = Math.Cos(3 * pos);
         var (cos, sin) = (Math.Cos(angle), Math.Sin(angle));
@@ -81,12 +67,12 @@ public sealed class MountainCarRenderer : IMountainCarRenderer
         // gfxdraw circles take integer centres: the pixel's centre after the flip.
         var wx = (int)(offset * cos + baseX);
         var wy = (int)(offset * sin + baseY);
-        canvas.FillCircle(_transform.Map(wx + 0.5, wy + 0.5), ((int)(CarHeight / 2.5) + 0.5) * _transform.Scale, WheelColor);
+        canvas.FillCircle(Transform.Map(wx + 0.5, wy + 0.5), ((int)(CarHeight / 2.5) + 0.5) * Transform.Scale, WheelColor);
     }
 
     private void DrawStaticScene(RgbCanvas canvas)
     {
-        var t = _transform;
+        var t = Transform;
         canvas.Clear(Rgb.White);
         var previous = CurvePoint(0);
         for (var i = 1; i < CurvePoints; i++)

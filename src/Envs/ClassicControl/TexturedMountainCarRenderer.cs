@@ -39,13 +39,10 @@ public static class TexturedMountainCarRenderer
     public static (double X, double Y) CarCentreScene(double position) =>
         ((position - MountainCarContinuousEnv.MinPosition) * MountainCarRenderer.Scale,
          15 + MountainCarContinuousEnv.Height(position) * MountainCarRenderer.Scale);
-
-    internal static SceneTransform Transform(int width, int height) =>
-        SceneTransform.Cover(MountainCarRenderer.NativeWidth, MountainCarRenderer.NativeHeight, width, height);
 }
 
 /// <summary>Procedurally textured scene, built from value noise; nothing is read from disk.</summary>
-internal sealed class ProceduralTexturedMountainCarRenderer : IMountainCarRenderer
+internal sealed class ProceduralTexturedMountainCarRenderer : ClassicControlRenderer, IMountainCarRenderer
 {
     private static readonly Rgb SkyTop = new(38, 104, 178);
     private static readonly Rgb SkyHorizon = new(150, 196, 232);
@@ -62,33 +59,24 @@ internal sealed class ProceduralTexturedMountainCarRenderer : IMountainCarRender
     private static readonly Rgb FlagYellow = new(250, 220, 20);
     private static readonly Rgb FlagPole = new(120, 120, 120);
 
-    private readonly float[] _coverage;
     private readonly byte[] _background;
-    private readonly SceneTransform _transform;
 
-    public ProceduralTexturedMountainCarRenderer(int width, int height)
+    public ProceduralTexturedMountainCarRenderer(int width, int height) : base(width, height)
     {
-        Width = width;
-        Height = height;
-        _coverage = new float[width + 1];
-        _transform = TexturedMountainCarRenderer.Transform(width, height);
         _background = new byte[width * height * 3];
         PaintLandscape(_background);
-        DrawFlag(new RgbCanvas(_background, width, height, _coverage));
+        DrawFlag(Canvas(_background));
     }
-
-    public int Width { get; }
-    public int Height { get; }
 
     public void Render(MountainCarState state, Span<byte> rgb)
     {
         _background.CopyTo(rgb);
-        DrawCar(new RgbCanvas(rgb, Width, Height, _coverage), state.Position);
+        DrawCar(Canvas(rgb), state.Position);
     }
 
     private void PaintLandscape(Span<byte> rgb)
     {
-        var t = _transform;
+        var t = Transform;
         var rock = new ValueNoise(11);
         var grass = new ValueNoise(23);
         var cloud = new ValueNoise(37);
@@ -138,7 +126,7 @@ internal sealed class ProceduralTexturedMountainCarRenderer : IMountainCarRender
 
     private void DrawFlag(RgbCanvas canvas)
     {
-        var t = _transform;
+        var t = Transform;
         var goalX = (MountainCarContinuousEnv.GoalPosition - MountainCarContinuousEnv.MinPosition) * MountainCarRenderer.Scale;
         var goalY = MountainCarContinuousEnv.Height(MountainCarContinuousEnv.GoalPosition) * MountainCarRenderer.Scale;
         var top = goalY + 50;
@@ -152,7 +140,7 @@ internal sealed class ProceduralTexturedMountainCarRenderer : IMountainCarRender
 
     private void DrawCar(RgbCanvas canvas, double position)
     {
-        var t = _transform;
+        var t = Transform;
         var (cx, cy) = TexturedMountainCarRenderer.CarCentreScene(position);
         var angle = TexturedMountainCarRenderer.SlopeAngle(position);
         var (cos, sin) = (Math.Cos(angle), Math.Sin(angle));
@@ -181,18 +169,14 @@ internal sealed class ProceduralTexturedMountainCarRenderer : IMountainCarRender
 }
 
 /// <summary>The paper's own texture files: the background image and the car sprite, alpha-blended.</summary>
-internal sealed class SpriteMountainCarRenderer : IMountainCarRenderer
+internal sealed class SpriteMountainCarRenderer : ClassicControlRenderer, IMountainCarRenderer
 {
     private readonly byte[] _background;
     private readonly RgbaImage _car;
-    private readonly SceneTransform _transform;
 
-    public SpriteMountainCarRenderer(int width, int height, RgbaImage background, RgbaImage car)
+    public SpriteMountainCarRenderer(int width, int height, RgbaImage background, RgbaImage car) : base(width, height)
     {
-        Width = width;
-        Height = height;
         _car = car;
-        _transform = TexturedMountainCarRenderer.Transform(width, height);
         _background = new byte[width * height * 3];
         var scaleX = background.Width / (double)MountainCarRenderer.NativeWidth;
         var scaleY = background.Height / (double)MountainCarRenderer.NativeHeight;
@@ -200,8 +184,8 @@ internal sealed class SpriteMountainCarRenderer : IMountainCarRenderer
         {
             for (var px = 0; px < width; px++)
             {
-                var sx = (px + 0.5 - _transform.OffsetX) / _transform.Scale;
-                var sy = (py + 0.5 - _transform.OffsetY) / _transform.Scale;
+                var sx = (px + 0.5 - Transform.OffsetX) / Transform.Scale;
+                var sy = (py + 0.5 - Transform.OffsetY) / Transform.Scale;
                 var (r, g, b, _) = background.Sample(sx * scaleX, sy * scaleY);
                 var i = (py * width + px) * 3;
                 _background[i] = (byte)(r + 0.5f);
@@ -211,13 +195,10 @@ internal sealed class SpriteMountainCarRenderer : IMountainCarRenderer
         }
     }
 
-    public int Width { get; }
-    public int Height { get; }
-
     public void Render(MountainCarState state, Span<byte> rgb)
     {
         _background.CopyTo(rgb);
-        var t = _transform;
+        var t = Transform;
         var (cx, cy) = TexturedMountainCarRenderer.CarCentreScene(state.Position);
         var centre = t.Map(cx, cy);
         // Image rows grow downwards, so a counter-clockwise scene rotation is clockwise on screen.

@@ -7,16 +7,16 @@ using static TorchSharp.torch;
 namespace VlmRm.Rl.Algorithms;
 
 /// <summary>DQN hyperparameters; defaults are Stable-Baselines3's.</summary>
-public sealed record DqnOptions
+public sealed record DqnOptions : OffPolicyOptions
 {
-    public double LearningRate { get; init; } = 1e-4;
-    public int BufferSize { get; init; } = 1_000_000;
-    public int LearningStarts { get; init; } = 100;
-    public int BatchSize { get; init; } = 32;
-    public double Tau { get; init; } = 1.0;
-    public double Gamma { get; init; } = 0.99;
-    public int TrainFreq { get; init; } = 4;
-    public int GradientSteps { get; init; } = 1;
+    public DqnOptions()
+    {
+        LearningRate = 1e-4;
+        BatchSize = 32;
+        Tau = 1.0;
+        TrainFreq = 4;
+        NetArch = [64, 64];
+    }
 
     /// <summary>Environment steps between target network updates.</summary>
     public int TargetUpdateInterval { get; init; } = 10_000;
@@ -25,7 +25,6 @@ public sealed record DqnOptions
     public double ExplorationInitialEps { get; init; } = 1.0;
     public double ExplorationFinalEps { get; init; } = 0.05;
     public double MaxGradNorm { get; init; } = 10;
-    public int[] NetArch { get; init; } = [64, 64];
 }
 
 /// <summary>

@@ -7,17 +7,8 @@ using static TorchSharp.torch;
 namespace VlmRm.Rl.Algorithms;
 
 /// <summary>SAC hyperparameters; defaults are Stable-Baselines3's.</summary>
-public sealed record SacOptions
+public sealed record SacOptions : OffPolicyOptions
 {
-    public double LearningRate { get; init; } = 3e-4;
-    public int BufferSize { get; init; } = 1_000_000;
-    public int LearningStarts { get; init; } = 100;
-    public int BatchSize { get; init; } = 256;
-    public double Tau { get; init; } = 0.005;
-    public double Gamma { get; init; } = 0.99;
-    public int TrainFreq { get; init; } = 1;
-    public int GradientSteps { get; init; } = 1;
-
     /// <summary>"auto" (learned, initial 1), "auto_X" (learned, initial X) or a fixed number.</summary>
     public string EntCoef { get; init; } = "auto";
 
@@ -25,7 +16,6 @@ public sealed record SacOptions
     public string TargetEntropy { get; init; } = "auto";
 
     public int TargetUpdateInterval { get; init; } = 1;
-    public int[] NetArch { get; init; } = [256, 256];
 
     /// <summary>Optional exploration noise added to the sampled action (SB3's action_noise): none, normal or ornstein_uhlenbeck.</summary>
     public string ActionNoise { get; init; } = "none";

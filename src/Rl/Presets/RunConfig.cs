@@ -40,11 +40,8 @@ public sealed record RunConfig
     public DqnOptions? Dqn { get; init; }
     public RewardSection Reward { get; init; } = new();
 
-    public int LearningStarts => Algorithm == "sac" ? (Sac ?? new()).LearningStarts : (Dqn ?? new()).LearningStarts;
-    public int TrainFreq => Algorithm == "sac" ? (Sac ?? new()).TrainFreq : (Dqn ?? new()).TrainFreq;
-    public int GradientSteps => Algorithm == "sac" ? (Sac ?? new()).GradientSteps : (Dqn ?? new()).GradientSteps;
-    public int BufferSize => Algorithm == "sac" ? (Sac ?? new()).BufferSize : (Dqn ?? new()).BufferSize;
-    public int BatchSize => Algorithm == "sac" ? (Sac ?? new()).BatchSize : (Dqn ?? new()).BatchSize;
+    /// <summary>The chosen algorithm's hyperparameters (its defaults when the file gives none).</summary>
+    public OffPolicyOptions OffPolicy => Algorithm == "sac" ? Sac ?? new SacOptions() : Dqn ?? new DqnOptions();
 }
 
 public sealed record EnvSection

@@ -89,8 +89,8 @@ public static class RunConfigLoader
         if (c.EpisodeLength is <= 0) Fail("episode_length", "must be positive");
         if (c.CheckpointInterval < 0) Fail("checkpoint_interval", "must not be negative");
         if (c.Device is not ("auto" or "cpu" or "cuda")) Fail("device", $"'{c.Device}' is not auto, cpu or cuda");
-        if (c.BatchSize <= 0 || c.BufferSize <= 0) Fail(c.Algorithm, "batch_size and buffer_size must be positive");
-        if (c.TrainFreq <= 0 || c.GradientSteps < 0) Fail(c.Algorithm, "train_freq must be positive and gradient_steps not negative");
+        if (c.OffPolicy.BatchSize <= 0 || c.OffPolicy.BufferSize <= 0) Fail(c.Algorithm, "batch_size and buffer_size must be positive");
+        if (c.OffPolicy.TrainFreq <= 0 || c.OffPolicy.GradientSteps < 0) Fail(c.Algorithm, "train_freq must be positive and gradient_steps not negative");
         var reward = c.Reward;
         if (reward.Labeller is not ("ground_truth" or "clip")) Fail("reward.labeller", $"'{reward.Labeller}' is not ground_truth or clip");
         if (reward.BatchSize <= 0) Fail("reward.batch_size", "must be positive");
