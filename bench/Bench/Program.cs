@@ -6,6 +6,7 @@ var suites = new Dictionary<string, Action>(StringComparer.OrdinalIgnoreCase)
     ["clip"] = ClipBenchmark.Run,
     ["rl"] = RlBenchmark.Run,
     ["mujoco"] = MujocoBenchmark.Run,
+    ["cluster"] = ClusterBenchmark.Run,
 };
 
 var requested = args.Length > 0 ? args : suites.Keys.ToArray();

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using VlmRm.Abstractions;
+using VlmRm.Grains;
+using VlmRm.Rl;
+using VlmRm.Rl.Labelling;
+using VlmRm.Rl.Presets;
+
+namespace VlmRm.Bench;
+
+/// <summary>
+/// The same CartPole DQN run (ground-truth reward) in-process vs through the embedded single-silo
+/// cluster, and two runs on one silo vs spread over two silos of this machine; wall-clock steps/s.
+/// </summary>
+internal static class ClusterBenchmark
+{
+    private const long Steps = 20_000;
+
+    public static void Run()
+    {
+        var config = RunConfigLoader.LoadFile("cartpole-dqn-quick") with { TotalTimesteps = Steps, CheckpointInterval = 5_000 };
+        var inProcess = InProcess(config);
+        var oneSilo = Cluster(config, silos: 1, runs: 1);
+        Console.WriteLine("| same run (CartPole DQN, ground truth, 20k steps, checkpoints every 5k) | steps/s | ratio |");
+        Console.WriteLine("|---|---:|---:|");
+        Console.WriteLine($"| in-process `Algorithm1Trainer` | {inProcess:N0} | 1.00× |");
+        Console.WriteLine($"| embedded single-silo cluster (learner grain, reward grain, sweep grain) | {oneSilo:N0} | {oneSilo / inProcess:F2}× |");
+        Console.WriteLine();
+        var twoRunsOneSilo = Cluster(config, silos: 1, runs: 2);
+        var twoRunsTwoSilos = Cluster(config, silos: 2, runs: 2);
+        Console.WriteLine("| two runs at once | total steps/s | ratio |");
+        Console.WriteLine("|---|---:|---:|");
+        Console.WriteLine($"| one silo | {twoRunsOneSilo:N0} | 1.00× |");
+        Console.WriteLine($"| two silos on this machine | {twoRunsTwoSilos:N0} | {twoRunsTwoSilos / twoRunsOneSilo:F2}× |");
+    }
+
+    private static double InProcess(RunConfig config)
+    {
+        var store = new VlmRm.Rl.Checkpoints.FileCheckpointStore(Directory.CreateTempSubdirectory("vlmrm-bench-").FullName);
+        using var trainer = new Algorithm1Trainer(config, new GroundTruthLabeller(), "bench", store);
+        var clock = Stopwatch.StartNew();
+        trainer.RunAsync().GetAwaiter().GetResult();
+        return Steps / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Wall-clock steps/s of <paramref name="runs"/> runs submitted as one sweep to a cluster of <paramref name="silos"/> silos in this process.</summary>
+    private static double Cluster(RunConfig config, int silos, int runs)
+    {
+        var data = Directory.CreateTempSubdirectory("vlmrm-bench-cluster-").FullName;
+        var primary = new IPEndPoint(IPAddress.Loopback, FreePort());
+        var hosts = new List<IHost>();
+        for (var i = 0; i < silos; i++)
+        {
+            var builder = Host.CreateApplicationBuilder();
+            builder.Logging.SetMinimumLevel(LogLevel.Error);
+            var siloPort = i == 0 ? primary.Port : FreePort();
+            builder.UseOrleans(silo =>
+            {
+                silo.UseLocalhostClustering(siloPort, FreePort(), primary);
+                silo.AddVlmRmSilo(new VlmRmSiloOptions { DataDirectory = data });
+            });
+            var host = builder.Build();
+            host.StartAsync().GetAwaiter().GetResult();
+            hosts.Add(host);
+        }
+        try
+        {
+            var client = hosts[0].Services.GetRequiredService<IClusterClient>();
+            var sweep = client.GetGrain<ISweepGrain>($"bench-{silos}-{runs}");
+            var requests = Enumerable.Range(0, runs).Select(s => new RunRequest($"bench-{silos}-{runs}.s{s}", RunConfigLoader.ToJson(config with { Seed = s }), null)).ToList();
+            var clock = Stopwatch.StartNew();
+            var status = sweep.SubmitAsync(requests, runs).GetAwaiter().GetResult();
+            while (!status.IsFinished)
+            {
+                Thread.Sleep(100);
+                status = sweep.GetStatusAsync().GetAwaiter().GetResult();
+            }
+            if (status.Runs.Any(r => r.State != RunState.Done)) throw new InvalidOperationException(string.Join("; ", status.Runs.Select(r => $"{r.RunId}: {r.State} {r.Error}")));
+            return runs * Steps / clock.Elapsed.TotalSeconds;
+        }
+        finally
+        {
+            foreach (var host in Enumerable.Reverse(hosts))
+            {
+                host.StopAsync().GetAwaiter().GetResult();
+                host.Dispose();
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
