@@ -21,13 +21,6 @@ public sealed class Rng
         _spareGaussian = null;
     }
 
-    /// <summary>Derives an independent stream, e.g. one per vectorized sub-environment.</summary>
-    public static ulong DeriveSeed(ulong seed, int index)
-    {
-        var x = seed ^ (0x9E3779B97F4A7C15UL * (ulong)(index + 1));
-        return SplitMix(ref x);
-    }
-
     public ulong NextULong()
     {
         var result = ulong.RotateLeft(_s1 * 5, 7) * 9;
@@ -73,14 +66,6 @@ public sealed class Rng
         return u * factor;
     }
 
-    public RngState GetState() => new(_s0, _s1, _s2, _s3, _spareGaussian);
-
-    public void SetState(RngState state)
-    {
-        (_s0, _s1, _s2, _s3) = (state.S0, state.S1, state.S2, state.S3);
-        _spareGaussian = state.SpareGaussian;
-    }
-
     public void Write(BinaryWriter writer)
     {
         writer.Write(_s0);
@@ -107,6 +92,3 @@ public sealed class Rng
         return z ^ (z >> 31);
     }
 }
-
-/// <summary>A snapshot of an <see cref="Rng"/>, for checkpoints.</summary>
-public readonly record struct RngState(ulong S0, ulong S1, ulong S2, ulong S3, double? SpareGaussian);

@@ -30,9 +30,6 @@ internal static partial class MujocoNative
         Ngeom = 4,
     }
 
-    [LibraryImport(Library, EntryPoint = "vlmrm_mj_version")]
-    public static partial int Version();
-
     [LibraryImport(Library, EntryPoint = "vlmrm_mj_load", StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint Load(string path, byte[] error, int errorSize);
 
