@@ -79,6 +79,8 @@ public sealed class BlobCheckpointStore(BlobContainerClient container) : ICheckp
         return infos.OrderBy(i => i.Timesteps).ToList();
     }
 
+    public Task<LoadedCheckpoint?> LoadAsync(CheckpointInfo info, CancellationToken cancellationToken) => TryReadAsync(info, cancellationToken);
+
     private async Task<LoadedCheckpoint?> LoadAsync(string runId, string pointer, bool fallBack, CancellationToken cancellationToken)
     {
         if (!await container.ExistsAsync(cancellationToken)) return null;

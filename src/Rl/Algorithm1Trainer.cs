@@ -80,14 +80,7 @@ public sealed class Algorithm1Trainer : IDisposable
         _env = EnvRegistry.MakeVector(config.Env, config.NumEnvs, config.Seed, envOptions);
         _env.Reset();
         var spec = _env.Spec;
-        _algorithm = config.Algorithm switch
-        {
-            "sac" => new Sac(config.Sac ?? new SacOptions(), spec.ObservationSize,
-                spec.ActionSpace as BoxSpace ?? throw new ArgumentException($"SAC needs a continuous action space; {spec.Id} has {spec.ActionSpace}."), Device, config.Seed),
-            "dqn" => new Dqn(config.Dqn ?? new DqnOptions(), spec.ObservationSize,
-                spec.ActionSpace as DiscreteSpace ?? throw new ArgumentException($"DQN needs a discrete action space; {spec.Id} has {spec.ActionSpace}."), config.TotalTimesteps, Device, config.Seed),
-            _ => throw new ArgumentException($"Unknown algorithm '{config.Algorithm}'."),
-        };
+        _algorithm = CreateAlgorithm(config, spec, Device);
         _labelled = new ReplayBuffer(config.OffPolicy.BufferSize, spec.ObservationSize, spec.ActionSize);
         // B holds whole vectorized steps: round the labelling batch up to a multiple of the copies.
         var labelBatch = (config.Reward.BatchSize + config.NumEnvs - 1) / config.NumEnvs * config.NumEnvs;
@@ -268,6 +261,33 @@ public sealed class Algorithm1Trainer : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// The policy alone from a checkpoint of a run with this configuration, without the environments and the
+    /// replay buffer a resumed run needs (rollout videos, evaluation of old checkpoints).
+    /// </summary>
+    public static IOffPolicyAlgorithm LoadPolicy(RunConfig config, EnvSpec spec, byte[] content)
+    {
+        var algorithm = CreateAlgorithm(config, spec, SelectDevice(config.Device));
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(content));
+            ReadHeader(reader, config);
+            reader.ReadInt64(); // timesteps
+            reader.ReadInt64(); // vector steps
+            reader.ReadInt64(); // last checkpoint
+            reader.ReadDouble(); // best training reward
+            new Rng(0).Read(reader);
+            algorithm.Load(reader);
+            return algorithm;
+        }
+        catch (Exception e)
+        {
+            algorithm.Dispose();
+            if (e is EndOfStreamException) throw new InvalidDataException("Checkpoint ends early: it is truncated.", e);
+            throw;
+        }
+    }
+
     public byte[] CreateCheckpoint()
     {
         if (_unlabelled.Count > 0) throw new InvalidOperationException("Label the unlabelled buffer before checkpointing (FlushAsync).");
@@ -299,14 +319,7 @@ public sealed class Algorithm1Trainer : IDisposable
         using var reader = new BinaryReader(new MemoryStream(content));
         try
         {
-            if (reader.ReadString() != CheckpointMagic) throw new InvalidDataException("not a VlmRm checkpoint");
-            var format = reader.ReadInt32();
-            if (format != CheckpointFormat) throw new InvalidDataException($"checkpoint format {format}, this build reads {CheckpointFormat}");
-            var (env, algorithm, copies) = (reader.ReadString(), reader.ReadString(), reader.ReadInt32());
-            if (env != _config.Env || algorithm != _config.Algorithm || copies != _config.NumEnvs)
-            {
-                throw new InvalidDataException($"checkpoint is for {algorithm} on {copies}×{env}, this run is {_config.Algorithm} on {_config.NumEnvs}×{_config.Env}");
-            }
+            ReadHeader(reader, _config);
             Timesteps = reader.ReadInt64();
             _vectorSteps = reader.ReadInt64();
             _lastCheckpoint = reader.ReadInt64();
@@ -359,6 +372,27 @@ public sealed class Algorithm1Trainer : IDisposable
     {
         if (_log is null || _vectorSteps % Math.Max(1, 1000 / (_config.OffPolicy.TrainFreq * _env.Count)) != 0) return;
         foreach (var (tag, value) in _lastTrain.Values) _log.Scalar(tag, value, Timesteps);
+    }
+
+    private static IOffPolicyAlgorithm CreateAlgorithm(RunConfig config, EnvSpec spec, torch.Device device) => config.Algorithm switch
+    {
+        "sac" => new Sac(config.Sac ?? new SacOptions(), spec.ObservationSize,
+            spec.ActionSpace as BoxSpace ?? throw new ArgumentException($"SAC needs a continuous action space; {spec.Id} has {spec.ActionSpace}."), device, config.Seed),
+        "dqn" => new Dqn(config.Dqn ?? new DqnOptions(), spec.ObservationSize,
+            spec.ActionSpace as DiscreteSpace ?? throw new ArgumentException($"DQN needs a discrete action space; {spec.Id} has {spec.ActionSpace}."), config.TotalTimesteps, device, config.Seed),
+        _ => throw new ArgumentException($"Unknown algorithm '{config.Algorithm}'."),
+    };
+
+    private static void ReadHeader(BinaryReader reader, RunConfig config)
+    {
+        if (reader.ReadString() != CheckpointMagic) throw new InvalidDataException("not a VlmRm checkpoint");
+        var format = reader.ReadInt32();
+        if (format != CheckpointFormat) throw new InvalidDataException($"checkpoint format {format}, this build reads {CheckpointFormat}");
+        var (env, algorithm, copies) = (reader.ReadString(), reader.ReadString(), reader.ReadInt32());
+        if (env != config.Env || algorithm != config.Algorithm || copies != config.NumEnvs)
+        {
+            throw new InvalidDataException($"checkpoint is for {algorithm} on {copies}×{env}, this run is {config.Algorithm} on {config.NumEnvs}×{config.Env}");
+        }
     }
 
     private static torch.Device SelectDevice(string choice) => choice switch

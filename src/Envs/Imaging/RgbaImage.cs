@@ -18,6 +18,19 @@ public sealed class RgbaImage
     public int Height { get; }
     public byte[] Pixels { get; }
 
+    /// <summary>The pixels without alpha, as renderers and CLIP take them.</summary>
+    public byte[] ToRgb()
+    {
+        var rgb = new byte[Width * Height * 3];
+        for (int i = 0, j = 0; i < rgb.Length; i += 3, j += 4)
+        {
+            rgb[i] = Pixels[j];
+            rgb[i + 1] = Pixels[j + 1];
+            rgb[i + 2] = Pixels[j + 2];
+        }
+        return rgb;
+    }
+
     /// <summary>Bilinear sample at continuous pixel coordinates (pixel centres at +0.5); outside the image is transparent.</summary>
     public (float R, float G, float B, float A) Sample(double x, double y)
     {

@@ -34,6 +34,8 @@ public sealed class FileCheckpointStore(string root) : ICheckpointStore
 
     public Task<IReadOnlyList<CheckpointInfo>> ListAsync(string runId, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<CheckpointInfo>>(List(runId));
 
+    public Task<LoadedCheckpoint?> LoadAsync(CheckpointInfo info, CancellationToken cancellationToken) => Task.FromResult(TryRead(Path.Combine(Root, info.RunId), info));
+
     private List<CheckpointInfo> List(string runId)
     {
         var folder = Path.Combine(Root, runId);

@@ -21,4 +21,7 @@ public interface ICheckpointStore
     Task<LoadedCheckpoint?> LoadBestAsync(string runId, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<CheckpointInfo>> ListAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>One listed checkpoint, null when its bytes are missing or do not verify.</summary>
+    Task<LoadedCheckpoint?> LoadAsync(CheckpointInfo info, CancellationToken cancellationToken);
 }

@@ -1,0 +1,378 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+using VlmRm.Clip.Models;
+using VlmRm.Clip.Reward;
+using VlmRm.Envs;
+using VlmRm.Envs.Mujoco;
+using VlmRm.Evaluation;
+using VlmRm.Evaluation.Epic;
+using VlmRm.Evaluation.Figures;
+using VlmRm.Evaluation.LabelledSets;
+using VlmRm.Rl.Checkpoints;
+using VlmRm.Rl.Logging;
+using VlmRm.Rl.Presets;
+
+namespace VlmRm.Client.Commands;
+
+/// <summary>
+/// <c>vlmrm evaluate …</c>: labelled sets, EPIC (paper appendix A), prompt screening, the paper's figures,
+/// rollout videos and the human-evaluation page (appendix B).
+/// </summary>
+internal static class EvaluateCommand
+{
+    private static readonly float[] PaperAlphas = [0f, 0.25f, 0.5f, 0.75f, 1f];
+
+    public static Command Create()
+    {
+        var command = new Command("evaluate", "Evaluate reward models and agents: labelled sets, EPIC, prompt screening, figures, rollout videos, the labelling page.");
+        foreach (var sub in new[] { MakeSet(), RolloutSet(), Epic(), Screen(), Landscape(), EpicVsSize(), GroundTruthEpic(), Curves() }) command.Subcommands.Add(sub);
+        foreach (var sub in ReviewCommands.Create()) command.Subcommands.Add(sub);
+        return command;
+    }
+
+    private static Command MakeSet()
+    {
+        var env = new Argument<string>("env") { Description = "CartPole or a MountainCar id (MountainCar, MountainCarTextured)." };
+        var output = RequiredOutput("Folder for the new labelled set.");
+        var count = new Option<int>("--count") { Description = "States to draw.", DefaultValueFactory = _ => 500 };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
+        var size = new Option<int>("--size") { Description = "Frame size in pixels (square).", DefaultValueFactory = _ => 224 };
+        var assets = new Option<DirectoryInfo?>("--assets") { Description = "The paper's assets folder for textured MountainCar." };
+        var command = new Command("make-set", "A labelled set of uniformly drawn states, labelled by the goal predicate (appendix A).") { env, output, count, seed, size, assets };
+        command.SetAction(parse => Guarded(() =>
+        {
+            var set = WithProgress("rendering states", parse.GetValue(count), p =>
+                SetGenerators.UniformStates(parse.GetValue(env)!, parse.GetValue(count), parse.GetValue(seed), parse.GetValue(output)!.FullName, parse.GetValue(size), parse.GetValue(assets)?.FullName, p));
+            AnsiConsole.MarkupLine($"Labelled set [blue]{Markup.Escape(set.Directory)}[/]: {set.Count} states, {set.GoalCount} goal ({set.Manifest.Task}).");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command RolloutSet()
+    {
+        var config = new Argument<string>("config") { Description = "The run's preset or YAML file." };
+        var runId = new Option<string>("--run-id") { Required = true };
+        var runs = RunsFolder();
+        var output = RequiredOutput("Folder for the new labelled set.");
+        var pose = new Option<HumanoidPose?>("--pose") { Description = "Label Humanoid frames with this geometric test (standing, kneeling); otherwise the environment's success predicate." };
+        var episodes = new Option<int>("--episodes") { Description = "Episodes per checkpoint.", DefaultValueFactory = _ => 1 };
+        var size = new Option<int>("--size") { DefaultValueFactory = _ => 224 };
+        var command = new Command("rollout-set", "A labelled set from rollouts of every checkpoint of a run (appendix B's procedure).") { config, runId, runs, output, pose, episodes, size };
+        command.SetAction((parse, cancellationToken) => GuardedAsync(async () =>
+        {
+            var run = RunConfigLoader.LoadFile(parse.GetValue(config)!);
+            var store = new FileCheckpointStore(Path.Combine(parse.GetValue(runs)!.FullName, "checkpoints"));
+            var set = await SetGenerators.CheckpointRollouts(run, parse.GetValue(runId)!, store, parse.GetValue(output)!.FullName, parse.GetValue(episodes), parse.GetValue(size), parse.GetValue(pose), cancellationToken: cancellationToken);
+            AnsiConsole.MarkupLine($"Labelled set [blue]{Markup.Escape(set.Directory)}[/]: {set.Count} frames, {set.GoalCount} goal.");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Epic()
+    {
+        var (set, clip) = (SetOption(), new ClipOptions());
+        var prompts = new PromptOptions();
+        var alpha = new Option<float>("--alpha") { Description = "Goal-baseline regularization strength α.", DefaultValueFactory = _ => 0f };
+        var histogram = new Option<FileInfo?>("--histogram") { Description = "Also write the goal/non-goal reward histogram (paper Fig. 7) to this PNG." };
+        var command = new Command("epic", "EPIC distance of a CLIP reward model to a labelled set's goal labels (Lemma 1).") { set, alpha, histogram };
+        clip.AddTo(command);
+        prompts.AddTo(command);
+        command.SetAction(parse => Guarded(() =>
+        {
+            var labelled = LabelledSet.Load(parse.GetValue(set)!.FullName);
+            using var model = clip.Load(parse);
+            var embeddings = Embed(labelled, model);
+            var rewardModel = new ClipRewardModel(model, prompts.Get(parse, labelled.Manifest.Env), parse.GetValue(alpha));
+            var labels = labelled.Labels();
+            var result = PromptScreening.Score(new PromptCandidate(string.Join(" | ", rewardModel.Prompts.Goal), string.Join(" | ", rewardModel.Prompts.Baseline), rewardModel.Reward.Alpha), rewardModel.Reward, embeddings, labels);
+            AnsiConsole.MarkupLine($"EPIC distance [bold]{result.Epic:F4}[/] ({model.Folder.Name}, α={rewardModel.Reward.Alpha}, {labelled.Count} states, {labelled.GoalCount} goal); mean reward goal {result.MeanGoalReward:F4}, non-goal {result.MeanNonGoalReward:F4}.");
+            if (parse.GetValue(histogram) is { } png)
+            {
+                EvaluationPlots.GoalHistograms(png.FullName, $"{model.Folder.Name}, α={rewardModel.Reward.Alpha}: EPIC {result.Epic:F3}", PromptScreening.Rewards(embeddings, rewardModel.Reward), labels);
+                AnsiConsole.MarkupLine($"Histogram: [blue]{Markup.Escape(png.FullName)}[/] (+ .csv)");
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Screen()
+    {
+        var (set, clip) = (SetOption(), new ClipOptions());
+        var prompts = new PromptOptions();
+        var alphas = AlphasOption();
+        var csv = new Option<FileInfo?>("--csv") { Description = "Write the ranking as CSV." };
+        var command = new Command("screen", "Rank goal/baseline prompts and α by EPIC on a labelled set, before any RL is spent.") { set, alphas, csv };
+        clip.AddTo(command);
+        prompts.AddTo(command);
+        command.SetAction(parse => Guarded(() =>
+        {
+            var labelled = LabelledSet.Load(parse.GetValue(set)!.FullName);
+            using var model = clip.Load(parse);
+            var embeddings = Embed(labelled, model);
+            var candidates = prompts.Get(parse, labelled.Manifest.Env);
+            var ranking = PromptScreening.Rank(model, embeddings, labelled.Labels(), candidates.Goal, candidates.Baseline, ParseAlphas(parse.GetValue(alphas)!));
+            var table = new Table().AddColumns("rank", "EPIC", "α", "goal prompt", "baseline prompt");
+            for (var i = 0; i < ranking.Count; i++)
+            {
+                var r = ranking[i];
+                table.AddRow($"{i + 1}", r.Epic.ToString("F4", CultureInfo.InvariantCulture), $"{r.Candidate.Alpha}", Markup.Escape(r.Candidate.Goal), Markup.Escape(r.Candidate.Baseline));
+            }
+            AnsiConsole.Write(table);
+            if (parse.GetValue(csv) is { } file)
+            {
+                var lines = ranking.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Epic:R},{r.Candidate.Alpha},\"{r.Candidate.Goal.Replace("\"", "\"\"", StringComparison.Ordinal)}\",\"{r.Candidate.Baseline.Replace("\"", "\"\"", StringComparison.Ordinal)}\""));
+                Envs.Imaging.AtomicFile.WriteAllBytes(file.FullName, System.Text.Encoding.UTF8.GetBytes("epic,alpha,goal,baseline\n" + string.Join('\n', lines) + "\n"));
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Landscape()
+    {
+        var env = new Argument<string>("env") { Description = "CartPole, MountainCar or MountainCarTextured." };
+        var clip = new ClipOptions();
+        var prompts = new PromptOptions();
+        var alphas = AlphasOption();
+        var points = new Option<int>("--points") { DefaultValueFactory = _ => 91 };
+        var output = RequiredOutput("PNG to write (a CSV goes beside it).");
+        var assets = new Option<DirectoryInfo?>("--assets");
+        var command = new Command("landscape", "CLIP reward against pole angle / car position for several α (paper Fig. 2).") { env, alphas, points, output, assets };
+        clip.AddTo(command);
+        prompts.AddTo(command);
+        command.SetAction(parse => Guarded(() =>
+        {
+            using var states = new ClassicControlStates(parse.GetValue(env)!, new EnvOptions { RenderWidth = 224, RenderHeight = 224, AssetsDirectory = parse.GetValue(assets)?.FullName });
+            using var model = clip.Load(parse);
+            var rewardModel = new ClipRewardModel(model, prompts.Get(parse, states.Spec.Id), 0);
+            var grid = states.LandscapeStates(parse.GetValue(points));
+            var embeddings = states.EmbedStates(grid, model);
+            var xs = Enumerable.Range(0, parse.GetValue(points)).Select(i => states.LandscapeCoordinate(grid.AsSpan(i * states.StateSize, states.StateSize))).ToArray();
+            var series = ParseAlphas(parse.GetValue(alphas)!).Select(a =>
+            {
+                var rewards = new float[xs.Length];
+                rewardModel.WithAlpha(a).Score(embeddings, rewards);
+                return new Series($"α={a}", xs, rewards.Select(r => (double)r).ToArray());
+            }).ToList();
+            EvaluationPlots.RewardLandscape(parse.GetValue(output)!.FullName, $"{states.Spec.Id}, {model.Folder.Name}", states.LandscapeAxis, series);
+            AnsiConsole.MarkupLine($"Reward landscape: [blue]{Markup.Escape(parse.GetValue(output)!.FullName)}[/] (+ .csv)");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command EpicVsSize()
+    {
+        var set = SetOption();
+        var clip = new ClipOptions();
+        var prompts = new PromptOptions();
+        var alphas = AlphasOption();
+        var names = new Option<string[]>("--model-names") { Description = "Models to compare (default: every model present).", AllowMultipleArgumentsPerToken = true };
+        var output = RequiredOutput("PNG to write (a CSV goes beside it).");
+        var command = new Command("epic-vs-size", "EPIC distance to a labelled set for every CLIP model present, against model size (paper Fig. 4).") { set, alphas, names, output };
+        clip.AddTo(command, withModel: false);
+        prompts.AddTo(command);
+        command.SetAction(parse => Guarded(() =>
+        {
+            var labelled = LabelledSet.Load(parse.GetValue(set)!.FullName);
+            var options = clip.Options(parse);
+            var models = parse.GetValue(names) is { Length: > 0 } chosen ? chosen : new ClipModelRegistry(options).Available().ToArray();
+            if (models.Length == 0) throw new InvalidDataException($"No CLIP model is present in {options.ModelsDirectory}; see `vlmrm models`.");
+            var points = new List<SizePoint>();
+            foreach (var name in models)
+            {
+                using var model = OnnxClipModel.Load(name, options);
+                var embeddings = Embed(labelled, model);
+                var rewardModel = new ClipRewardModel(model, prompts.Get(parse, labelled.Manifest.Env), 0);
+                var parameters = model.Manifest.Parameters > 0 ? model.Manifest.Parameters : KnownClipModels.Find(name)?.Parameters ?? throw new InvalidDataException($"{name}: model.json gives no parameter count.");
+                foreach (var a in ParseAlphas(parse.GetValue(alphas)!))
+                {
+                    var epic = PromptScreening.Score(new PromptCandidate("", "", a), rewardModel.WithAlpha(a), embeddings, labelled.Labels()).Epic;
+                    points.Add(new SizePoint(name, parameters, epic, $"α={a}"));
+                    AnsiConsole.MarkupLine($"{Markup.Escape(name)} ({parameters / 1e6:F0} M parameters), α={a}: EPIC {epic:F4}");
+                }
+            }
+            EvaluationPlots.EpicVsModelSize(parse.GetValue(output)!.FullName, $"EPIC vs CLIP size: {labelled.Manifest.Env}, {labelled.Manifest.Task}", points);
+            AnsiConsole.MarkupLine($"Figure: [blue]{Markup.Escape(parse.GetValue(output)!.FullName)}[/] (+ .csv)");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command GroundTruthEpic()
+    {
+        var env = new Argument<string>("env") { Description = "CartPole or a MountainCar id." };
+        var clip = new ClipOptions();
+        var prompts = new PromptOptions();
+        var alpha = new Option<float>("--alpha") { DefaultValueFactory = _ => 0f };
+        var gamma = new Option<double>("--gamma") { Description = "Discount used in canonicalization.", DefaultValueFactory = _ => 0.99 };
+        var transitions = new Option<int>("--transitions") { DefaultValueFactory = _ => 1000 };
+        var canonical = new Option<int>("--canonical") { Description = "Samples per canonicalization expectation.", DefaultValueFactory = _ => 256 };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
+        var command = new Command("gt-epic", "General EPIC (Gleave et al.) between the task's ground-truth reward and a CLIP reward, over uniformly drawn transitions.") { env, alpha, gamma, transitions, canonical, seed };
+        clip.AddTo(command);
+        prompts.AddTo(command);
+        command.SetAction(parse => Guarded(() =>
+        {
+            using var states = new ClassicControlStates(parse.GetValue(env)!, new EnvOptions { RenderWidth = 224, RenderHeight = 224 });
+            using var model = clip.Load(parse);
+            var reward = new ClipRewardModel(model, prompts.Get(parse, states.Spec.Id), parse.GetValue(alpha)).Reward;
+            var sample = states.SampleTransitions(parse.GetValue(transitions), parse.GetValue(canonical), new Rng((ulong)parse.GetValue(seed)));
+            var clipReward = EpicDistance.OfNextState((next, rewards) =>
+            {
+                var embeddings = states.EmbedStates(next, model);
+                var scores = new float[rewards.Length];
+                reward.Score(embeddings, scores);
+                for (var i = 0; i < scores.Length; i++) rewards[i] = scores[i];
+            });
+            var distance = EpicDistance.Between(states.GroundTruthReward(), clipReward, sample, parse.GetValue(gamma));
+            AnsiConsole.MarkupLine($"EPIC(ground truth, CLIP {Markup.Escape(model.Folder.Name)} α={reward.Alpha}) = [bold]{distance:F4}[/] over {sample.Transitions} transitions, γ={parse.GetValue(gamma)}.");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Curves()
+    {
+        var runs = RunsFolder();
+        var ids = new Argument<string[]>("run-ids") { Description = "Runs to plot (default: every run folder with TensorBoard logs).", Arity = ArgumentArity.ZeroOrMore };
+        var tag = new Option<string>("--tag") { Description = "Scalar to plot.", DefaultValueFactory = _ => "rollout/ep_gt_return_mean" };
+        var output = RequiredOutput("PNG to write (a CSV goes beside it).");
+        var command = new Command("curves", "Learning curves of runs from their TensorBoard logs.") { ids, runs, tag, output };
+        command.SetAction(parse => Guarded(() =>
+        {
+            var root = parse.GetValue(runs)!.FullName;
+            var chosen = parse.GetValue(ids) is { Length: > 0 } named ? named : Directory.Exists(root)
+                ? Directory.GetDirectories(root).Where(d => Directory.Exists(Path.Combine(d, "tensorboard"))).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToArray()
+                : [];
+            var series = new List<Series>();
+            foreach (var id in chosen)
+            {
+                var scalars = TensorBoardReader.ReadScalars(Path.Combine(root, id, "tensorboard"));
+                if (!scalars.TryGetValue(parse.GetValue(tag)!, out var points)) continue;
+                series.Add(new Series(id, points.Select(p => (double)p.Step).ToArray(), points.Select(p => (double)p.Value).ToArray()));
+            }
+            if (series.Count == 0) throw new InvalidDataException($"No run under {root} logged '{parse.GetValue(tag)}'.");
+            EvaluationPlots.LearningCurves(parse.GetValue(output)!.FullName, parse.GetValue(tag)!, parse.GetValue(tag)!, series);
+            AnsiConsole.MarkupLine($"Learning curves of {series.Count} run(s): [blue]{Markup.Escape(parse.GetValue(output)!.FullName)}[/] (+ .csv)");
+            return 0;
+        }));
+        return command;
+    }
+
+    internal static SetEmbeddings Embed(LabelledSet set, OnnxClipModel model)
+    {
+        var embeddings = WithProgress($"embedding {set.Count} frames ({model.Folder.Name})", set.Count, p => EmbeddingCache.GetOrCompute(set, model, p));
+        if (embeddings.FromCache) AnsiConsole.MarkupLine($"[grey]Image embeddings from the cache ({Markup.Escape(EmbeddingCache.PathFor(set, model))}).[/]");
+        return embeddings;
+    }
+
+    internal static T WithProgress<T>(string what, int total, Func<IProgress<int>, T> work)
+    {
+        T result = default!;
+        AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn()).Start(context =>
+        {
+            var task = context.AddTask(Markup.Escape(what), maxValue: Math.Max(1, total));
+            result = work(new SynchronousProgress(v => task.Value = v));
+        });
+        return result;
+    }
+
+    internal static int Guarded(Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e) when (IsUserError(e))
+        {
+            AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            return 1;
+        }
+    }
+
+    internal static async Task<int> GuardedAsync(Func<Task<int>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (Exception e) when (IsUserError(e))
+        {
+            AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            return 1;
+        }
+    }
+
+    private static bool IsUserError(Exception e) => e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or InvalidOperationException or IOException;
+
+    internal static Option<FileInfo> RequiredOutput(string description) => new("--out") { Description = description, Required = true };
+
+    internal static Option<DirectoryInfo> RunsFolder() => new("--runs") { Description = "Folder of run outputs (as `vlmrm train` writes them).", DefaultValueFactory = _ => new DirectoryInfo("runs") };
+
+    private static Option<DirectoryInfo> SetOption() => new("--set") { Description = "A labelled set folder (vlmrm evaluate make-set / rollout-set / export-labels).", Required = true };
+
+    private static Option<string> AlphasOption() => new("--alphas") { Description = "Comma-separated α values.", DefaultValueFactory = _ => string.Join(',', PaperAlphas.Select(a => a.ToString(CultureInfo.InvariantCulture))) };
+
+    private static float[] ParseAlphas(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        .Select(a => float.TryParse(a, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v is >= 0 and <= 1 ? v : throw new ArgumentException($"--alphas: '{a}' is not a number in [0, 1]."))
+        .ToArray();
+
+    private sealed class SynchronousProgress(Action<int> report) : IProgress<int>
+    {
+        public void Report(int value) => report(value);
+    }
+}
+
+/// <summary>The CLIP model options every reward-model verb shares.</summary>
+internal sealed class ClipOptions
+{
+    private readonly Option<string> _model = new("--model") { Description = "CLIP model name (e.g. ViT-B-32/openai) in the models directory.", Required = true };
+    private readonly Option<DirectoryInfo?> _models = new("--models") { Description = "CLIP models directory (default: VLMRM_MODELS or ./models)." };
+    private readonly Option<DirectoryInfo?> _tokenizer = new("--tokenizer") { Description = "Folder with CLIP's merges file for models that lack it." };
+
+    public void AddTo(Command command, bool withModel = true)
+    {
+        if (withModel) command.Options.Add(_model);
+        command.Options.Add(_models);
+        command.Options.Add(_tokenizer);
+    }
+
+    public ClipRuntimeOptions Options(ParseResult parse)
+    {
+        var defaults = new ClipRuntimeOptions();
+        return defaults with
+        {
+            ModelsDirectory = parse.GetValue(_models)?.FullName ?? defaults.ModelsDirectory,
+            TokenizerDirectory = parse.GetValue(_tokenizer)?.FullName ?? defaults.TokenizerDirectory,
+        };
+    }
+
+    public OnnxClipModel Load(ParseResult parse) => OnnxClipModel.Load(parse.GetValue(_model)!, Options(parse));
+}
+
+/// <summary>Goal and baseline prompts; each task has the paper's prompts as defaults.</summary>
+internal sealed class PromptOptions
+{
+    private readonly Option<string[]> _goal = new("--goal") { Description = "Goal prompt(s) (default: the task's prompt from the presets).", AllowMultipleArgumentsPerToken = false };
+    private readonly Option<string[]> _baseline = new("--baseline") { Description = "Baseline prompt(s) (default: the task's)." };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_goal);
+        command.Options.Add(_baseline);
+    }
+
+    public RewardPrompts Get(ParseResult parse, string envId)
+    {
+        var defaults = TaskPrompts.For(envId);
+        var goal = parse.GetValue(_goal) is { Length: > 0 } g ? g : defaults?.Goal.ToArray();
+        var baseline = parse.GetValue(_baseline) is { Length: > 0 } b ? b : defaults?.Baseline.ToArray();
+        if (goal is null || baseline is null) throw new ArgumentException($"No default prompts for '{envId}': give --goal and --baseline.");
+        return new RewardPrompts(goal, baseline);
+    }
+}

@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Text;
+using ScottPlot;
+using VlmRm.Envs.Imaging;
+
+namespace VlmRm.Evaluation.Figures;
+
+/// <summary>A named series of points, one line of a figure.</summary>
+public sealed record Series(string Name, double[] X, double[] Y);
+
+/// <summary>A reward model's EPIC distance at a CLIP model size.</summary>
+public sealed record SizePoint(string Model, long Parameters, double Epic, string Variant);
+
+/// <summary>
+/// The paper's figures as PNGs (ScottPlot), each with its numbers in a CSV beside it:
+/// reward landscapes (Fig. 2), EPIC vs model size (Fig. 4), goal/non-goal reward histograms (Fig. 7), learning curves.
+/// Both files are written atomically.
+/// </summary>
+public static class EvaluationPlots
+{
+    private const int Width = 900;
+    private const int Height = 560;
+
+    /// <summary>Fig. 2: reward against the state coordinate, one line per α.</summary>
+    public static void RewardLandscape(string pngPath, string title, string xLabel, IReadOnlyList<Series> series)
+    {
+        var plot = NewPlot(title, xLabel, "CLIP reward");
+        foreach (var s in series) plot.Add.Scatter(s.X, s.Y).LegendText = s.Name;
+        plot.ShowLegend();
+        Save(plot, pngPath);
+        WriteLongCsv(pngPath, "series", xLabel, "reward", series);
+    }
+
+    /// <summary>Fig. 4: EPIC distance against parameter count on a log axis, one line per variant (e.g. α).</summary>
+    public static void EpicVsModelSize(string pngPath, string title, IReadOnlyList<SizePoint> points)
+    {
+        if (points.Count == 0) throw new ArgumentException("No model was evaluated: nothing to plot.");
+        var plot = NewPlot(title, "CLIP parameters (log scale)", "EPIC distance to labels");
+        foreach (var variant in points.GroupBy(p => p.Variant))
+        {
+            var ordered = variant.OrderBy(p => p.Parameters).ToArray();
+            var scatter = plot.Add.Scatter(ordered.Select(p => Math.Log10(p.Parameters)).ToArray(), ordered.Select(p => p.Epic).ToArray());
+            scatter.LegendText = variant.Key;
+        }
+        var (low, high) = (Math.Floor(points.Min(p => Math.Log10(p.Parameters))), Math.Ceiling(points.Max(p => Math.Log10(p.Parameters))));
+        if (high == low) high = low + 1;
+        var ticks = new List<double>();
+        for (var decade = low; decade <= high; decade++)
+        {
+            foreach (var m in new[] { 1, 2, 5 })
+            {
+                var t = decade + Math.Log10(m);
+                if (t <= high) ticks.Add(t);
+            }
+        }
+        // Each model's own size is labelled too: a sweep of a few models rarely spans several 1-2-5 ticks.
+        ticks.AddRange(points.Select(p => Math.Log10(p.Parameters)).Distinct());
+        ticks.Sort();
+        plot.Axes.Bottom.SetTicks(ticks.ToArray(), ticks.Select(t => FormatCount(Math.Pow(10, t))).ToArray());
+        foreach (var p in points.GroupBy(p => p.Model).Select(g => g.First()))
+        {
+            var label = plot.Add.Text(p.Model, Math.Log10(p.Parameters), p.Epic);
+            label.LabelFontSize = 11;
+        }
+        plot.ShowLegend();
+        Save(plot, pngPath);
+        var csv = new StringBuilder("model,parameters,variant,epic\n");
+        foreach (var p in points) csv.Append(CultureInfo.InvariantCulture, $"{p.Model},{p.Parameters},{p.Variant},{p.Epic:R}\n");
+        WriteCsv(pngPath, csv);
+    }
+
+    /// <summary>Fig. 7: histograms of the reward of goal and non-goal states, their means dotted.</summary>
+    public static void GoalHistograms(string pngPath, string title, float[] rewards, bool[] isGoal, int bins = 30)
+    {
+        if (rewards.Length != isGoal.Length || rewards.Length == 0) throw new ArgumentException($"{rewards.Length} rewards for {isGoal.Length} labels.");
+        var (min, max) = (rewards.Min(), rewards.Max());
+        if (max <= min) max = min + 1e-6f;
+        var width = (max - min) / bins;
+        var plot = NewPlot(title, "CLIP reward", "fraction of states");
+        var csv = new StringBuilder("class,bin_start,bin_end,fraction\n");
+        foreach (var (goal, name, color) in new[] { (true, "goal", Colors.SeaGreen), (false, "non-goal", Colors.OrangeRed) })
+        {
+            var values = rewards.Where((_, i) => isGoal[i] == goal).ToArray();
+            if (values.Length == 0) continue;
+            var counts = new double[bins];
+            foreach (var v in values) counts[Math.Min(bins - 1, (int)((v - min) / width))] += 1.0 / values.Length;
+            var bars = plot.Add.Bars(Enumerable.Range(0, bins).Select(b => min + (b + 0.5) * width).Select(x => (double)x).ToArray(), counts);
+            foreach (var bar in bars.Bars)
+            {
+                bar.Size = width * 0.95;
+                bar.FillColor = color.WithAlpha(0.45);
+                bar.LineWidth = 0;
+            }
+            bars.LegendText = $"{name} (n={values.Length})";
+            var mean = plot.Add.VerticalLine(values.Average());
+            mean.LinePattern = LinePattern.Dotted;
+            mean.LineWidth = 2;
+            mean.Color = color;
+            for (var b = 0; b < bins; b++) csv.Append(CultureInfo.InvariantCulture, $"{name},{min + b * width:R},{min + (b + 1) * width:R},{counts[b]:R}\n");
+        }
+        plot.ShowLegend();
+        Save(plot, pngPath);
+        WriteCsv(pngPath, csv);
+    }
+
+    /// <summary>Learning curves: one line per run (e.g. success rate or ground-truth return against environment steps).</summary>
+    public static void LearningCurves(string pngPath, string title, string yLabel, IReadOnlyList<Series> runs)
+    {
+        if (runs.Count == 0) throw new ArgumentException("No run had this metric: nothing to plot.");
+        var plot = NewPlot(title, "environment steps", yLabel);
+        foreach (var run in runs)
+        {
+            var line = plot.Add.Scatter(run.X, run.Y);
+            line.LegendText = run.Name;
+            line.MarkerSize = 0;
+        }
+        plot.ShowLegend();
+        Save(plot, pngPath);
+        WriteLongCsv(pngPath, "run", "step", yLabel, runs);
+    }
+
+    private static Plot NewPlot(string title, string xLabel, string yLabel)
+    {
+        var plot = new Plot();
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        return plot;
+    }
+
+    private static void Save(Plot plot, string pngPath) => AtomicFile.WriteAllBytes(pngPath, plot.GetImageBytes(Width, Height, ImageFormat.Png));
+
+    private static void WriteLongCsv(string pngPath, string seriesColumn, string xColumn, string yColumn, IReadOnlyList<Series> series)
+    {
+        var csv = new StringBuilder($"{seriesColumn},{Column(xColumn)},{Column(yColumn)}\n");
+        foreach (var s in series)
+        {
+            for (var i = 0; i < s.X.Length; i++) csv.Append(CultureInfo.InvariantCulture, $"{s.Name},{s.X[i]:R},{s.Y[i]:R}\n");
+        }
+        WriteCsv(pngPath, csv);
+    }
+
+    private static void WriteCsv(string pngPath, StringBuilder csv) => AtomicFile.WriteAllBytes(Path.ChangeExtension(pngPath, ".csv"), Encoding.UTF8.GetBytes(csv.ToString()));
+
+    private static string Column(string label) => new(label.Select(c => char.IsLetterOrDigit(c) ? char.ToLowerInvariant(c) : '_').ToArray());
+
+    private static string FormatCount(double n) => n >= 1e9 ? $"{n / 1e9:0.#}B" : n >= 1e6 ? $"{n / 1e6:0.#}M" : n >= 1e3 ? $"{n / 1e3:0.#}k" : $"{n:0}";
+}

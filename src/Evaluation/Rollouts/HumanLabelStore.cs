@@ -1,0 +1,208 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using VlmRm.Envs.Imaging;
+using VlmRm.Evaluation.Epic;
+using VlmRm.Evaluation.LabelledSets;
+
+namespace VlmRm.Evaluation.Rollouts;
+
+/// <summary>What the labelling page posts for one episode: a goal/non-goal label per listed frame, and the token the page was given for it.</summary>
+public sealed record HumanLabelSubmission(string Episode, string Labeller, int[] Frames, string Token);
+
+/// <summary>A stored label of one episode by one person. Success follows the paper: goal pose in at least half of the timesteps.</summary>
+public sealed record HumanEpisodeLabel(string Episode, string Labeller, bool[] Frames, double GoalFraction, bool Success, DateTimeOffset Submitted);
+
+public sealed record LabellerSummary(string Labeller, int Episodes, double SuccessRate);
+
+/// <summary>Success rates of the labelled episodes and, where the recording carries CLIP rewards, EPIC to the human frame labels.</summary>
+public sealed record HumanLabelSummary(int Episodes, int LabelledEpisodes, double? SuccessRate, IReadOnlyList<LabellerSummary> Labellers, double? Epic, string EpicNote);
+
+/// <summary>A submission the store refuses, with the reason shown to the person; <see cref="IsConflict"/> marks duplicates.</summary>
+public sealed class LabelRejectedException(string message, bool isConflict = false) : Exception(message)
+{
+    public bool IsConflict { get; } = isConflict;
+}
+
+/// <summary>
+/// Human labels of a review set (paper appendix B, Table 2): per episode, which labelled frames show the goal,
+/// hence the fraction of timesteps in the goal pose and success (≥ 50%). Every submission is checked against a
+/// token the page was handed for that episode (an HMAC of the episode and its frame count under a key kept
+/// beside the set), so an edited episode id or frame list is refused; one person labels an episode once.
+/// The labels file is rewritten atomically on every accepted submission.
+/// </summary>
+public sealed partial class HumanLabelStore
+{
+    public const string LabelsFile = "human-labels.jsonl";
+    public const string KeyFile = ".label-key";
+    public const double SuccessThreshold = 0.5;
+
+    private readonly string _directory;
+    private readonly byte[] _key;
+    private readonly Lock _lock = new();
+    private readonly List<HumanEpisodeLabel> _labels;
+
+    public HumanLabelStore(string reviewDirectory)
+    {
+        _directory = Path.GetFullPath(reviewDirectory);
+        Set = ReviewSet.Load(_directory);
+        var keyPath = Path.Combine(_directory, KeyFile);
+        if (!File.Exists(keyPath)) AtomicFile.WriteAllBytes(keyPath, RandomNumberGenerator.GetBytes(32));
+        _key = File.ReadAllBytes(keyPath);
+        _labels = LoadLabels();
+    }
+
+    public ReviewSet Set { get; }
+    public string Directory => _directory;
+
+    public IReadOnlyList<HumanEpisodeLabel> Labels
+    {
+        get
+        {
+            lock (_lock) return [.. _labels];
+        }
+    }
+
+    public string TokenFor(string episodeId)
+    {
+        var episode = Set.Episodes.FirstOrDefault(e => e.Id == episodeId) ?? throw new LabelRejectedException($"There is no episode '{episodeId}' in this review set.");
+        var message = Encoding.UTF8.GetBytes($"{Set.RunId}|{Set.Checkpoint}|{episode.Id}|{episode.Frames.Count}");
+        return Convert.ToHexStringLower(HMACSHA256.HashData(_key, message));
+    }
+
+    public HumanEpisodeLabel Submit(HumanLabelSubmission submission)
+    {
+        var labeller = submission.Labeller?.Trim() ?? "";
+        if (!LabellerName().IsMatch(labeller)) throw new LabelRejectedException("Enter your name (1–64 letters, digits, spaces, '.', '_' or '-') so the labels are attributed.");
+        var episode = Set.Episodes.FirstOrDefault(e => e.Id == submission.Episode) ?? throw new LabelRejectedException($"There is no episode '{submission.Episode}' in this review set.");
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(TokenFor(episode.Id)), Encoding.ASCII.GetBytes(submission.Token ?? "")))
+        {
+            throw new LabelRejectedException($"The submission for episode '{episode.Id}' does not match what this page served (bad token): it was altered or is from another review set. Reload the page.");
+        }
+        if (submission.Frames is null || submission.Frames.Length != episode.Frames.Count)
+        {
+            throw new LabelRejectedException($"Episode '{episode.Id}' has {episode.Frames.Count} frames to label; the submission has {submission.Frames?.Length ?? 0}.");
+        }
+        if (submission.Frames.Any(v => v is not (0 or 1))) throw new LabelRejectedException("Every frame label must be 0 (not the goal) or 1 (goal).");
+        var frames = submission.Frames.Select(v => v == 1).ToArray();
+        var fraction = frames.Count(f => f) / (double)frames.Length;
+        var label = new HumanEpisodeLabel(episode.Id, labeller, frames, fraction, fraction >= SuccessThreshold, DateTimeOffset.UtcNow);
+        lock (_lock)
+        {
+            if (_labels.Any(l => l.Episode == episode.Id && string.Equals(l.Labeller, labeller, StringComparison.OrdinalIgnoreCase)))
+            {
+                throw new LabelRejectedException($"{labeller} has already labelled episode '{episode.Id}'; a second submission is refused.", isConflict: true);
+            }
+            _labels.Add(label);
+            try
+            {
+                Persist();
+            }
+            catch
+            {
+                _labels.RemoveAt(_labels.Count - 1);
+                throw;
+            }
+        }
+        return label;
+    }
+
+    public HumanLabelSummary Summarize()
+    {
+        var labels = Labels;
+        var labellers = labels.GroupBy(l => l.Labeller, StringComparer.OrdinalIgnoreCase)
+            .Select(g => new LabellerSummary(g.Key, g.Count(), g.Count(l => l.Success) / (double)g.Count()))
+            .OrderBy(s => s.Labeller, StringComparer.OrdinalIgnoreCase).ToList();
+        double? successRate = labels.Count == 0 ? null : labels.Count(l => l.Success) / (double)labels.Count;
+        var (epic, note) = EpicToHumanLabels(labels);
+        return new HumanLabelSummary(Set.Episodes.Count, labels.Select(l => l.Episode).Distinct().Count(), successRate, labellers, epic, note);
+    }
+
+    /// <summary>CSV of every frame label: episode, step, frame, label, labeller, submitted.</summary>
+    public string ExportCsv()
+    {
+        var csv = new StringBuilder("episode,step,frame,label,labeller,goal_fraction,success,submitted\n");
+        foreach (var label in Labels)
+        {
+            var episode = Set.Episodes.First(e => e.Id == label.Episode);
+            for (var i = 0; i < label.Frames.Length; i++)
+            {
+                csv.Append(CultureInfo.InvariantCulture, $"{label.Episode},{episode.Steps[i]},{episode.Frames[i]},{(label.Frames[i] ? 1 : 0)},{Csv(label.Labeller)},{label.GoalFraction:F3},{label.Success},{label.Submitted:O}\n");
+            }
+        }
+        return csv.ToString();
+    }
+
+    /// <summary>The frame labels as a labelled set for EPIC (one labeller, or all when each episode has one label).</summary>
+    public LabelledSet ExportLabelledSet(string outputDirectory, string? labeller = null)
+    {
+        var chosen = Labels.Where(l => labeller is null || string.Equals(l.Labeller, labeller, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (chosen.Count == 0) throw new InvalidDataException(labeller is null ? "No episode has been labelled yet." : $"{labeller} has labelled no episode.");
+        var duplicate = chosen.GroupBy(l => l.Episode).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new InvalidDataException($"Episode {duplicate.Key} has labels from {string.Join(", ", duplicate.Select(l => l.Labeller))}; export one labeller's labels (--labeller).");
+        var writer = new LabelledSetWriter(outputDirectory, Set.FrameWidth, Set.FrameHeight);
+        foreach (var label in chosen)
+        {
+            var episode = Set.Episodes.First(e => e.Id == label.Episode);
+            for (var i = 0; i < label.Frames.Length; i++)
+            {
+                var image = Png.Read(Path.Combine(_directory, episode.Frames[i]));
+                writer.Add(image.ToRgb(), label.Frames[i], $"{Set.RunId}/{Set.Checkpoint}/{episode.Id}/step {episode.Steps[i]}", $"human:{label.Labeller}");
+            }
+        }
+        return writer.Complete(Set.Env, Set.Task, $"Human labels of rollouts of {Set.RunId} ({Set.Checkpoint})");
+    }
+
+    private (double? Epic, string Note) EpicToHumanLabels(IReadOnlyList<HumanEpisodeLabel> labels)
+    {
+        var rewards = new List<float>();
+        var goals = new List<bool>();
+        foreach (var label in labels)
+        {
+            var episode = Set.Episodes.First(e => e.Id == label.Episode);
+            if (episode.Rewards is null) return (null, "The videos were recorded without a reward model (record with --model to compare CLIP rewards with these labels).");
+            rewards.AddRange(episode.Rewards);
+            goals.AddRange(label.Frames);
+        }
+        if (goals.Count == 0) return (null, "No labels yet.");
+        if (goals.All(g => g) || goals.All(g => !g)) return (null, "EPIC needs both goal and non-goal frames among the labels.");
+        return (EpicDistance.ToGoalLabels(rewards.ToArray(), goals.ToArray()), $"EPIC distance of {Set.RewardModel} to {goals.Count} human frame labels (Lemma 1).");
+    }
+
+    private List<HumanEpisodeLabel> LoadLabels()
+    {
+        var path = Path.Combine(_directory, LabelsFile);
+        if (!File.Exists(path)) return [];
+        var labels = new List<HumanEpisodeLabel>();
+        var line = 0;
+        foreach (var text in File.ReadLines(path))
+        {
+            line++;
+            if (string.IsNullOrWhiteSpace(text)) continue;
+            try
+            {
+                labels.Add(JsonSerializer.Deserialize<HumanEpisodeLabel>(text, LabelledSet.Json) ?? throw new InvalidDataException("empty line"));
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{path}:{line}: {e.Message}", e);
+            }
+        }
+        return labels;
+    }
+
+    private void Persist()
+    {
+        var text = new StringBuilder();
+        var compact = new JsonSerializerOptions(LabelledSet.Json) { WriteIndented = false };
+        foreach (var label in _labels) text.Append(JsonSerializer.Serialize(label, compact)).Append('\n');
+        AtomicFile.WriteAllBytes(Path.Combine(_directory, LabelsFile), Encoding.UTF8.GetBytes(text.ToString()));
+    }
+
+    private static string Csv(string value) => value.Contains(',', StringComparison.Ordinal) || value.Contains('"', StringComparison.Ordinal) ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
+
+    [GeneratedRegex(@"^[\p{L}\p{Nd} ._-]{1,64}$")]
+    private static partial Regex LabellerName();
+}

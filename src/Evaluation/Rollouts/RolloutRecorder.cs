@@ -1,0 +1,111 @@
+using VlmRm.Clip.Reward;
+using VlmRm.Envs;
+using VlmRm.Envs.Imaging;
+using VlmRm.Rl;
+using VlmRm.Rl.Algorithms;
+using VlmRm.Rl.Checkpoints;
+using VlmRm.Rl.Presets;
+
+namespace VlmRm.Evaluation.Rollouts;
+
+public sealed record RolloutOptions
+{
+    public int Episodes { get; init; } = 10;
+    public int FrameWidth { get; init; } = 256;
+    public int FrameHeight { get; init; } = 256;
+
+    /// <summary>Every n-th step's frame is kept for labelling (the video has them all).</summary>
+    public int FrameStride { get; init; } = 5;
+    public int Seed { get; init; } = 20_000;
+    public int FramesPerSecond { get; init; } = 30;
+
+    /// <summary>The goal as the person labelling should judge it (paper Table 2), e.g. "kneeling: both knees on the floor, torso upright".</summary>
+    public string Task { get; init; } = "the goal state";
+}
+
+/// <summary>
+/// MP4 rollouts of a checkpoint for human evaluation (paper appendix B): by default the run's best checkpoint,
+/// the one with the highest training (labelled) reward, as the paper selects it. The deterministic policy
+/// runs N episodes; each becomes a video plus the frames that are labelled on the web page.
+/// </summary>
+public static class RolloutRecorder
+{
+    public static async Task<ReviewSet> RecordAsync(RunConfig config, string runId, ICheckpointStore store, string outputDirectory, RolloutOptions options,
+        ClipRewardModel? rewardModel = null, IProgress<int>? episodesDone = null, bool latestInsteadOfBest = false, CancellationToken cancellationToken = default)
+    {
+        if (options.Episodes < 1) throw new ArgumentOutOfRangeException(nameof(options), options.Episodes, "Record at least one episode.");
+        if (options.FrameStride < 1) throw new ArgumentOutOfRangeException(nameof(options), options.FrameStride, "The frame stride must be ≥ 1.");
+        var checkpoint = (latestInsteadOfBest ? await store.LoadLatestAsync(runId, cancellationToken) : await store.LoadBestAsync(runId, cancellationToken))
+                         ?? throw new InvalidDataException($"Run '{runId}' has no intact {(latestInsteadOfBest ? "latest" : "best")} checkpoint in the store; train it first (`vlmrm train`).");
+
+        using var env = EnvRegistry.MakeVector(config.Env, 1, options.Seed, new EnvOptions
+        {
+            MaxEpisodeSteps = config.EpisodeLength,
+            RenderWidth = options.FrameWidth,
+            RenderHeight = options.FrameHeight,
+            AssetsDirectory = config.EnvOptions.AssetsDirectory,
+        });
+        using var policy = Algorithm1Trainer.LoadPolicy(config, env.Spec, checkpoint.Content);
+        var root = Path.GetFullPath(outputDirectory);
+        Directory.CreateDirectory(Path.Combine(root, "episodes"));
+
+        var spec = env.Spec;
+        var frame = new byte[spec.FrameBytes];
+        var bufferAction = new float[spec.ActionSize];
+        var action = new float[spec.ActionSize];
+        var rng = new Rng((ulong)options.Seed);
+        var embedding = rewardModel is null ? [] : new float[rewardModel.EmbedDim];
+        var reward = new float[1];
+        var episodes = new List<ReviewEpisode>();
+        env.Reset();
+        for (var e = 0; e < options.Episodes; e++)
+        {
+            var id = $"ep-{e:D3}";
+            var frames = new List<string>();
+            var steps = new List<int>();
+            var predicate = new List<bool>();
+            var rewards = rewardModel is null ? null : new List<float>();
+            using (var video = new Mp4Writer(Path.Combine(root, "episodes", id + ".mp4"), options.FrameWidth, options.FrameHeight, options.FramesPerSecond))
+            {
+                for (var step = 0; ; step++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    policy.Act(env.Observations, 1, bufferAction, ActMode.Deterministic, checkpoint.Info.Timesteps, rng);
+                    policy.ToEnvironmentActions(bufferAction, action);
+                    env.Step(action, frame);
+                    video.WriteFrame(frame);
+                    if (step % options.FrameStride == 0)
+                    {
+                        var name = $"episodes/{id}/step-{step:D4}.png";
+                        AtomicFile.WriteAllBytes(Path.Combine(root, name), Png.Encode(frame, options.FrameWidth, options.FrameHeight, 3));
+                        frames.Add(name);
+                        steps.Add(step);
+                        predicate.Add(env.Successes[0]);
+                        if (rewardModel is not null)
+                        {
+                            rewardModel.Label(frame, options.FrameHeight, options.FrameWidth, reward, embedding);
+                            rewards!.Add(reward[0]);
+                        }
+                    }
+                    if (env.Terminated[0] || env.Truncated[0]) break;
+                }
+                video.Complete();
+            }
+            episodes.Add(new ReviewEpisode
+            {
+                Id = id, Video = $"episodes/{id}.mp4", Frames = frames, Steps = steps, Predicate = predicate, Rewards = rewards,
+                GroundTruthReturn = env.CompletedReturns[0], Length = env.CompletedLengths[0],
+            });
+            episodesDone?.Report(e + 1);
+        }
+        var set = new ReviewSet
+        {
+            Env = config.Env, Task = options.Task, RunId = runId, Checkpoint = checkpoint.Info.Name, CheckpointTimesteps = checkpoint.Info.Timesteps,
+            FrameStride = options.FrameStride, FrameWidth = options.FrameWidth, FrameHeight = options.FrameHeight,
+            RewardModel = rewardModel is null ? null : $"{rewardModel.Model.Folder.Name} alpha={rewardModel.Reward.Alpha}",
+            Episodes = episodes,
+        };
+        set.Save(root);
+        return set;
+    }
+}
