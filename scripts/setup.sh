@@ -11,8 +11,9 @@ say() { $quiet || echo "setup: $*"; }
 # Debian packages: ffmpeg writes the MP4 rollouts; g++, patchelf, binutils and python3 patch
 # TorchSharp's native bridge for Debian 12 at build time (docs/TORCHSHARP.md); MuJoCo, its samples
 # (Debian's humanoid model, mujoco-testspeed) and OSMesa run the Humanoid headless (docs/HUMANOID.md).
-# redis-server and Azurite (npm) back the cluster's integration tests (Redis clustering, blob checkpoints).
-apt_packages=(ffmpeg g++ gcc patchelf binutils python3 libmujoco-dev libmujoco-samples libosmesa6 libosmesa6-dev redis-server)
+# redis-server and Azurite (npm) back the cluster's integration tests (Redis clustering, blob checkpoints);
+# headless chromium drives the labelling page's browser test.
+apt_packages=(ffmpeg g++ gcc patchelf binutils python3 libmujoco-dev libmujoco-samples libosmesa6 libosmesa6-dev redis-server chromium)
 # Node.js may come from outside Debian (with its own npm): ask apt for npm only when there is none.
 command -v npm >/dev/null || apt_packages+=(npm)
 missing=()
