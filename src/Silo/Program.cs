@@ -6,13 +6,16 @@ using VlmRm.Grains;
 //   VlmRm:Clustering localhost|redis, VlmRm:RedisConnectionString, VlmRm:DataDirectory,
 //   VlmRm:CheckpointStore file|blob, VlmRm:BlobConnectionString | VlmRm:BlobServiceUri,
 //   Silo:SiloPort, Silo:GatewayPort, Silo:AdvertisedIP (the pod's IP in a cluster), Silo:ClusterId,
-//   Dashboard:Urls (loopback by default), Clip:* (ClipRuntimeOptions).
+//   Silo:ShutdownSeconds (graceful shutdown budget), Dashboard:Urls (loopback by default), Clip:* (ClipRuntimeOptions).
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.Configuration.GetSection("VlmRm").Get<VlmRmSiloOptions>() ?? new VlmRmSiloOptions();
 var clip = builder.Configuration.GetSection("Clip").Get<ClipRuntimeOptions>() ?? new ClipRuntimeOptions();
 var siloPort = builder.Configuration.GetValue("Silo:SiloPort", 11111);
 var gatewayPort = builder.Configuration.GetValue("Silo:GatewayPort", 30000);
 builder.WebHost.UseUrls(builder.Configuration.GetValue("Dashboard:Urls", "http://127.0.0.1:8080")!);
+// On SIGTERM (a pod being stopped) Orleans deactivates every grain; learners checkpoint on deactivation,
+// which needs more than the host's default 30 s when a replay buffer goes to blob storage.
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(builder.Configuration.GetValue("Silo:ShutdownSeconds", 90)));
 
 builder.UseOrleans(silo =>
 {
