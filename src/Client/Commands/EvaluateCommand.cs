@@ -73,19 +73,11 @@ internal static class EvaluateCommand
 
     private static Command Epic()
     {
-        var (set, clip) = (SetOption(), new ClipOptions());
-        var prompts = new PromptOptions();
         var alpha = new Option<float>("--alpha") { Description = "Goal-baseline regularization strength α.", DefaultValueFactory = _ => 0f };
         var histogram = new Option<FileInfo?>("--histogram") { Description = "Also write the goal/non-goal reward histogram (paper Fig. 7) to this PNG." };
-        var command = new Command("epic", "EPIC distance of a CLIP reward model to a labelled set's goal labels (Lemma 1).") { set, alpha, histogram };
-        clip.AddTo(command);
-        prompts.AddTo(command);
-        command.SetAction(parse => Guarded(() =>
+        return OnLabelledSet("epic", "EPIC distance of a CLIP reward model to a labelled set's goal labels (Lemma 1).", [alpha, histogram], (parse, labelled, model, embeddings, prompts) =>
         {
-            var labelled = LabelledSet.Load(parse.GetValue(set)!.FullName);
-            using var model = clip.Load(parse);
-            var embeddings = Embed(labelled, model);
-            var rewardModel = new ClipRewardModel(model, prompts.Get(parse, labelled.Manifest.Env), parse.GetValue(alpha));
+            var rewardModel = new ClipRewardModel(model, prompts, parse.GetValue(alpha));
             var labels = labelled.Labels();
             var result = PromptScreening.Score(new PromptCandidate(string.Join(" | ", rewardModel.Prompts.Goal), string.Join(" | ", rewardModel.Prompts.Baseline), rewardModel.Reward.Alpha), rewardModel.Reward, embeddings, labels);
             AnsiConsole.MarkupLine($"EPIC distance [bold]{result.Epic:F4}[/] ({model.Folder.Name}, α={rewardModel.Reward.Alpha}, {labelled.Count} states, {labelled.GoalCount} goal); mean reward goal {result.MeanGoalReward:F4}, non-goal {result.MeanNonGoalReward:F4}.");
@@ -95,25 +87,15 @@ internal static class EvaluateCommand
                 AnsiConsole.MarkupLine($"Histogram: [blue]{Markup.Escape(png.FullName)}[/] (+ .csv)");
             }
             return 0;
-        }));
-        return command;
+        });
     }
 
     private static Command Screen()
     {
-        var (set, clip) = (SetOption(), new ClipOptions());
-        var prompts = new PromptOptions();
         var alphas = AlphasOption();
         var csv = new Option<FileInfo?>("--csv") { Description = "Write the ranking as CSV." };
-        var command = new Command("screen", "Rank goal/baseline prompts and α by EPIC on a labelled set, before any RL is spent.") { set, alphas, csv };
-        clip.AddTo(command);
-        prompts.AddTo(command);
-        command.SetAction(parse => Guarded(() =>
+        return OnLabelledSet("screen", "Rank goal/baseline prompts and α by EPIC on a labelled set, before any RL is spent.", [alphas, csv], (parse, labelled, model, embeddings, candidates) =>
         {
-            var labelled = LabelledSet.Load(parse.GetValue(set)!.FullName);
-            using var model = clip.Load(parse);
-            var embeddings = Embed(labelled, model);
-            var candidates = prompts.Get(parse, labelled.Manifest.Env);
             var ranking = PromptScreening.Rank(model, embeddings, labelled.Labels(), candidates.Goal, candidates.Baseline, ParseAlphas(parse.GetValue(alphas)!));
             var table = new Table().AddColumns("rank", "EPIC", "α", "goal prompt", "baseline prompt");
             for (var i = 0; i < ranking.Count; i++)
@@ -128,8 +110,7 @@ internal static class EvaluateCommand
                 Envs.Imaging.AtomicFile.WriteAllBytes(file.FullName, System.Text.Encoding.UTF8.GetBytes("epic,alpha,goal,baseline\n" + string.Join('\n', lines) + "\n"));
             }
             return 0;
-        }));
-        return command;
+        });
     }
 
     private static Command Landscape()
@@ -260,6 +241,23 @@ internal static class EvaluateCommand
             EvaluationPlots.LearningCurves(parse.GetValue(output)!.FullName, parse.GetValue(tag)!, parse.GetValue(tag)!, series);
             AnsiConsole.MarkupLine($"Learning curves of {series.Count} run(s): [blue]{Markup.Escape(parse.GetValue(output)!.FullName)}[/] (+ .csv)");
             return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>A verb that scores a labelled set with one CLIP model and the task's (or the given) prompts.</summary>
+    private static Command OnLabelledSet(string name, string description, Option[] options, Func<ParseResult, LabelledSet, OnnxClipModel, SetEmbeddings, RewardPrompts, int> body)
+    {
+        var (set, clip, prompts) = (SetOption(), new ClipOptions(), new PromptOptions());
+        var command = new Command(name, description) { set };
+        foreach (var option in options) command.Options.Add(option);
+        clip.AddTo(command);
+        prompts.AddTo(command);
+        command.SetAction(parse => Guarded(() =>
+        {
+            var labelled = LabelledSet.Load(parse.GetValue(set)!.FullName);
+            using var model = clip.Load(parse);
+            return body(parse, labelled, model, Embed(labelled, model), prompts.Get(parse, labelled.Manifest.Env));
         }));
         return command;
     }
