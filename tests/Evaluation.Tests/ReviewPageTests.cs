@@ -25,14 +25,16 @@ public sealed class ReviewPageTests
     private const int Episodes = 2;
     private const int Stride = 20; // 200-step episodes → 10 frames to label each
 
+    private static readonly RunConfig Config = new()
+    {
+        Env = "CartPole", Algorithm = "dqn", TotalTimesteps = 600, CheckpointInterval = 200, EpisodeLength = 200, TorchThreads = 1,
+        Dqn = new DqnOptions { LearningStarts = 100, BufferSize = 1000, BatchSize = 32, NetArch = [32, 32] },
+    };
+
     private static async Task<string> RecordReviewSetAsync(CancellationToken cancellationToken)
     {
         var root = Directory.CreateTempSubdirectory("vlmrm-review-").FullName;
-        var config = new RunConfig
-        {
-            Env = "CartPole", Algorithm = "dqn", TotalTimesteps = 600, CheckpointInterval = 200, EpisodeLength = 200, TorchThreads = 1,
-            Dqn = new DqnOptions { LearningStarts = 100, BufferSize = 1000, BatchSize = 32, NetArch = [32, 32] },
-        };
+        var config = Config;
         var store = new FileCheckpointStore(Path.Combine(root, "checkpoints"));
         using (var trainer = new Algorithm1Trainer(config, new GroundTruthLabeller(), "cartpole-review", store))
         {
@@ -63,6 +65,14 @@ public sealed class ReviewPageTests
             Assert.Equal((64, 64), (frame.Width, frame.Height));
         }
         File.Copy(Path.Combine(review, set.Episodes[0].Video), Path.Combine(TestPaths.ArtifactsDirectory("evaluation"), "cartpole-rollout.mp4"), overwrite: true);
+
+        // Appendix B's labelled set: rollouts of every checkpoint of the run, one episode each, predicate labels.
+        var store = new FileCheckpointStore(Path.Combine(review, "..", "checkpoints"));
+        var checkpoints = await store.ListAsync("cartpole-review", cancellationToken);
+        var labelled = await SetGenerators.CheckpointRollouts(Config, "cartpole-review", store, Path.Combine(review, "..", "rollout-set"), 1, 32, pose: null, cancellationToken: cancellationToken);
+        Assert.Equal(checkpoints.Count * 200, labelled.Count);
+        Assert.All(labelled.Frames, f => Assert.Equal("predicate:CartPole-success", f.Labeller));
+        Assert.Equal(labelled.Labels(), LabelledSet.Load(labelled.Directory).Labels());
     }
 
     [Fact]
