@@ -38,26 +38,30 @@ public static class LabelServer
 
         var page = ReadPage();
         app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8"));
-        app.MapGet("/api/review", () => Results.Json(new
+        app.MapGet("/api/review", () =>
         {
-            store.Set.Env,
-            store.Set.Task,
-            store.Set.RunId,
-            store.Set.Checkpoint,
-            store.Set.CheckpointTimesteps,
-            store.Set.FrameStride,
-            store.Set.RewardModel,
-            Episodes = store.Set.Episodes.Select(e => new
+            var labels = store.Labels;
+            return Results.Json(new
             {
-                e.Id,
-                Video = "/media/" + e.Video,
-                Frames = e.Frames.Select(f => "/media/" + f),
-                e.Steps,
-                e.Length,
-                Token = store.TokenFor(e.Id),
-                LabelledBy = store.Labels.Where(l => l.Episode == e.Id).Select(l => l.Labeller),
-            }),
-        }, Json));
+                store.Set.Env,
+                store.Set.Task,
+                store.Set.RunId,
+                store.Set.Checkpoint,
+                store.Set.CheckpointTimesteps,
+                store.Set.FrameStride,
+                store.Set.RewardModel,
+                Episodes = store.Set.Episodes.Select(e => new
+                {
+                    e.Id,
+                    Video = "/media/" + e.Video,
+                    Frames = e.Frames.Select(f => "/media/" + f),
+                    e.Steps,
+                    e.Length,
+                    Token = store.TokenFor(e.Id),
+                    LabelledBy = labels.Where(l => l.Episode == e.Id).Select(l => l.Labeller),
+                }),
+            }, Json);
+        });
         app.MapPost("/api/labels", async (HttpRequest request) =>
         {
             HumanLabelSubmission? submission;

@@ -40,7 +40,7 @@ internal static class EvaluateCommand
         var size = new Option<int>("--size") { Description = "Frame size in pixels (square).", DefaultValueFactory = _ => 224 };
         var assets = new Option<DirectoryInfo?>("--assets") { Description = "The paper's assets folder for textured MountainCar." };
         var command = new Command("make-set", "A labelled set of uniformly drawn states, labelled by the goal predicate (appendix A).") { env, output, count, seed, size, assets };
-        command.SetAction(parse => Guarded(() =>
+        command.SetAction(parse => UserErrors.Report(() =>
         {
             var set = WithProgress("rendering states", parse.GetValue(count), p =>
                 SetGenerators.UniformStates(parse.GetValue(env)!, parse.GetValue(count), parse.GetValue(seed), parse.GetValue(output)!.FullName, parse.GetValue(size), parse.GetValue(assets)?.FullName, p));
@@ -60,7 +60,7 @@ internal static class EvaluateCommand
         var episodes = new Option<int>("--episodes") { Description = "Episodes per checkpoint.", DefaultValueFactory = _ => 1 };
         var size = new Option<int>("--size") { DefaultValueFactory = _ => 224 };
         var command = new Command("rollout-set", "A labelled set from rollouts of every checkpoint of a run (appendix B's procedure).") { config, runId, runs, output, pose, episodes, size };
-        command.SetAction((parse, cancellationToken) => GuardedAsync(async () =>
+        command.SetAction((parse, cancellationToken) => UserErrors.ReportAsync(async () =>
         {
             var run = RunConfigLoader.LoadFile(parse.GetValue(config)!);
             var store = new FileCheckpointStore(Path.Combine(parse.GetValue(runs)!.FullName, "checkpoints"));
@@ -106,7 +106,7 @@ internal static class EvaluateCommand
             AnsiConsole.Write(table);
             if (parse.GetValue(csv) is { } file)
             {
-                var lines = ranking.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Epic:R},{r.Candidate.Alpha},\"{r.Candidate.Goal.Replace("\"", "\"\"", StringComparison.Ordinal)}\",\"{r.Candidate.Baseline.Replace("\"", "\"\"", StringComparison.Ordinal)}\""));
+                var lines = ranking.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Epic:R},{r.Candidate.Alpha},{CsvText.Field(r.Candidate.Goal)},{CsvText.Field(r.Candidate.Baseline)}"));
                 Envs.Imaging.AtomicFile.WriteAllBytes(file.FullName, System.Text.Encoding.UTF8.GetBytes("epic,alpha,goal,baseline\n" + string.Join('\n', lines) + "\n"));
             }
             return 0;
@@ -125,7 +125,7 @@ internal static class EvaluateCommand
         var command = new Command("landscape", "CLIP reward against pole angle / car position for several α (paper Fig. 2).") { env, alphas, points, output, assets };
         clip.AddTo(command);
         prompts.AddTo(command);
-        command.SetAction(parse => Guarded(() =>
+        command.SetAction(parse => UserErrors.Report(() =>
         {
             using var states = new ClassicControlStates(parse.GetValue(env)!, new EnvOptions { RenderWidth = 224, RenderHeight = 224, AssetsDirectory = parse.GetValue(assets)?.FullName });
             using var model = clip.Load(parse);
@@ -157,7 +157,7 @@ internal static class EvaluateCommand
         var command = new Command("epic-vs-size", "EPIC distance to a labelled set for every CLIP model present, against model size (paper Fig. 4).") { set, alphas, names, output };
         clip.AddTo(command, withModel: false);
         prompts.AddTo(command);
-        command.SetAction(parse => Guarded(() =>
+        command.SetAction(parse => UserErrors.Report(() =>
         {
             var labelled = LabelledSet.Load(parse.GetValue(set)!.FullName);
             var options = clip.Options(parse);
@@ -197,7 +197,7 @@ internal static class EvaluateCommand
         var command = new Command("gt-epic", "General EPIC (Gleave et al.) between the task's ground-truth reward and a CLIP reward, over uniformly drawn transitions.") { env, alpha, gamma, transitions, canonical, seed };
         clip.AddTo(command);
         prompts.AddTo(command);
-        command.SetAction(parse => Guarded(() =>
+        command.SetAction(parse => UserErrors.Report(() =>
         {
             using var states = new ClassicControlStates(parse.GetValue(env)!, new EnvOptions { RenderWidth = 224, RenderHeight = 224 });
             using var model = clip.Load(parse);
@@ -224,7 +224,7 @@ internal static class EvaluateCommand
         var tag = new Option<string>("--tag") { Description = "Scalar to plot.", DefaultValueFactory = _ => "rollout/ep_gt_return_mean" };
         var output = RequiredOutput("PNG to write (a CSV goes beside it).");
         var command = new Command("curves", "Learning curves of runs from their TensorBoard logs.") { ids, runs, tag, output };
-        command.SetAction(parse => Guarded(() =>
+        command.SetAction(parse => UserErrors.Report(() =>
         {
             var root = parse.GetValue(runs)!.FullName;
             var chosen = parse.GetValue(ids) is { Length: > 0 } named ? named : Directory.Exists(root)
@@ -253,7 +253,7 @@ internal static class EvaluateCommand
         foreach (var option in options) command.Options.Add(option);
         clip.AddTo(command);
         prompts.AddTo(command);
-        command.SetAction(parse => Guarded(() =>
+        command.SetAction(parse => UserErrors.Report(() =>
         {
             var labelled = LabelledSet.Load(parse.GetValue(set)!.FullName);
             using var model = clip.Load(parse);
@@ -280,34 +280,6 @@ internal static class EvaluateCommand
         return result;
     }
 
-    internal static int Guarded(Func<int> action)
-    {
-        try
-        {
-            return action();
-        }
-        catch (Exception e) when (IsUserError(e))
-        {
-            AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
-            return 1;
-        }
-    }
-
-    internal static async Task<int> GuardedAsync(Func<Task<int>> action)
-    {
-        try
-        {
-            return await action();
-        }
-        catch (Exception e) when (IsUserError(e))
-        {
-            AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
-            return 1;
-        }
-    }
-
-    private static bool IsUserError(Exception e) => e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or InvalidOperationException or IOException;
-
     internal static Option<FileInfo> RequiredOutput(string description) => new("--out") { Description = description, Required = true };
 
     internal static Option<DirectoryInfo> RunsFolder() => new("--runs") { Description = "Folder of run outputs (as `vlmrm train` writes them).", DefaultValueFactory = _ => new DirectoryInfo("runs") };
@@ -323,54 +295,5 @@ internal static class EvaluateCommand
     private sealed class SynchronousProgress(Action<int> report) : IProgress<int>
     {
         public void Report(int value) => report(value);
-    }
-}
-
-/// <summary>The CLIP model options every reward-model verb shares.</summary>
-internal sealed class ClipOptions
-{
-    private readonly Option<string> _model = new("--model") { Description = "CLIP model name (e.g. ViT-B-32/openai) in the models directory.", Required = true };
-    private readonly Option<DirectoryInfo?> _models = new("--models") { Description = "CLIP models directory (default: VLMRM_MODELS or ./models)." };
-    private readonly Option<DirectoryInfo?> _tokenizer = new("--tokenizer") { Description = "Folder with CLIP's merges file for models that lack it." };
-
-    public void AddTo(Command command, bool withModel = true)
-    {
-        if (withModel) command.Options.Add(_model);
-        command.Options.Add(_models);
-        command.Options.Add(_tokenizer);
-    }
-
-    public ClipRuntimeOptions Options(ParseResult parse)
-    {
-        var defaults = new ClipRuntimeOptions();
-        return defaults with
-        {
-            ModelsDirectory = parse.GetValue(_models)?.FullName ?? defaults.ModelsDirectory,
-            TokenizerDirectory = parse.GetValue(_tokenizer)?.FullName ?? defaults.TokenizerDirectory,
-        };
-    }
-
-    public OnnxClipModel Load(ParseResult parse) => OnnxClipModel.Load(parse.GetValue(_model)!, Options(parse));
-}
-
-/// <summary>Goal and baseline prompts; each task has the paper's prompts as defaults.</summary>
-internal sealed class PromptOptions
-{
-    private readonly Option<string[]> _goal = new("--goal") { Description = "Goal prompt(s) (default: the task's prompt from the presets).", AllowMultipleArgumentsPerToken = false };
-    private readonly Option<string[]> _baseline = new("--baseline") { Description = "Baseline prompt(s) (default: the task's)." };
-
-    public void AddTo(Command command)
-    {
-        command.Options.Add(_goal);
-        command.Options.Add(_baseline);
-    }
-
-    public RewardPrompts Get(ParseResult parse, string envId)
-    {
-        var defaults = TaskPrompts.For(envId);
-        var goal = parse.GetValue(_goal) is { Length: > 0 } g ? g : defaults?.Goal.ToArray();
-        var baseline = parse.GetValue(_baseline) is { Length: > 0 } b ? b : defaults?.Baseline.ToArray();
-        if (goal is null || baseline is null) throw new ArgumentException($"No default prompts for '{envId}': give --goal and --baseline.");
-        return new RewardPrompts(goal, baseline);
     }
 }

@@ -9,18 +9,13 @@ internal static class ModelsCommand
 {
     public static Command Create()
     {
-        var directory = new Option<DirectoryInfo?>("--models") { Description = "Models directory (default: VLMRM_MODELS or ./models)." };
-        var tokenizer = new Option<DirectoryInfo?>("--tokenizer") { Description = "Folder with CLIP's bpe_simple_vocab_16e6.txt.gz for models that do not ship it (default: VLMRM_TOKENIZER)." };
+        var clip = new ClipOptions();
         var verify = new Option<bool>("--verify") { Description = "Load every present model with ONNX Runtime and check its reference embeddings." };
-        var command = new Command("models", "List the CLIP models the registry knows and the ones present in the models directory.") { directory, tokenizer, verify };
+        var command = new Command("models", "List the CLIP models the registry knows and the ones present in the models directory.") { verify };
+        clip.AddTo(command, withModel: false);
         command.SetAction(parse =>
         {
-            var defaults = new ClipRuntimeOptions();
-            var options = defaults with
-            {
-                ModelsDirectory = parse.GetValue(directory)?.FullName ?? defaults.ModelsDirectory,
-                TokenizerDirectory = parse.GetValue(tokenizer)?.FullName ?? defaults.TokenizerDirectory,
-            };
+            var options = clip.Options(parse);
             var registry = new ClipModelRegistry(options);
             var present = registry.Available();
             AnsiConsole.MarkupLine($"Models directory: [blue]{Markup.Escape(registry.ModelsDirectory)}[/] ({present.Count} present)");

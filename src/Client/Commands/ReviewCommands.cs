@@ -29,7 +29,7 @@ internal static class ReviewCommands
         var clip = new ClipOptions();
         var command = new Command("videos", "MP4 rollouts of a run's best checkpoint plus the frames to label (a review set).") { config, runId, runs, output, episodes, size, stride, task, latest, withReward };
         clip.AddTo(command, withModel: false);
-        command.SetAction((parse, cancellationToken) => EvaluateCommand.GuardedAsync(async () =>
+        command.SetAction((parse, cancellationToken) => UserErrors.ReportAsync(async () =>
         {
             var run = RunConfigLoader.LoadFile(parse.GetValue(config)!);
             var store = new FileCheckpointStore(Path.Combine(parse.GetValue(runs)!.FullName, "checkpoints"));
@@ -59,7 +59,7 @@ internal static class ReviewCommands
         var review = new Argument<DirectoryInfo>("review-set") { Description = "A review set recorded by `vlmrm evaluate videos`." };
         var url = new Option<string>("--url") { Description = "Where to listen (loopback by default: the page has no login).", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
         var command = new Command("serve-labels", "Serve the human-evaluation page: watch rollouts, label frames, see success rate and EPIC.") { review, url };
-        command.SetAction((parse, cancellationToken) => EvaluateCommand.GuardedAsync(async () =>
+        command.SetAction((parse, cancellationToken) => UserErrors.ReportAsync(async () =>
         {
             var app = LabelServer.Build(new LabelServerOptions { ReviewDirectory = parse.GetValue(review)!.FullName, Url = parse.GetValue(url)! });
             AnsiConsole.MarkupLine($"Labelling page on [blue]{Markup.Escape(parse.GetValue(url)!)}[/]; Ctrl+C stops it. Labels: {Markup.Escape(Path.Combine(parse.GetValue(review)!.FullName, HumanLabelStore.LabelsFile))}");
@@ -76,7 +76,7 @@ internal static class ReviewCommands
         var output = EvaluateCommand.RequiredOutput("Folder for the labelled set.");
         var labeller = new Option<string?>("--labeller") { Description = "Export this person's labels (needed when an episode has several)." };
         var command = new Command("export-labels", "Turn the human frame labels of a review set into a labelled set for EPIC.") { review, output, labeller };
-        command.SetAction(parse => EvaluateCommand.Guarded(() =>
+        command.SetAction(parse => UserErrors.Report(() =>
         {
             var store = new HumanLabelStore(parse.GetValue(review)!.FullName);
             var set = store.ExportLabelledSet(parse.GetValue(output)!.FullName, parse.GetValue(labeller));

@@ -15,11 +15,11 @@ internal static class SweepCommands
     {
         var file = new Argument<FileInfo>("sweep") { Description = "Sweep file (YAML): tasks × seeds × models × alphas." };
         var run = new Command("run", "Run a sweep on the cluster and watch it (Ctrl+C detaches; runs resume where they stopped).") { file, Cluster, Data };
-        run.SetAction((parse, ct) => Guard(() => RunAsync(parse.GetValue(file)!, parse.GetValue(Cluster), parse.GetValue(Data)!.FullName, ct)));
+        run.SetAction((parse, ct) => UserErrors.ReportAsync(() => RunAsync(parse.GetValue(file)!, parse.GetValue(Cluster), parse.GetValue(Data)!.FullName, ct)));
 
         var name = new Argument<string>("name") { Description = "Sweep name." };
         var status = new Command("status", "Show a sweep's runs.") { name, Cluster, Data };
-        status.SetAction((parse, ct) => Guard(async () =>
+        status.SetAction((parse, ct) => UserErrors.ReportAsync(async () =>
         {
             await using var cluster = await ClusterConnection.OpenAsync(parse.GetValue(Cluster), parse.GetValue(Data)!.FullName, ct);
             AnsiConsole.Write(Table(await cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(name)!).GetStatusAsync()));
@@ -28,7 +28,7 @@ internal static class SweepCommands
 
         var runId = new Argument<string>("run") { Description = "Run id (see status)." };
         var cancel = new Command("cancel", "Cancel one run of a sweep.") { name, runId, Cluster, Data };
-        cancel.SetAction((parse, ct) => Guard(async () =>
+        cancel.SetAction((parse, ct) => UserErrors.ReportAsync(async () =>
         {
             await using var cluster = await ClusterConnection.OpenAsync(parse.GetValue(Cluster), parse.GetValue(Data)!.FullName, ct);
             await cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(name)!).CancelRunAsync(parse.GetValue(runId)!);
@@ -84,18 +84,6 @@ internal static class SweepCommands
         return $"[green]{new string('█', filled)}[/][grey]{new string('░', 20 - filled)}[/] {fraction:P0}";
     }
 
-    private static string Show(double value) => double.IsFinite(value) ? value.ToString("F1", System.Globalization.CultureInfo.InvariantCulture) : "-";
-
-    private static async Task<int> Guard(Func<Task<int>> action)
-    {
-        try
-        {
-            return await action();
-        }
-        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or InvalidOperationException or ArgumentException or KeyNotFoundException)
-        {
-            AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
-            return 1;
-        }
-    }
+    /// <summary>One decimal, or "-" before there is a value (no episode finished yet).</summary>
+    internal static string Show(double value) => double.IsFinite(value) ? value.ToString("F1", System.Globalization.CultureInfo.InvariantCulture) : "-";
 }

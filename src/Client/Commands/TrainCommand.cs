@@ -23,40 +23,26 @@ internal static class TrainCommand
         var seed = new Option<int?>("--seed") { Description = "Override the seed." };
         var runs = new Option<DirectoryInfo>("--runs") { Description = "Folder for run outputs.", DefaultValueFactory = _ => new DirectoryInfo("runs") };
         var runId = new Option<string?>("--run-id") { Description = "Run id (default: <preset>-<seed>)." };
-        var models = new Option<DirectoryInfo?>("--models") { Description = "CLIP models directory (default: VLMRM_MODELS or ./models)." };
-        var tokenizer = new Option<DirectoryInfo?>("--tokenizer") { Description = "Folder with CLIP's merges file for models that lack it." };
+        var clip = new ClipOptions();
         var fresh = new Option<bool>("--fresh") { Description = "Ignore existing checkpoints of this run id and start over." };
         var command = new Command("train", "Train one agent with Algorithm 1 (SAC or DQN, ground-truth or CLIP reward) in this process.")
         {
-            config, reward, steps, seed, runs, runId, models, tokenizer, fresh,
+            config, reward, steps, seed, runs, runId, fresh,
         };
-        command.SetAction(async (parse, cancellationToken) =>
+        clip.AddTo(command, withModel: false);
+        command.SetAction((parse, cancellationToken) => UserErrors.ReportAsync(async () =>
         {
-            try
+            var run = RunConfigLoader.LoadFile(parse.GetValue(config)!);
+            run = run with
             {
-                var run = RunConfigLoader.LoadFile(parse.GetValue(config)!);
-                run = run with
-                {
-                    TotalTimesteps = parse.GetValue(steps) ?? run.TotalTimesteps,
-                    Seed = parse.GetValue(seed) ?? run.Seed,
-                    Reward = run.Reward with { Labeller = parse.GetValue(reward) ?? run.Reward.Labeller },
-                };
-                RunConfigLoader.Validate(run, "command line");
-                var defaults = new ClipRuntimeOptions();
-                var clip = defaults with
-                {
-                    ModelsDirectory = parse.GetValue(models)?.FullName ?? defaults.ModelsDirectory,
-                    TokenizerDirectory = parse.GetValue(tokenizer)?.FullName ?? defaults.TokenizerDirectory,
-                };
-                var id = parse.GetValue(runId) ?? $"{Path.GetFileNameWithoutExtension(parse.GetValue(config))}-{run.Reward.Labeller}-seed{run.Seed}";
-                return await Run(run, id, parse.GetValue(runs)!.FullName, clip, parse.GetValue(fresh), cancellationToken);
-            }
-            catch (Exception e) when (e is InvalidDataException or FileNotFoundException or ArgumentException or InvalidOperationException or IOException)
-            {
-                AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
-                return 1;
-            }
-        });
+                TotalTimesteps = parse.GetValue(steps) ?? run.TotalTimesteps,
+                Seed = parse.GetValue(seed) ?? run.Seed,
+                Reward = run.Reward with { Labeller = parse.GetValue(reward) ?? run.Reward.Labeller },
+            };
+            RunConfigLoader.Validate(run, "command line");
+            var id = parse.GetValue(runId) ?? $"{Path.GetFileNameWithoutExtension(parse.GetValue(config))}-{run.Reward.Labeller}-seed{run.Seed}";
+            return await Run(run, id, parse.GetValue(runs)!.FullName, clip.Options(parse), parse.GetValue(fresh), cancellationToken);
+        }));
         return command;
     }
 
@@ -80,7 +66,7 @@ internal static class TrainCommand
                 var progress = new Progress<TrainingProgress>(p =>
                 {
                     task.Value = p.Timesteps;
-                    task.Description = $"{Markup.Escape(runId)} {p.StepsPerSecond:N0} steps/s, return {Show(p.MeanGroundTruthReturn)}, success {Show(p.SuccessRate * 100)}%";
+                    task.Description = $"{Markup.Escape(runId)} {p.StepsPerSecond:N0} steps/s, return {SweepCommands.Show(p.MeanGroundTruthReturn)}, success {SweepCommands.Show(p.SuccessRate * 100)}%";
                 });
                 await trainer.RunAsync(progress, cancellationToken);
                 task.Value = trainer.Timesteps;
@@ -92,5 +78,4 @@ internal static class TrainCommand
         return 0;
     }
 
-    private static string Show(double value) => double.IsFinite(value) ? value.ToString("F1", System.Globalization.CultureInfo.InvariantCulture) : "-";
 }

@@ -65,7 +65,7 @@ public static class EvaluationPlots
         plot.ShowLegend();
         Save(plot, pngPath);
         var csv = new StringBuilder("model,parameters,variant,epic\n");
-        foreach (var p in points) csv.Append(CultureInfo.InvariantCulture, $"{p.Model},{p.Parameters},{p.Variant},{p.Epic:R}\n");
+        foreach (var p in points) csv.Append(CultureInfo.InvariantCulture, $"{CsvText.Field(p.Model)},{p.Parameters},{CsvText.Field(p.Variant)},{p.Epic:R}\n");
         WriteCsv(pngPath, csv);
     }
 
@@ -135,7 +135,7 @@ public static class EvaluationPlots
         var csv = new StringBuilder($"{seriesColumn},{Column(xColumn)},{Column(yColumn)}\n");
         foreach (var s in series)
         {
-            for (var i = 0; i < s.X.Length; i++) csv.Append(CultureInfo.InvariantCulture, $"{s.Name},{s.X[i]:R},{s.Y[i]:R}\n");
+            for (var i = 0; i < s.X.Length; i++) csv.Append(CultureInfo.InvariantCulture, $"{CsvText.Field(s.Name)},{s.X[i]:R},{s.Y[i]:R}\n");
         }
         WriteCsv(pngPath, csv);
     }

@@ -1,7 +1,7 @@
 using VlmRm.Envs;
 using VlmRm.Envs.Mujoco;
+using VlmRm.Evaluation.Rollouts;
 using VlmRm.Rl;
-using VlmRm.Rl.Algorithms;
 using VlmRm.Rl.Checkpoints;
 using VlmRm.Rl.Presets;
 
@@ -46,30 +46,22 @@ public static class SetGenerators
         if (pose is not null && env is not HumanoidEnv) throw new ArgumentException($"A pose test applies to the Humanoid, not to {config.Env}.");
         var spec = env.Spec;
         var writer = new LabelledSetWriter(outputDirectory, frameSize, frameSize);
-        var observation = new float[spec.ObservationSize];
-        var bufferAction = new float[spec.ActionSize];
-        var action = new float[spec.ActionSize];
         var frame = new byte[spec.FrameBytes];
-        var rng = new Rng((ulong)seed);
         var labeller = pose is { } p ? $"predicate:{p.ToString().ToLowerInvariant()}" : $"predicate:{spec.Id}-success";
         foreach (var info in checkpoints)
         {
             var checkpoint = await store.LoadAsync(info, cancellationToken)
                              ?? throw new InvalidDataException($"Checkpoint {info.Name} of run '{runId}' is missing or does not verify (size/SHA-256); delete it or rerun.");
             using var policy = Algorithm1Trainer.LoadPolicy(config, spec, checkpoint.Content);
+            var player = new PolicyEpisodes(policy, env, info.Timesteps, seed);
             for (var episode = 0; episode < episodesPerCheckpoint; episode++)
             {
-                env.Reset(seed + episode, observation);
-                for (var step = 0; ; step++)
+                player.Run((step, result) =>
                 {
-                    policy.Act(observation, 1, bufferAction, ActMode.Deterministic, info.Timesteps, rng);
-                    policy.ToEnvironmentActions(bufferAction, action);
-                    var result = env.Step(action, observation);
                     env.Render(frame);
                     var isGoal = pose is { } test ? HumanoidPoses.Holds(test, ((HumanoidEnv)env).Body) : result.IsSuccess;
                     writer.Add(frame, isGoal, $"{runId}/{info.Name}/episode {episode}/step {step}", labeller);
-                    if (result.Done) break;
-                }
+                }, cancellationToken);
             }
         }
         return writer.Complete(spec.Id, pose?.ToString().ToLowerInvariant() ?? "success", $"Rollouts of {checkpoints.Count} checkpoints of {runId}, {episodesPerCheckpoint} episode(s) each");

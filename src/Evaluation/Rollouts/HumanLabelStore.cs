@@ -67,7 +67,7 @@ public sealed partial class HumanLabelStore
 
     public string TokenFor(string episodeId)
     {
-        var episode = Set.Episodes.FirstOrDefault(e => e.Id == episodeId) ?? throw new LabelRejectedException($"There is no episode '{episodeId}' in this review set.");
+        var episode = Episode(episodeId);
         var message = Encoding.UTF8.GetBytes($"{Set.RunId}|{Set.Checkpoint}|{episode.Id}|{episode.Frames.Count}");
         return Convert.ToHexStringLower(HMACSHA256.HashData(_key, message));
     }
@@ -76,7 +76,7 @@ public sealed partial class HumanLabelStore
     {
         var labeller = submission.Labeller?.Trim() ?? "";
         if (!LabellerName().IsMatch(labeller)) throw new LabelRejectedException("Enter your name (1–64 letters, digits, spaces, '.', '_' or '-') so the labels are attributed.");
-        var episode = Set.Episodes.FirstOrDefault(e => e.Id == submission.Episode) ?? throw new LabelRejectedException($"There is no episode '{submission.Episode}' in this review set.");
+        var episode = Episode(submission.Episode);
         if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(TokenFor(episode.Id)), Encoding.ASCII.GetBytes(submission.Token ?? "")))
         {
             throw new LabelRejectedException($"The submission for episode '{episode.Id}' does not match what this page served (bad token): it was altered or is from another review set. Reload the page.");
@@ -126,10 +126,10 @@ public sealed partial class HumanLabelStore
         var csv = new StringBuilder("episode,step,frame,label,labeller,goal_fraction,success,submitted\n");
         foreach (var label in Labels)
         {
-            var episode = Set.Episodes.First(e => e.Id == label.Episode);
+            var episode = Episode(label.Episode);
             for (var i = 0; i < label.Frames.Length; i++)
             {
-                csv.Append(CultureInfo.InvariantCulture, $"{label.Episode},{episode.Steps[i]},{episode.Frames[i]},{(label.Frames[i] ? 1 : 0)},{Csv(label.Labeller)},{label.GoalFraction:F3},{label.Success},{label.Submitted:O}\n");
+                csv.Append(CultureInfo.InvariantCulture, $"{label.Episode},{episode.Steps[i]},{episode.Frames[i]},{(label.Frames[i] ? 1 : 0)},{CsvText.Field(label.Labeller)},{label.GoalFraction:F3},{label.Success},{label.Submitted:O}\n");
             }
         }
         return csv.ToString();
@@ -145,7 +145,7 @@ public sealed partial class HumanLabelStore
         var writer = new LabelledSetWriter(outputDirectory, Set.FrameWidth, Set.FrameHeight);
         foreach (var label in chosen)
         {
-            var episode = Set.Episodes.First(e => e.Id == label.Episode);
+            var episode = Episode(label.Episode);
             for (var i = 0; i < label.Frames.Length; i++)
             {
                 var image = Png.Read(Path.Combine(_directory, episode.Frames[i]));
@@ -155,13 +155,16 @@ public sealed partial class HumanLabelStore
         return writer.Complete(Set.Env, Set.Task, $"Human labels of rollouts of {Set.RunId} ({Set.Checkpoint})");
     }
 
+    private ReviewEpisode Episode(string id) =>
+        Set.Episodes.FirstOrDefault(e => e.Id == id) ?? throw new LabelRejectedException($"There is no episode '{id}' in this review set.");
+
     private (double? Epic, string Note) EpicToHumanLabels(IReadOnlyList<HumanEpisodeLabel> labels)
     {
         var rewards = new List<float>();
         var goals = new List<bool>();
         foreach (var label in labels)
         {
-            var episode = Set.Episodes.First(e => e.Id == label.Episode);
+            var episode = Episode(label.Episode);
             if (episode.Rewards is null) return (null, "The videos were recorded without a reward model (record with --model to compare CLIP rewards with these labels).");
             rewards.AddRange(episode.Rewards);
             goals.AddRange(label.Frames);
@@ -200,8 +203,6 @@ public sealed partial class HumanLabelStore
         foreach (var label in _labels) text.Append(JsonSerializer.Serialize(label, compact)).Append('\n');
         AtomicFile.WriteAllBytes(Path.Combine(_directory, LabelsFile), Encoding.UTF8.GetBytes(text.ToString()));
     }
-
-    private static string Csv(string value) => value.Contains(',', StringComparison.Ordinal) || value.Contains('"', StringComparison.Ordinal) ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
 
     [GeneratedRegex(@"^[\p{L}\p{Nd} ._-]{1,64}$")]
     private static partial Regex LabellerName();

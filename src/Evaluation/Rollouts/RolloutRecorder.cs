@@ -2,7 +2,6 @@ using VlmRm.Clip.Reward;
 using VlmRm.Envs;
 using VlmRm.Envs.Imaging;
 using VlmRm.Rl;
-using VlmRm.Rl.Algorithms;
 using VlmRm.Rl.Checkpoints;
 using VlmRm.Rl.Presets;
 
@@ -38,7 +37,7 @@ public static class RolloutRecorder
         var checkpoint = (latestInsteadOfBest ? await store.LoadLatestAsync(runId, cancellationToken) : await store.LoadBestAsync(runId, cancellationToken))
                          ?? throw new InvalidDataException($"Run '{runId}' has no intact {(latestInsteadOfBest ? "latest" : "best")} checkpoint in the store; train it first (`vlmrm train`).");
 
-        using var env = EnvRegistry.MakeVector(config.Env, 1, options.Seed, new EnvOptions
+        using var env = EnvRegistry.Make(config.Env, new EnvOptions
         {
             MaxEpisodeSteps = config.EpisodeLength,
             RenderWidth = options.FrameWidth,
@@ -49,15 +48,11 @@ public static class RolloutRecorder
         var root = Path.GetFullPath(outputDirectory);
         Directory.CreateDirectory(Path.Combine(root, "episodes"));
 
-        var spec = env.Spec;
-        var frame = new byte[spec.FrameBytes];
-        var bufferAction = new float[spec.ActionSize];
-        var action = new float[spec.ActionSize];
-        var rng = new Rng((ulong)options.Seed);
+        var frame = new byte[env.Spec.FrameBytes];
         var embedding = rewardModel is null ? [] : new float[rewardModel.EmbedDim];
         var reward = new float[1];
+        var player = new PolicyEpisodes(policy, env, checkpoint.Info.Timesteps, options.Seed);
         var episodes = new List<ReviewEpisode>();
-        env.Reset();
         for (var e = 0; e < options.Episodes; e++)
         {
             var id = $"ep-{e:D3}";
@@ -65,36 +60,31 @@ public static class RolloutRecorder
             var steps = new List<int>();
             var predicate = new List<bool>();
             var rewards = rewardModel is null ? null : new List<float>();
+            var length = 0;
+            double episodeReturn;
             using (var video = new Mp4Writer(Path.Combine(root, "episodes", id + ".mp4"), options.FrameWidth, options.FrameHeight, options.FramesPerSecond))
             {
-                for (var step = 0; ; step++)
+                episodeReturn = player.Run((step, result) =>
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    policy.Act(env.Observations, 1, bufferAction, ActMode.Deterministic, checkpoint.Info.Timesteps, rng);
-                    policy.ToEnvironmentActions(bufferAction, action);
-                    env.Step(action, frame);
+                    length = step + 1;
+                    env.Render(frame);
                     video.WriteFrame(frame);
-                    if (step % options.FrameStride == 0)
-                    {
-                        var name = $"episodes/{id}/step-{step:D4}.png";
-                        AtomicFile.WriteAllBytes(Path.Combine(root, name), Png.Encode(frame, options.FrameWidth, options.FrameHeight, 3));
-                        frames.Add(name);
-                        steps.Add(step);
-                        predicate.Add(env.Successes[0]);
-                        if (rewardModel is not null)
-                        {
-                            rewardModel.Label(frame, options.FrameHeight, options.FrameWidth, reward, embedding);
-                            rewards!.Add(reward[0]);
-                        }
-                    }
-                    if (env.Terminated[0] || env.Truncated[0]) break;
-                }
+                    if (step % options.FrameStride != 0) return;
+                    var name = $"episodes/{id}/step-{step:D4}.png";
+                    AtomicFile.WriteAllBytes(Path.Combine(root, name), Png.Encode(frame, options.FrameWidth, options.FrameHeight, 3));
+                    frames.Add(name);
+                    steps.Add(step);
+                    predicate.Add(result.IsSuccess);
+                    if (rewardModel is null) return;
+                    rewardModel.Label(frame, options.FrameHeight, options.FrameWidth, reward, embedding);
+                    rewards!.Add(reward[0]);
+                }, cancellationToken);
                 video.Complete();
             }
             episodes.Add(new ReviewEpisode
             {
                 Id = id, Video = $"episodes/{id}.mp4", Frames = frames, Steps = steps, Predicate = predicate, Rewards = rewards,
-                GroundTruthReturn = env.CompletedReturns[0], Length = env.CompletedLengths[0],
+                GroundTruthReturn = episodeReturn, Length = length,
             });
             episodesDone?.Report(e + 1);
         }

@@ -1,0 +1,55 @@
+using System.CommandLine;
+using VlmRm.Clip.Models;
+using VlmRm.Clip.Reward;
+using VlmRm.Evaluation;
+
+namespace VlmRm.Client.Commands;
+
+/// <summary>The CLIP model options every verb that loads a model shares.</summary>
+internal sealed class ClipOptions
+{
+    private readonly Option<string> _model = new("--model") { Description = "CLIP model name (e.g. ViT-B-32/openai) in the models directory.", Required = true };
+    private readonly Option<DirectoryInfo?> _models = new("--models") { Description = "CLIP models directory (default: VLMRM_MODELS or ./models)." };
+    private readonly Option<DirectoryInfo?> _tokenizer = new("--tokenizer") { Description = "Folder with CLIP's bpe_simple_vocab_16e6.txt.gz for models that do not ship it (default: VLMRM_TOKENIZER)." };
+
+    public void AddTo(Command command, bool withModel = true)
+    {
+        if (withModel) command.Options.Add(_model);
+        command.Options.Add(_models);
+        command.Options.Add(_tokenizer);
+    }
+
+    public ClipRuntimeOptions Options(ParseResult parse)
+    {
+        var defaults = new ClipRuntimeOptions();
+        return defaults with
+        {
+            ModelsDirectory = parse.GetValue(_models)?.FullName ?? defaults.ModelsDirectory,
+            TokenizerDirectory = parse.GetValue(_tokenizer)?.FullName ?? defaults.TokenizerDirectory,
+        };
+    }
+
+    public OnnxClipModel Load(ParseResult parse) => OnnxClipModel.Load(parse.GetValue(_model)!, Options(parse));
+}
+
+/// <summary>Goal and baseline prompts; each task has the paper's prompts as defaults.</summary>
+internal sealed class PromptOptions
+{
+    private readonly Option<string[]> _goal = new("--goal") { Description = "Goal prompt(s) (default: the task's prompt from the presets).", AllowMultipleArgumentsPerToken = false };
+    private readonly Option<string[]> _baseline = new("--baseline") { Description = "Baseline prompt(s) (default: the task's)." };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_goal);
+        command.Options.Add(_baseline);
+    }
+
+    public RewardPrompts Get(ParseResult parse, string envId)
+    {
+        var defaults = TaskPrompts.For(envId);
+        var goal = parse.GetValue(_goal) is { Length: > 0 } g ? g : defaults?.Goal.ToArray();
+        var baseline = parse.GetValue(_baseline) is { Length: > 0 } b ? b : defaults?.Baseline.ToArray();
+        if (goal is null || baseline is null) throw new ArgumentException($"No default prompts for '{envId}': give --goal and --baseline.");
+        return new RewardPrompts(goal, baseline);
+    }
+}
