@@ -8,4 +8,7 @@ public interface ILearnerGrain : IGrainWithStringKey
     Task<RunStatus> GetStatusAsync();
 
     Task CancelAsync();
+
+    /// <summary>The run's events, oldest first: started, resumed (where, from which step), checkpoint failures, progress, finished.</summary>
+    Task<IReadOnlyList<string>> GetLogAsync();
 }

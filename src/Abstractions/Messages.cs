@@ -42,7 +42,8 @@ public sealed record SweepStatus([property: Id(0)] string Name, [property: Id(1)
 
 /// <summary>
 /// A batch for the reward grain: the transitions' environment rewards and, for CLIP rewards, their frames
-/// (Count × Height × Width × 3). Frames are large: the caller is on the reward grain's silo.
+/// (Count × Height × Width × 3). Frames are large: callers use the reward grain placed on their own silo
+/// when that silo may host one (<c>RewardGrainKey</c>).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record RewardRequest(
@@ -52,9 +53,9 @@ public sealed record RewardRequest(
     [property: Id(3)] int FrameWidth,
     [property: Id(4)] int FrameHeight);
 
-/// <summary>Rewards for a batch, and the image embeddings when CLIP computed them (Count × dim).</summary>
+/// <summary>Rewards for a batch, the image embeddings when CLIP computed them (Count × dim), and where it ran.</summary>
 [GenerateSerializer, Immutable]
-public sealed record RewardResponse([property: Id(0)] float[] Rewards, [property: Id(1)] float[] Embeddings, [property: Id(2)] int BatchedWith);
+public sealed record RewardResponse([property: Id(0)] float[] Rewards, [property: Id(1)] float[] Embeddings, [property: Id(2)] int BatchedWith, [property: Id(3)] string Silo);
 
 /// <summary>What a reward grain labels with; its key is derived from this.</summary>
 [GenerateSerializer, Immutable]
@@ -69,4 +70,10 @@ public sealed record RewardSpec(
     public string Key => Labeller == "ground_truth"
         ? "ground_truth"
         : $"clip|{Model}|{string.Join("+", Goal)}|{string.Join("+", Baseline)}|{Alpha:R}";
+
+    /// <summary>Reward grain key asking for placement on <paramref name="silo"/> (a parsable silo address, which holds no '/').</summary>
+    public string GrainKey(string silo) => $"{silo}/{Key}";
+
+    /// <summary>The silo a reward grain key asks for.</summary>
+    public static string RequestedSilo(string grainKey) => grainKey[..Math.Max(0, grainKey.IndexOf('/'))];
 }

@@ -6,7 +6,7 @@ namespace VlmRm.Envs;
 /// reset, and <see cref="Observations"/> holds the first observation of the next episode. All buffers
 /// are contiguous and allocated once.
 /// </summary>
-public sealed class VectorEnv : IDisposable
+public sealed class VectorEnv : IVectorEnvironment
 {
     private readonly IEnv[] _envs;
     private readonly int _seed;
@@ -103,6 +103,40 @@ public sealed class VectorEnv : IDisposable
             EpisodeLengths[i] = 0;
             // Later episodes continue the copy's own seeded stream, so a run is reproducible from its seed.
             _envs[i].Reset(null, observation);
+        }
+    }
+
+    public ValueTask StepAsync(ReadOnlyMemory<float> actions, Memory<byte> reachedFrames, CancellationToken cancellationToken)
+    {
+        Step(actions.Span, reachedFrames.Span, renderParallelism: Environment.ProcessorCount);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<byte[]> SaveStateAsync(CancellationToken cancellationToken) => ValueTask.FromResult(SaveState());
+
+    public ValueTask LoadStateAsync(byte[] state, CancellationToken cancellationToken)
+    {
+        LoadState(state);
+        return ValueTask.CompletedTask;
+    }
+
+    public byte[] SaveState()
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) SaveState(writer);
+        return stream.ToArray();
+    }
+
+    public void LoadState(byte[] state)
+    {
+        using var reader = new BinaryReader(new MemoryStream(state));
+        try
+        {
+            LoadState(reader);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException($"Saved state of {Count}×{Spec.Id} ends early: it is truncated.", e);
         }
     }
 

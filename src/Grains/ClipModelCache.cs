@@ -17,7 +17,8 @@ public sealed class ClipModelCache(IOptions<ClipRuntimeOptions> options, ILogger
         _rewards.GetOrAdd(spec.Key, _ => new Lazy<ClipRewardModel>(() =>
             new ClipRewardModel(Model(spec.Model ?? throw new ArgumentException("A CLIP reward spec names its model.")), new RewardPrompts(spec.Goal, spec.Baseline), spec.Alpha))).Value;
 
-    private OnnxClipModel Model(string name) =>
+    /// <summary>The silo's session of a CLIP model, loaded on first use.</summary>
+    public OnnxClipModel Model(string name) =>
         _models.GetOrAdd(name, n => new Lazy<OnnxClipModel>(() => OnnxClipModel.Load(n, options.Value, logger))).Value;
 
     public void Dispose()

@@ -15,11 +15,13 @@ public sealed class LearnerState
     [Id(2)] public string? Error { get; set; }
     [Id(3)] public int Activations { get; set; }
     [Id(4)] public RunStatus? Final { get; set; }
+    [Id(5)] public List<string> Log { get; set; } = [];
 }
 
 /// <summary>
-/// Owns one run's Algorithm 1 trainer. Training runs in chunks on the thread pool (the grain's scheduler
-/// stays free for status calls); checkpoints go through the silo's checkpoint store on the run's
+/// Owns one run's Algorithm 1 trainer; the run's environment copies live in its environment grain (on this
+/// silo, unless this activation resumed the run elsewhere). Training runs on a dedicated thread (the grain's
+/// scheduler stays free for status calls); checkpoints go through the silo's checkpoint store on the run's
 /// schedule and on deactivation; an activation of a running run resumes from its latest checkpoint,
 /// which is how a run continues on another silo after its silo died.
 /// </summary>
@@ -35,14 +37,19 @@ public sealed class LearnerGrain(
     private Algorithm1Trainer? _trainer;
     private CancellationTokenSource? _stop;
     private Task? _loop;
+    private const int LogLines = 500;
+
+    /// <summary>The live log (the training thread appends too); the persisted state gets snapshots of it.</summary>
+    private readonly List<string> _log = [];
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _log.AddRange(state.State.Log);
         if (state.RecordExists && state.State.State == RunState.Running && state.State.Request is not null)
         {
             state.State.Activations++;
-            await state.WriteStateAsync(cancellationToken);
-            Begin();
+            await PersistAsync();
+            await BeginAsync();
         }
     }
 
@@ -59,7 +66,17 @@ public sealed class LearnerGrain(
         }
         if (_trainer is not null && state.State.State == RunState.Running)
         {
-            await Task.Run(() => _trainer.SaveCheckpointAsync(CancellationToken.None), cancellationToken);
+            try
+            {
+                await Task.Run(() => _trainer.SaveCheckpointAsync(CancellationToken.None), cancellationToken);
+            }
+            catch (Exception e)
+            {
+                // The environment grain may already be gone (its silo shutting down too): the run resumes from
+                // its previous checkpoint, at most one checkpoint interval behind.
+                logger.LogWarning(e, "Run {Run} could not checkpoint on deactivation", _trainer.RunId);
+                Log($"no checkpoint on deactivation ({e.Message}); the run resumes from its previous one");
+            }
         }
         _trainer?.Dispose();
         _stop.Dispose();
@@ -71,8 +88,8 @@ public sealed class LearnerGrain(
         state.State.Request = request;
         state.State.State = RunState.Running;
         state.State.Activations = 1;
-        await state.WriteStateAsync();
-        Begin();
+        await PersistAsync();
+        await BeginAsync();
     }
 
     public Task<RunStatus> GetStatusAsync()
@@ -86,24 +103,28 @@ public sealed class LearnerGrain(
             p.MeanLabelledReturn, s.Error, silo.SiloAddress.ToString(), s.Activations - 1));
     }
 
+    public Task<IReadOnlyList<string>> GetLogAsync()
+    {
+        lock (_log) return Task.FromResult<IReadOnlyList<string>>([.. _log]);
+    }
+
     public async Task CancelAsync()
     {
         if (_stop is not null) await _stop.CancelAsync();
         await Finish(RunState.Cancelled, null);
     }
 
-    private void Begin()
+    private async Task BeginAsync()
     {
         var request = state.State.Request!;
         var config = RunConfigLoader.FromJson(request.ConfigJson, request.RunId);
-        var reward = config.Reward;
-        var spec = new RewardSpec(reward.Labeller, reward.Model, [.. reward.Goal], [.. reward.Baseline], reward.Alpha);
+        var environmentGrain = GrainFactory.GetGrain<IEnvironmentGrain>(request.RunId);
+        var environment = await RemoteVectorEnvironment.CreateAsync(environmentGrain, new EnvironmentRequest(request.RunId, request.ConfigJson));
         // Ground-truth rewards are already in the transitions: labelling them needs no grain call (one per
         // labelling batch would cost 0.6× the in-process speed at B = 1; docs/BENCHMARKS.md).
-        IRewardLabeller labeller = reward.Labeller == "clip"
-            ? new RewardGrainLabeller(GrainFactory.GetGrain<IRewardGrain>(spec.Key), spec, new FrameSize(reward.FrameWidth, reward.FrameHeight))
-            : new GroundTruthLabeller();
-        _trainer = new Algorithm1Trainer(config, labeller, request.RunId, checkpoints);
+        IRewardLabeller labeller = config.Reward.Labeller == "clip" ? new EnvironmentGrainLabeller(environmentGrain, request.RunId) : new GroundTruthLabeller();
+        _trainer = new Algorithm1Trainer(config, labeller, request.RunId, checkpoints, environment: environment);
+        Log($"activation {state.State.Activations} on {silo.SiloAddress}: {config.NumEnvs}×{config.Env}, {config.Algorithm}, {config.Reward.Labeller} reward, {config.TotalTimesteps:N0} steps; environment on {environment.Silo}");
         _stop = new CancellationTokenSource();
         _loop = TrainAsync(_trainer, _stop.Token);
     }
@@ -134,11 +155,24 @@ public sealed class LearnerGrain(
         if (trainer.TryResumeAsync(stop).GetAwaiter().GetResult())
         {
             logger.LogInformation("Run {Run} resumed at step {Steps} on {Silo}", trainer.RunId, trainer.Timesteps, silo.SiloAddress);
+            Log($"resumed from the checkpoint at step {trainer.Timesteps:N0}");
         }
+        var (nextReport, failures) = (NextTenth(trainer), 0);
         while (!trainer.IsComplete)
         {
             stop.ThrowIfCancellationRequested();
             trainer.StepAsync(stop).GetAwaiter().GetResult();
+            if (trainer.Timesteps >= nextReport)
+            {
+                var p = trainer.Progress;
+                Log($"step {p.Timesteps:N0}/{p.TotalTimesteps:N0}: {p.StepsPerSecond:N0} steps/s, ground-truth return {p.MeanGroundTruthReturn:F1}, success {p.SuccessRate:P0}, labelled return {p.MeanLabelledReturn:F2}");
+                nextReport = NextTenth(trainer);
+            }
+            if (trainer.CheckpointFailures != failures)
+            {
+                failures = trainer.CheckpointFailures;
+                Log($"checkpoint write failed ({failures} so far); retrying with backoff while training goes on");
+            }
         }
         trainer.SaveCheckpointAsync(stop).GetAwaiter().GetResult();
     }
@@ -150,6 +184,29 @@ public sealed class LearnerGrain(
         state.State.Error = error;
         var status = await GetStatusAsync();
         state.State.Final = status with { State = result, Error = error };
+        Log(error is null ? $"{result.ToString().ToLowerInvariant()} at step {status.Timesteps:N0}" : $"{result.ToString().ToLowerInvariant()}: {error}");
+        await PersistAsync();
+    }
+
+    private static long NextTenth(Algorithm1Trainer trainer)
+    {
+        var tenth = Math.Max(1, trainer.Config.TotalTimesteps / 10);
+        return (trainer.Timesteps / tenth + 1) * tenth;
+    }
+
+    /// <summary>Appends a timestamped line to the run's log; the oldest lines go past <see cref="LogLines"/>.</summary>
+    private void Log(string line)
+    {
+        lock (_log)
+        {
+            _log.Add($"{DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z {line}");
+            if (_log.Count > LogLines) _log.RemoveRange(0, _log.Count - LogLines);
+        }
+    }
+
+    private async Task PersistAsync()
+    {
+        lock (_log) state.State.Log = [.. _log];
         await state.WriteStateAsync();
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Runtime.Hosting;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Serialization;
 using VlmRm.Clip.Models;
 using VlmRm.Rl.Checkpoints;
@@ -24,6 +25,12 @@ public sealed class VlmRmSiloOptions
     public string? BlobConnectionString { get; set; }
     public string? BlobServiceUri { get; set; }
     public string BlobContainer { get; set; } = "checkpoints";
+
+    /// <summary>
+    /// Devices this silo advertises to the cluster ("cuda" or "cpu"); reward grains go to "cuda" silos when
+    /// there are any. Default: "cuda" when ONNX Runtime offers its CUDA provider and CLIP may use it.
+    /// </summary>
+    public string? Devices { get; set; }
 }
 
 public static class SiloBuilderExtensions
@@ -55,7 +62,13 @@ public static class SiloBuilderExtensions
         });
         silo.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(clip ?? new ClipRuntimeOptions()));
         silo.Services.AddSingleton<ClipModelCache>();
+        silo.Services.AddSingleton<RewardBatcher>();
         silo.Services.AddOptions<RewardBatchingOptions>();
+        silo.UseSiloMetadata(new Dictionary<string, string> { [RewardSiloPlacementDirector.DevicesKey] = options.Devices ?? DetectDevices(clip) });
+        silo.AddPlacementDirector<RewardSiloPlacement, RewardSiloPlacementDirector>();
         return silo;
     }
+
+    private static string DetectDevices(ClipRuntimeOptions? clip) =>
+        clip?.ExecutionProvider != ExecutionProviderChoice.Cpu && OnnxClipModel.CudaExecutionProviderAvailable() ? "cuda" : "cpu";
 }

@@ -37,6 +37,7 @@ public sealed class SweepGrain(
             state.State.Statuses[run.RunId] = RunStatus.Queued(run.RunId, 0);
         }
         await state.WriteStateAsync();
+        await GrainFactory.GetGrain<ISweepIndexGrain>(ISweepIndexGrain.Key).AddAsync(this.GetPrimaryKeyString());
         await TickAsync();
         EnsureTimer();
         return Status();

@@ -32,14 +32,15 @@ public sealed record EvaluationResult(double MeanReturn, double SuccessRate, IRe
 /// </summary>
 public sealed class Algorithm1Trainer : IDisposable
 {
-    private const int CheckpointFormat = 1;
+    // 2: the environments' state is a length-prefixed block, so copies stepped in another process can supply it.
+    private const int CheckpointFormat = 2;
     private const string CheckpointMagic = "VLMRMCK1";
 
     private readonly RunConfig _config;
     private readonly IRewardLabeller _labeller;
     private readonly ICheckpointStore? _store;
     private readonly ITrainingLog? _log;
-    private readonly VectorEnv _env;
+    private readonly IVectorEnvironment _env;
     private readonly IOffPolicyAlgorithm _algorithm;
     private readonly ReplayBuffer _labelled;
     private readonly UnlabelledBuffer _unlabelled;
@@ -59,7 +60,12 @@ public sealed class Algorithm1Trainer : IDisposable
     private TimeSpan _checkpointRetryAt = TimeSpan.Zero;
     private int _checkpointFailures;
 
-    public Algorithm1Trainer(RunConfig config, IRewardLabeller labeller, string runId = "run", ICheckpointStore? store = null, ITrainingLog? log = null)
+    /// <param name="environment">
+    /// Copies stepped elsewhere (the cluster's environment grain), already reset; null makes the run's own
+    /// <see cref="VectorEnv"/> here, rendering at the labeller's frame size.
+    /// </param>
+    public Algorithm1Trainer(RunConfig config, IRewardLabeller labeller, string runId = "run", ICheckpointStore? store = null, ITrainingLog? log = null,
+        IVectorEnvironment? environment = null)
     {
         _config = config;
         _labeller = labeller;
@@ -70,20 +76,12 @@ public sealed class Algorithm1Trainer : IDisposable
         torch.set_num_threads(config.TorchThreads > 0 ? config.TorchThreads : DefaultTorchThreads);
 
         var frames = labeller.Frames;
-        var envOptions = new EnvOptions
-        {
-            MaxEpisodeSteps = config.EpisodeLength,
-            RenderWidth = frames?.Width ?? config.EnvOptions.RenderWidth,
-            RenderHeight = frames?.Height ?? config.EnvOptions.RenderHeight,
-            AssetsDirectory = config.EnvOptions.AssetsDirectory,
-        };
-        _env = EnvRegistry.MakeVector(config.Env, config.NumEnvs, config.Seed, envOptions);
-        _env.Reset();
+        _env = environment ?? MakeEnvironment(config, frames);
+        if (_env.Count != config.NumEnvs) throw new ArgumentException($"The run asks for {config.NumEnvs} environment copies; the environment given has {_env.Count}.", nameof(environment));
         var spec = _env.Spec;
         _algorithm = CreateAlgorithm(config, spec, Device);
         _labelled = new ReplayBuffer(config.OffPolicy.BufferSize, spec.ObservationSize, spec.ActionSize);
-        // B holds whole vectorized steps: round the labelling batch up to a multiple of the copies.
-        var labelBatch = (config.Reward.BatchSize + config.NumEnvs - 1) / config.NumEnvs * config.NumEnvs;
+        var labelBatch = LabelBatchSize(config);
         _unlabelled = new UnlabelledBuffer(labelBatch, spec.ObservationSize, spec.ActionSize, frames);
         _statistics = new EpisodeStatistics(config.StatsWindow);
         _rng = new Rng((ulong)config.Seed);
@@ -93,6 +91,24 @@ public sealed class Algorithm1Trainer : IDisposable
         _rewards = new float[labelBatch];
         _labelledEpisodeReturns = new double[config.NumEnvs];
         _frames = frames is { } f ? new byte[config.NumEnvs * f.Bytes] : [];
+    }
+
+    /// <summary>Transitions B holds at most: whole vectorized steps, so the labelling batch rounded up to a multiple of the copies.</summary>
+    public static int LabelBatchSize(RunConfig config) => (config.Reward.BatchSize + config.NumEnvs - 1) / config.NumEnvs * config.NumEnvs;
+
+    /// <summary>The run's environment copies in this process, reset, rendering at <paramref name="frames"/> when the labeller needs pixels.</summary>
+    public static VectorEnv MakeEnvironment(RunConfig config, FrameSize? frames)
+    {
+        var options = new EnvOptions
+        {
+            MaxEpisodeSteps = config.EpisodeLength,
+            RenderWidth = frames?.Width ?? config.EnvOptions.RenderWidth,
+            RenderHeight = frames?.Height ?? config.EnvOptions.RenderHeight,
+            AssetsDirectory = config.EnvOptions.AssetsDirectory,
+        };
+        var env = EnvRegistry.MakeVector(config.Env, config.NumEnvs, config.Seed, options);
+        env.Reset();
+        return env;
     }
 
     /// <summary>TorchSharp threads when the configuration names none: one per core (2 threads: SAC updates 1.5× faster than 1; docs/BENCHMARKS.md).</summary>
@@ -140,7 +156,7 @@ public sealed class Algorithm1Trainer : IDisposable
         _algorithm.Act(_env.Observations, _env.Count, _bufferActions, mode, Timesteps, _rng);
         _env.Observations.CopyTo(_observations, 0);
         _algorithm.ToEnvironmentActions(_bufferActions, _environmentActions);
-        _env.Step(_environmentActions, _frames, renderParallelism: Environment.ProcessorCount);
+        await _env.StepAsync(_environmentActions, _frames, cancellationToken);
         Timesteps += _env.Count;
         _vectorSteps++;
         _algorithm.OnTimesteps(Timesteps);
@@ -150,7 +166,7 @@ public sealed class Algorithm1Trainer : IDisposable
         for (var i = 0; i < _env.Count; i++)
         {
             var episodeEnd = _env.Terminated[i] || _env.Truncated[i];
-            var next = episodeEnd ? _env.ObservationSlot(_env.FinalObservations, i) : _env.ObservationSlot(_env.Observations, i);
+            var next = (episodeEnd ? _env.FinalObservations : _env.Observations).AsSpan(i * spec.ObservationSize, spec.ObservationSize);
             _unlabelled.Add(
                 _observations.AsSpan(i * spec.ObservationSize, spec.ObservationSize),
                 _bufferActions.AsSpan(i * spec.ActionSize, spec.ActionSize),
@@ -223,7 +239,7 @@ public sealed class Algorithm1Trainer : IDisposable
         var isBest = double.IsFinite(reward) && reward > _bestTrainingReward;
         if (isBest) _bestTrainingReward = reward;
         _lastCheckpoint = Timesteps;
-        var info = await _store.SaveAsync(RunId, $"step-{Timesteps:D12}", CreateCheckpoint(), Timesteps, reward, isBest, cancellationToken);
+        var info = await _store.SaveAsync(RunId, $"step-{Timesteps:D12}", await CreateCheckpointAsync(cancellationToken), Timesteps, reward, isBest, cancellationToken);
         _log?.Flush();
         return info;
     }
@@ -257,7 +273,7 @@ public sealed class Algorithm1Trainer : IDisposable
         if (_store is null) return false;
         var latest = await _store.LoadLatestAsync(RunId, cancellationToken);
         if (latest is null) return false;
-        RestoreCheckpoint(latest.Content);
+        await RestoreCheckpointAsync(latest.Content, cancellationToken);
         return true;
     }
 
@@ -288,9 +304,10 @@ public sealed class Algorithm1Trainer : IDisposable
         }
     }
 
-    public byte[] CreateCheckpoint()
+    public async Task<byte[]> CreateCheckpointAsync(CancellationToken cancellationToken = default)
     {
         if (_unlabelled.Count > 0) throw new InvalidOperationException("Label the unlabelled buffer before checkpointing (FlushAsync).");
+        var environmentState = await _env.SaveStateAsync(cancellationToken);
         using var stream = new MemoryStream();
         using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
@@ -305,7 +322,8 @@ public sealed class Algorithm1Trainer : IDisposable
             writer.Write(_bestTrainingReward);
             _rng.Write(writer);
             _algorithm.Save(writer);
-            _env.SaveState(writer);
+            writer.Write(environmentState.Length);
+            writer.Write(environmentState);
             _statistics.Save(writer);
             foreach (var r in _labelledEpisodeReturns) writer.Write(r);
             writer.Write(_config.CheckpointReplayBuffer);
@@ -314,7 +332,7 @@ public sealed class Algorithm1Trainer : IDisposable
         return stream.ToArray();
     }
 
-    public void RestoreCheckpoint(byte[] content)
+    public async Task RestoreCheckpointAsync(byte[] content, CancellationToken cancellationToken = default)
     {
         using var reader = new BinaryReader(new MemoryStream(content));
         try
@@ -326,7 +344,10 @@ public sealed class Algorithm1Trainer : IDisposable
             _bestTrainingReward = reader.ReadDouble();
             _rng.Read(reader);
             _algorithm.Load(reader);
-            _env.LoadState(reader);
+            var environmentBytes = reader.ReadInt32();
+            var environmentState = reader.ReadBytes(environmentBytes);
+            if (environmentState.Length != environmentBytes) throw new EndOfStreamException();
+            await _env.LoadStateAsync(environmentState, cancellationToken);
             _statistics.Load(reader);
             for (var i = 0; i < _labelledEpisodeReturns.Length; i++) _labelledEpisodeReturns[i] = reader.ReadDouble();
             if (reader.ReadBoolean()) _labelled.Load(reader);

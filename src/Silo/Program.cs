@@ -1,3 +1,4 @@
+using OpenTelemetry.Metrics;
 using Orleans.Dashboard;
 using VlmRm.Clip.Models;
 using VlmRm.Grains;
@@ -6,7 +7,9 @@ using VlmRm.Grains;
 //   VlmRm:Clustering localhost|redis, VlmRm:RedisConnectionString, VlmRm:DataDirectory,
 //   VlmRm:CheckpointStore file|blob, VlmRm:BlobConnectionString | VlmRm:BlobServiceUri,
 //   Silo:SiloPort, Silo:GatewayPort, Silo:AdvertisedIP (the pod's IP in a cluster), Silo:ClusterId,
-//   Silo:ShutdownSeconds (graceful shutdown budget), Dashboard:Urls (loopback by default), Clip:* (ClipRuntimeOptions).
+//   Silo:ShutdownSeconds (graceful shutdown budget), Dashboard:Urls (loopback by default), Clip:* (ClipRuntimeOptions),
+//   VlmRm:Devices (cuda|cpu, advertised in silo metadata; detected by default).
+// The dashboard is at /dashboard, Prometheus metrics (meters VlmRm and Microsoft.Orleans) at /metrics.
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.Configuration.GetSection("VlmRm").Get<VlmRmSiloOptions>() ?? new VlmRmSiloOptions();
 var clip = builder.Configuration.GetSection("Clip").Get<ClipRuntimeOptions>() ?? new ClipRuntimeOptions();
@@ -16,6 +19,8 @@ builder.WebHost.UseUrls(builder.Configuration.GetValue("Dashboard:Urls", "http:/
 // On SIGTERM (a pod being stopped) Orleans deactivates every grain; learners checkpoint on deactivation,
 // which needs more than the host's default 30 s when a replay buffer goes to blob storage.
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(builder.Configuration.GetValue("Silo:ShutdownSeconds", 90)));
+
+builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(VlmRmMetrics.MeterName, "Microsoft.Orleans").AddPrometheusExporter());
 
 builder.UseOrleans(silo =>
 {
@@ -32,5 +37,6 @@ builder.UseOrleans(silo =>
 
 var app = builder.Build();
 app.MapOrleansDashboard(routePrefix: "/dashboard");
+app.MapPrometheusScrapingEndpoint();
 app.MapGet("/healthz", () => Results.Ok("ok"));
 app.Run();

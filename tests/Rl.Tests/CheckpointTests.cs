@@ -98,12 +98,13 @@ public class CheckpointTests
     }
 
     [Fact]
-    public void A_checkpoint_of_another_run_or_a_truncated_one_is_a_clear_error()
+    public async Task A_checkpoint_of_another_run_or_a_truncated_one_is_a_clear_error()
     {
         using var dqn = new Algorithm1Trainer(Dqn(100), new GroundTruthLabeller());
         using var sac = new Algorithm1Trainer(Sac(100), new GroundTruthLabeller());
-        var bytes = dqn.CreateCheckpoint();
-        Assert.Contains("checkpoint is for dqn on 2×CartPole", Assert.Throws<InvalidDataException>(() => sac.RestoreCheckpoint(bytes)).Message);
-        Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => dqn.RestoreCheckpoint(bytes[..(bytes.Length / 2)])).Message);
+        var ct = TestContext.Current.CancellationToken;
+        var bytes = await dqn.CreateCheckpointAsync(ct);
+        Assert.Contains("checkpoint is for dqn on 2×CartPole", (await Assert.ThrowsAsync<InvalidDataException>(() => sac.RestoreCheckpointAsync(bytes, ct))).Message);
+        Assert.Contains("truncated", (await Assert.ThrowsAsync<InvalidDataException>(() => dqn.RestoreCheckpointAsync(bytes[..(bytes.Length / 2)], ct))).Message);
     }
 }

@@ -26,7 +26,7 @@ internal static class EvaluateCommand
     public static Command Create()
     {
         var command = new Command("evaluate", "Evaluate reward models and agents: labelled sets, EPIC, prompt screening, figures, rollout videos, the labelling page.");
-        foreach (var sub in new[] { MakeSet(), RolloutSet(), Epic(), Screen(), Landscape(), EpicVsSize(), GroundTruthEpic(), Curves() }) command.Subcommands.Add(sub);
+        foreach (var sub in new[] { MakeSet(), RolloutSet(), Epic(), Screen(), Landscape(), EpicVsSize(), GroundTruthEpic(), Curves(), EpicJobCommand.Create() }) command.Subcommands.Add(sub);
         foreach (var sub in ReviewCommands.Create()) command.Subcommands.Add(sub);
         return command;
     }
@@ -288,7 +288,7 @@ internal static class EvaluateCommand
 
     private static Option<string> AlphasOption() => new("--alphas") { Description = "Comma-separated α values.", DefaultValueFactory = _ => string.Join(',', PaperAlphas.Select(a => a.ToString(CultureInfo.InvariantCulture))) };
 
-    private static float[] ParseAlphas(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+    internal static float[] ParseAlphas(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
         .Select(a => float.TryParse(a, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v is >= 0 and <= 1 ? v : throw new ArgumentException($"--alphas: '{a}' is not a number in [0, 1]."))
         .ToArray();
 

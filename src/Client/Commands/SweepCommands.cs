@@ -5,11 +5,20 @@ using VlmRm.Rl.Presets;
 
 namespace VlmRm.Client.Commands;
 
-/// <summary><c>vlmrm run sweep.yaml</c>, <c>vlmrm status NAME</c>, <c>vlmrm cancel NAME RUN</c>: sweeps on the cluster.</summary>
+/// <summary>
+/// <c>vlmrm run sweep.yaml</c>, <c>status NAME</c>, <c>cancel NAME RUN</c>, <c>runs</c>, <c>logs RUN</c>: sweeps on the cluster.
+/// </summary>
 internal static class SweepCommands
 {
-    private static readonly Option<string?> Cluster = new("--cluster") { Description = "Redis connection string of a running cluster (default: an embedded silo in this process)." };
-    private static readonly Option<DirectoryInfo> Data = new("--data") { Description = "Embedded cluster's grain state and checkpoints.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("runs", "cluster")) };
+    internal static readonly Option<string?> Cluster = new("--cluster") { Description = "Redis connection string of a running cluster (default: an embedded silo in this process)." };
+    internal static readonly Option<DirectoryInfo> Data = new("--data") { Description = "Embedded cluster's grain state and checkpoints.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("runs", "cluster")) };
+
+    /// <summary>Runs <paramref name="body"/> against the cluster the command's --cluster/--data name, reporting errors as every verb does.</summary>
+    internal static Task<int> OnCluster(ParseResult parse, Func<IClusterClient, Task<int>> body, CancellationToken ct) => UserErrors.ReportAsync(async () =>
+    {
+        await using var cluster = await ClusterConnection.OpenAsync(parse.GetValue(Cluster), parse.GetValue(Data)!.FullName, ct);
+        return await body(cluster.Client);
+    });
 
     public static IEnumerable<Command> Create()
     {
@@ -19,23 +28,39 @@ internal static class SweepCommands
 
         var name = new Argument<string>("name") { Description = "Sweep name." };
         var status = new Command("status", "Show a sweep's runs.") { name, Cluster, Data };
-        status.SetAction((parse, ct) => UserErrors.ReportAsync(async () =>
+        status.SetAction((parse, ct) => OnCluster(parse, async client =>
         {
-            await using var cluster = await ClusterConnection.OpenAsync(parse.GetValue(Cluster), parse.GetValue(Data)!.FullName, ct);
-            AnsiConsole.Write(Table(await cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(name)!).GetStatusAsync()));
+            AnsiConsole.Write(Table(await client.GetGrain<ISweepGrain>(parse.GetValue(name)!).GetStatusAsync()));
             return 0;
-        }));
+        }, ct));
 
         var runId = new Argument<string>("run") { Description = "Run id (see status)." };
         var cancel = new Command("cancel", "Cancel one run of a sweep.") { name, runId, Cluster, Data };
-        cancel.SetAction((parse, ct) => UserErrors.ReportAsync(async () =>
+        cancel.SetAction((parse, ct) => OnCluster(parse, async client =>
         {
-            await using var cluster = await ClusterConnection.OpenAsync(parse.GetValue(Cluster), parse.GetValue(Data)!.FullName, ct);
-            await cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(name)!).CancelRunAsync(parse.GetValue(runId)!);
+            await client.GetGrain<ISweepGrain>(parse.GetValue(name)!).CancelRunAsync(parse.GetValue(runId)!);
             AnsiConsole.MarkupLine($"Cancelled {Markup.Escape(parse.GetValue(runId)!)}.");
             return 0;
-        }));
-        return [run, status, cancel];
+        }, ct));
+
+        var runs = new Command("runs", "List every run of every sweep on the cluster.") { Cluster, Data };
+        runs.SetAction((parse, ct) => OnCluster(parse, async client =>
+        {
+            var sweeps = await client.GetGrain<ISweepIndexGrain>(ISweepIndexGrain.Key).GetSweepsAsync();
+            if (sweeps.Count == 0) AnsiConsole.MarkupLine("No sweeps yet: [blue]vlmrm run sweeps/cartpole-ground-truth.yaml[/] starts one.");
+            foreach (var sweep in sweeps) AnsiConsole.Write(Table(await client.GetGrain<ISweepGrain>(sweep).GetStatusAsync()));
+            return 0;
+        }, ct));
+
+        var logs = new Command("logs", "Show a run's events: where it ran, resumes, progress, checkpoint failures, its end.") { runId, Cluster, Data };
+        logs.SetAction((parse, ct) => OnCluster(parse, async client =>
+        {
+            var lines = await client.GetGrain<ILearnerGrain>(parse.GetValue(runId)!).GetLogAsync();
+            if (lines.Count == 0) throw new KeyNotFoundException($"Run '{parse.GetValue(runId)}' has no log on this cluster (see vlmrm runs).");
+            foreach (var line in lines) Console.WriteLine(line);
+            return 0;
+        }, ct));
+        return [run, status, cancel, runs, logs];
     }
 
     /// <summary>Submits a sweep and shows live progress until every run has finished.</summary>

@@ -190,6 +190,9 @@ public sealed class OnnxClipModel : IDisposable
         }
     }
 
+    /// <summary>Whether this process's ONNX Runtime build offers the CUDA execution provider (the GPU package on a CUDA machine).</summary>
+    public static bool CudaExecutionProviderAvailable() => OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider");
+
     private static (SessionOptions Options, string Provider) CreateSessionOptions(ClipRuntimeOptions options, ILogger logger)
     {
         var session = new SessionOptions

@@ -1,4 +1,5 @@
 using VlmRm.Rl.Algorithms;
+using VlmRm.Rl.Labelling;
 
 namespace VlmRm.Rl.Presets;
 
@@ -71,4 +72,7 @@ public sealed record RewardSection
     public int FrameWidth { get; init; } = 224;
 
     public int FrameHeight { get; init; } = 224;
+
+    /// <summary>The frames the labeller reads: CLIP's frame size, none for ground truth.</summary>
+    public FrameSize? LabellerFrames() => Labeller == "clip" ? new FrameSize(FrameWidth, FrameHeight) : null;
 }

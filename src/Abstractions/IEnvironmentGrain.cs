@@ -1,0 +1,23 @@
+namespace VlmRm.Abstractions;
+
+/// <summary>
+/// One run's vectorized environment (key: run id), stepped with the learner's actions. For CLIP rewards it
+/// renders every reached state and keeps the frames until the learner asks for labels: the frames then go
+/// to a reward grain on this silo when there is one, and only observations, actions and rewards travel back.
+/// </summary>
+public interface IEnvironmentGrain : IGrainWithStringKey
+{
+    /// <summary>(Re)builds the copies, reset, and drops any frames still waiting for labels.</summary>
+    Task<EnvironmentDescription> CreateAsync(EnvironmentRequest request);
+
+    Task<EnvironmentStep> StepAsync(EnvironmentActions actions);
+
+    /// <summary>Labels the frames of every step since the last call (Algorithm 1's labelling of B); one reward per frame.</summary>
+    [ResponseTimeout("00:30:00")]
+    Task<EnvironmentLabels> LabelAsync(float[] environmentRewards);
+
+    Task<byte[]> SaveStateAsync();
+
+    /// <returns>The copies' observations in the restored state.</returns>
+    Task<float[]> LoadStateAsync(byte[] state);
+}

@@ -1,0 +1,119 @@
+using Orleans.Placement;
+using VlmRm.Abstractions;
+using VlmRm.Envs;
+using VlmRm.Rl;
+using VlmRm.Rl.Presets;
+
+namespace VlmRm.Grains;
+
+/// <summary>
+/// One run's environment copies, placed on the silo of the learner that first calls it (a step is a
+/// message per vectorized step). CLIP runs render each reached state into a buffer of B frames; labelling
+/// sends them to the reward grain keyed for this silo, so frames leave the silo only when it may not host
+/// reward grains (a CPU silo in a cluster with GPU silos). No persisted state: the learner's checkpoints
+/// hold the copies' state.
+/// </summary>
+[PreferLocalPlacement]
+#pragma warning disable CA1001 // The copies are disposed in OnDeactivateAsync, the grain's end of life.
+public sealed class EnvironmentGrain(ILocalSiloDetails silo) : Grain, IEnvironmentGrain
+{
+#pragma warning restore CA1001
+
+    private VectorEnv? _env;
+    private RewardSpec? _reward;
+    private byte[] _frames = [];
+    private int _framesHeld;
+
+    public Task<EnvironmentDescription> CreateAsync(EnvironmentRequest request)
+    {
+        Release();
+        var config = RunConfigLoader.FromJson(request.ConfigJson, request.RunId);
+        var frames = config.Reward.LabellerFrames();
+        _env = Algorithm1Trainer.MakeEnvironment(config, frames);
+        _reward = RewardSpecs.From(config.Reward);
+        _frames = frames is { } f ? new byte[Algorithm1Trainer.LabelBatchSize(config) * f.Bytes] : [];
+        var spec = _env.Spec;
+        var observations = (BoxSpace)spec.ObservationSpace;
+        var (low, high, discrete) = spec.ActionSpace switch
+        {
+            BoxSpace box => (box.Low, box.High, 0),
+            DiscreteSpace d => ([], [], d.N),
+            var other => throw new NotSupportedException($"{spec.Id}: action space {other} cannot be described to a learner."),
+        };
+        return Task.FromResult(new EnvironmentDescription(spec.Id, observations.Low, observations.High, low, high, discrete,
+            spec.MaxEpisodeSteps, spec.RenderWidth, spec.RenderHeight, [.. _env.Observations], silo.SiloAddress.ToString()));
+    }
+
+    public Task<EnvironmentStep> StepAsync(EnvironmentActions actions)
+    {
+        var env = Environment();
+        var frames = Span<byte>.Empty;
+        if (_frames.Length > 0)
+        {
+            var frameBytes = env.FrameBytes;
+            if ((_framesHeld + env.Count) * frameBytes > _frames.Length)
+            {
+                throw new InvalidOperationException($"Environment of run {this.GetPrimaryKeyString()} holds {_framesHeld} unlabelled frames, its labelling batch is {_frames.Length / frameBytes}: label before stepping on.");
+            }
+            frames = _frames.AsSpan(_framesHeld * frameBytes, env.Count * frameBytes);
+        }
+        env.Step(actions.Actions, frames, renderParallelism: System.Environment.ProcessorCount);
+        VlmRmMetrics.EnvironmentSteps.Add(env.Count);
+        if (!frames.IsEmpty)
+        {
+            _framesHeld += env.Count;
+            VlmRmMetrics.FramesRendered.Add(env.Count);
+            VlmRmMetrics.AddFramesAwaitingLabels(env.Count);
+        }
+        return Task.FromResult(new EnvironmentStep([.. env.Observations], [.. env.FinalObservations], [.. env.Rewards], [.. env.Terminated],
+            [.. env.Truncated], [.. env.Successes], [.. env.CompletedReturns], [.. env.CompletedLengths]));
+    }
+
+    public async Task<EnvironmentLabels> LabelAsync(float[] environmentRewards)
+    {
+        var env = Environment();
+        var here = silo.SiloAddress.ToString();
+        if (_frames.Length == 0) return new EnvironmentLabels(environmentRewards, here, 0);
+        if (environmentRewards.Length != _framesHeld)
+        {
+            throw new InvalidOperationException($"Environment of run {this.GetPrimaryKeyString()} was asked to label {environmentRewards.Length} transitions but holds frames of {_framesHeld}.");
+        }
+        var count = _framesHeld;
+        var reward = _reward!;
+        var request = new RewardRequest(count, environmentRewards, _frames.AsSpan(0, count * env.FrameBytes).ToArray(), env.Spec.RenderWidth, env.Spec.RenderHeight);
+        var response = await GrainFactory.GetGrain<IRewardGrain>(reward.GrainKey(silo.SiloAddress.ToParsableString())).LabelAsync(reward, request);
+        _framesHeld = 0;
+        VlmRmMetrics.AddFramesAwaitingLabels(-count);
+        var crossed = response.Silo == here ? 0 : request.Frames.Length;
+        if (crossed > 0) VlmRmMetrics.FrameBytesAcrossSilos.Add(crossed);
+        return new EnvironmentLabels(response.Rewards, response.Silo, crossed);
+    }
+
+    public Task<byte[]> SaveStateAsync() => Task.FromResult(Environment().SaveState());
+
+    public Task<float[]> LoadStateAsync(byte[] state)
+    {
+        var env = Environment();
+        env.LoadState(state);
+        VlmRmMetrics.AddFramesAwaitingLabels(-_framesHeld);
+        _framesHeld = 0;
+        return Task.FromResult<float[]>([.. env.Observations]);
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        Release();
+        return Task.CompletedTask;
+    }
+
+    private VectorEnv Environment() => _env ?? throw new InvalidOperationException(
+        $"Environment of run {this.GetPrimaryKeyString()} on {silo.SiloAddress} was not created (its earlier activation is gone); the learner re-creates it from its latest checkpoint.");
+
+    private void Release()
+    {
+        VlmRmMetrics.AddFramesAwaitingLabels(-_framesHeld);
+        _framesHeld = 0;
+        _env?.Dispose();
+        _env = null;
+    }
+}

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using VlmRm.Abstractions;
+using VlmRm.Clip.Reward;
+
+namespace VlmRm.Grains;
+
+/// <summary>Dynamic batching of CLIP labelling (configuration section "RewardBatching").</summary>
+public sealed class RewardBatchingOptions
+{
+    public int MaxBatchFrames { get; set; } = 256;
+    public TimeSpan MaxWait { get; set; } = TimeSpan.FromMilliseconds(20);
+}
+
+/// <summary>
+/// The silo's CLIP labelling queues, one per reward spec: requests from every reward grain activation on
+/// this silo wait up to MaxWait for company (or until MaxBatchFrames are queued) and go to the silo's one
+/// model session in a single call; the results are split back per caller.
+/// </summary>
+public sealed class RewardBatcher(ClipModelCache models, ILocalSiloDetails silo, IOptions<RewardBatchingOptions> options, ILogger<RewardBatcher> logger)
+{
+    private readonly Dictionary<string, SpecQueue> _queues = [];
+
+    public Task<RewardResponse> LabelAsync(RewardSpec spec, RewardRequest request)
+    {
+        var model = models.RewardModel(spec);
+        var done = new TaskCompletionSource<RewardResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_queues)
+        {
+            if (!_queues.TryGetValue(spec.Key, out var queue)) _queues[spec.Key] = queue = new SpecQueue(model);
+            queue.Pending.Add(new Waiting(request, done));
+            queue.Frames += request.Count;
+            queue.Flush ??= Task.Run(() => FlushSoonAsync(queue));
+        }
+        VlmRmMetrics.AddFramesQueuedForClip(request.Count);
+        return done.Task;
+    }
+
+    private async Task FlushSoonAsync(SpecQueue queue)
+    {
+        var o = options.Value;
+        var deadline = DateTime.UtcNow + o.MaxWait;
+        while (DateTime.UtcNow < deadline && QueuedFrames(queue) < o.MaxBatchFrames) await Task.Delay(5);
+        List<Waiting> batch;
+        lock (_queues)
+        {
+            batch = [.. queue.Pending];
+            queue.Pending.Clear();
+            queue.Frames = 0;
+            queue.Flush = null;
+        }
+        VlmRmMetrics.AddFramesQueuedForClip(-batch.Sum(b => b.Request.Count));
+        try
+        {
+            Label(queue.Model, batch);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "CLIP labelling failed for {Requests} requests", batch.Count);
+            foreach (var waiting in batch) waiting.Done.TrySetException(e);
+        }
+    }
+
+    private int QueuedFrames(SpecQueue queue)
+    {
+        lock (_queues) return queue.Frames;
+    }
+
+    /// <summary>One model call for every request of the same frame size, then the results split back per caller.</summary>
+    private void Label(ClipRewardModel model, List<Waiting> batch)
+    {
+        foreach (var group in batch.GroupBy(b => (b.Request.FrameWidth, b.Request.FrameHeight)))
+        {
+            var items = group.ToList();
+            var total = items.Sum(i => i.Request.Count);
+            var frames = new byte[items.Sum(i => i.Request.Frames.Length)];
+            var offset = 0;
+            foreach (var item in items)
+            {
+                item.Request.Frames.CopyTo(frames, offset);
+                offset += item.Request.Frames.Length;
+            }
+            var rewards = new float[total];
+            var embeddings = new float[total * model.EmbedDim];
+            var clock = Stopwatch.StartNew();
+            model.Label(frames, group.Key.FrameHeight, group.Key.FrameWidth, rewards, embeddings);
+            VlmRmMetrics.ClipLatency.Record(clock.Elapsed.TotalMilliseconds);
+            VlmRmMetrics.ClipBatchSize.Record(total);
+            VlmRmMetrics.ClipCallersPerBatch.Record(items.Count);
+            var start = 0;
+            foreach (var item in items)
+            {
+                var count = item.Request.Count;
+                item.Done.TrySetResult(new RewardResponse(
+                    rewards.AsSpan(start, count).ToArray(),
+                    embeddings.AsSpan(start * model.EmbedDim, count * model.EmbedDim).ToArray(),
+                    items.Count,
+                    silo.SiloAddress.ToString()));
+                start += count;
+            }
+        }
+    }
+
+    private sealed record Waiting(RewardRequest Request, TaskCompletionSource<RewardResponse> Done);
+
+    private sealed class SpecQueue(ClipRewardModel model)
+    {
+        public ClipRewardModel Model { get; } = model;
+        public List<Waiting> Pending { get; } = [];
+        public int Frames { get; set; }
+        public Task? Flush { get; set; }
+    }
+}
