@@ -72,11 +72,7 @@ public class Algorithm1Tests
     [Fact]
     public async Task Clip_labeller_scores_rendered_frames_through_algorithm_1()
     {
-        var tokenizer = TestPaths.SharedDirectory is { } shared ? Path.Combine(shared, "models", "clip-tokenizer") : null;
-        Assert.SkipWhen(tokenizer is null || !File.Exists(Path.Combine(tokenizer, "bpe_simple_vocab_16e6.txt.gz")), "CLIP's tokenizer files (../shared/models/clip-tokenizer) are not on this machine");
-        var models = Directory.CreateTempSubdirectory("vlmrm-models-").FullName;
-        SyntheticClip.Create(new SyntheticClipConfig(), 3).WriteModelFolder(Path.Combine(models, "Synthetic__rl"), "Synthetic/rl");
-        using var model = OnnxClipModel.Load("Synthetic/rl", new ClipRuntimeOptions { ModelsDirectory = models, TokenizerDirectory = tokenizer, ExecutionProvider = ExecutionProviderChoice.Cpu });
+        using var model = new SyntheticModels(("Synthetic/rl", new SyntheticClipConfig())).Load("Synthetic/rl");
         var rewardModel = new ClipRewardModel(model, new RewardPrompts("pole vertically upright on top of the cart", "pole and cart"), alpha: 0.5f);
         var labeller = new ClipLabeller(rewardModel, new FrameSize(32, 32));
         var config = Config(numEnvs: 2, b: 6) with { TotalTimesteps = 12, Reward = new RewardSection { Labeller = "clip", BatchSize = 6 } };

@@ -1,11 +1,11 @@
 using VlmRm.Clip.Models;
 using VlmRm.Clip.Synthetic;
-using VlmRm.TestSupport;
+using Xunit;
 
-namespace VlmRm.Evaluation.Tests;
+namespace VlmRm.TestSupport;
 
 /// <summary>Synthetic CLIP-architecture models (random weights, real ONNX Runtime path) in a temporary models directory.</summary>
-internal sealed class SyntheticModels
+public sealed class SyntheticModels
 {
     public const string TokenizerMissing = "CLIP's tokenizer files (../shared/models/clip-tokenizer) are not on this machine";
 

@@ -1,0 +1,109 @@
+using System.Diagnostics.Metrics;
+using Orleans.TestingHost;
+using VlmRm.Abstractions;
+using VlmRm.Clip.Models;
+using VlmRm.Clip.Synthetic;
+using VlmRm.Evaluation.LabelledSets;
+using VlmRm.Rl.Presets;
+using VlmRm.TestSupport;
+
+namespace VlmRm.Grains.Tests;
+
+/// <summary>
+/// CLIP rewards through the cluster with a synthetic CLIP-architecture model (real ONNX Runtime path): frames are
+/// rendered by the environment grain and labelled by the reward grain on its silo; the evaluator grain runs EPIC jobs.
+/// </summary>
+public sealed class ClipClusterTests
+{
+    private const string Model = "Synthetic-ViT/cluster";
+    private static ClipRuntimeOptions? _clip;
+    private static readonly string Data = Directory.CreateTempSubdirectory("vlmrm-clip-cluster-").FullName;
+
+    [Fact]
+    public async Task A_clip_run_labels_its_frames_on_the_environment_silo_and_an_epic_job_completes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        _clip = new SyntheticModels((Model, new SyntheticClipConfig())).Options;
+        await using var cluster = new TestClusterBuilder(2).AddSiloBuilderConfigurator<Configurator>().Build();
+        await cluster.DeployAsync(ct);
+        using var metrics = new MetricTotals();
+
+        var config = RunConfigLoader.LoadFile("cartpole-dqn-quick") with
+        {
+            TotalTimesteps = 600,
+            CheckpointInterval = 300,
+            Reward = new RewardSection { Labeller = "clip", Model = Model, Goal = ["pole vertically upright on top of the cart"], Baseline = ["pole and cart"], Alpha = 0.5f, BatchSize = 50, FrameWidth = 32, FrameHeight = 32 },
+        };
+        var sweep = cluster.GrainFactory.GetGrain<ISweepGrain>("clip");
+        var status = await sweep.SubmitAsync([new RunRequest("clip.s0", RunConfigLoader.ToJson(config), "clip")], 1);
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (!status.IsFinished && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(300, ct);
+            status = await sweep.GetStatusAsync();
+        }
+        var run = Assert.Single(status.Runs);
+        Assert.True(run.State == RunState.Done, $"{run.State}: {run.Error}");
+        Assert.Equal(600, run.Timesteps);
+        Assert.True(double.IsFinite(run.MeanLabelledReturn), "no labelled episode return");
+        Assert.True(metrics.Total("vlmrm.env.frames") >= 600, $"{metrics.Total("vlmrm.env.frames")} frames rendered");
+        Assert.True(metrics.Total("vlmrm.clip.batch_size") >= 600, "CLIP labelled fewer frames than were rendered");
+        Assert.Equal(0, metrics.Total("vlmrm.reward.frame_bytes_across_silos"));
+        var log = await cluster.GrainFactory.GetGrain<ILearnerGrain>("clip.s0").GetLogAsync();
+        Assert.Contains(log, line => line.Contains($"on {run.Silo}") && line.Contains($"environment on {run.Silo}"));
+        Assert.Contains(log, line => line.Contains("done at step 600"));
+
+        var set = SetGenerators.UniformStates("CartPole", 40, seed: 1, Path.Combine(Data, "set"), frameSize: 32);
+        var evaluator = cluster.GrainFactory.GetGrain<IEvaluatorGrain>("epic-1");
+        var job = await evaluator.SubmitAsync(new EpicJob(set.Directory, [Model], [0f, 0.5f, 1f], [], []));
+        while (job.State == RunState.Running && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200, ct);
+            job = await evaluator.GetStatusAsync();
+        }
+        Assert.True(job.State == RunState.Done, $"{job.State}: {job.Error}");
+        Assert.Equal(3, job.Results.Count);
+        Assert.All(job.Results, r => Assert.InRange(r.Epic, 0, 1));
+        Assert.All(job.Results, r => Assert.Equal((40, set.GoalCount), (r.States, r.GoalStates)));
+        var missing = await cluster.GrainFactory.GetGrain<IEvaluatorGrain>("epic-2").SubmitAsync(new EpicJob(Path.Combine(Data, "no-such-set"), [Model], [0f], [], []));
+        while (missing.State == RunState.Running) missing = await cluster.GrainFactory.GetGrain<IEvaluatorGrain>("epic-2").GetStatusAsync();
+        Assert.Equal(RunState.Failed, missing.State);
+        Assert.Contains("no-such-set", missing.Error);
+    }
+
+    private sealed class Configurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder) =>
+            siloBuilder.AddVlmRmSilo(new VlmRmSiloOptions { DataDirectory = Data, Devices = "cpu" }, _clip);
+    }
+
+    /// <summary>Sums of the VlmRm meter's counters and histograms while it lives.</summary>
+    private sealed class MetricTotals : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly Dictionary<string, double> _totals = [];
+
+        public MetricTotals()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == VlmRmMetrics.MeterName) listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => Add(instrument.Name, value));
+            _listener.SetMeasurementEventCallback<int>((instrument, value, _, _) => Add(instrument.Name, value));
+            _listener.Start();
+        }
+
+        public double Total(string name)
+        {
+            lock (_totals) return _totals.GetValueOrDefault(name);
+        }
+
+        private void Add(string name, double value)
+        {
+            lock (_totals) _totals[name] = _totals.GetValueOrDefault(name) + value;
+        }
+
+        public void Dispose() => _listener.Dispose();
+    }
+}
