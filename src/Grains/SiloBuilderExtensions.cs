@@ -66,6 +66,7 @@ public static class SiloBuilderExtensions
         silo.Services.AddOptions<RewardBatchingOptions>();
         silo.UseSiloMetadata(new Dictionary<string, string> { [RewardSiloPlacementDirector.DevicesKey] = options.Devices ?? DetectDevices(clip) });
         silo.AddPlacementDirector<RewardSiloPlacement, RewardSiloPlacementDirector>();
+        VlmRmMetrics.EnsureCreated();
         return silo;
     }
 

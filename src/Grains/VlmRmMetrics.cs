@@ -27,6 +27,14 @@ public static class VlmRmMetrics
         Meter.CreateObservableGauge("vlmrm.reward.queue_depth", () => Interlocked.Read(ref _framesQueuedForClip), "{frame}", "Frames waiting in reward batch queues");
     }
 
+    /// <summary>
+    /// Creates the meter now, so exporters list the gauges before the first run: calling any member runs the
+    /// static constructor (an explicit one, so the type is not beforefieldinit).
+    /// </summary>
+    public static void EnsureCreated()
+    {
+    }
+
     public static void AddFramesAwaitingLabels(long delta) => Interlocked.Add(ref _framesAwaitingLabels, delta);
 
     public static void AddFramesQueuedForClip(long delta) => Interlocked.Add(ref _framesQueuedForClip, delta);

@@ -56,6 +56,11 @@ public sealed class RedisClusterTests : IDisposable
         using var http = new HttpClient();
         var page = await http.GetAsync(new Uri($"http://127.0.0.1:{dashboardPort}/dashboard"), ct);
         Assert.True(page.IsSuccessStatusCode, $"dashboard answered {(int)page.StatusCode}");
+        // OpenTelemetry metrics in Prometheus text: VlmRm's gauges are there from the start, Orleans' own meter too.
+        var metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{dashboardPort}/metrics"), ct);
+        Assert.Contains("vlmrm_env_frames_awaiting_labels", metrics);
+        Assert.Contains("vlmrm_reward_queue_depth", metrics);
+        Assert.Contains("orleans_", metrics);
         await host.StopAsync(ct);
     }
 
