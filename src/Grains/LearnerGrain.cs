@@ -3,6 +3,7 @@ using VlmRm.Abstractions;
 using VlmRm.Rl;
 using VlmRm.Rl.Checkpoints;
 using VlmRm.Rl.Labelling;
+using VlmRm.Rl.Logging;
 using VlmRm.Rl.Presets;
 
 namespace VlmRm.Grains;
@@ -25,16 +26,18 @@ public sealed class LearnerState
 /// schedule and on deactivation; an activation of a running run resumes from its latest checkpoint,
 /// which is how a run continues on another silo after its silo died.
 /// </summary>
-#pragma warning disable CA1001 // The trainer and its token are disposed in OnDeactivateAsync, the grain's end of life.
+#pragma warning disable CA1001 // The trainer, its TensorBoard log and its token are disposed in OnDeactivateAsync, the grain's end of life.
 public sealed class LearnerGrain(
     [PersistentState("learner", SiloBuilderExtensions.StorageName)] IPersistentState<LearnerState> state,
     ICheckpointStore checkpoints,
+    Microsoft.Extensions.Options.IOptions<VlmRmSiloOptions> siloOptions,
     ILocalSiloDetails silo,
     ILogger<LearnerGrain> logger) : Grain, ILearnerGrain
 {
 #pragma warning restore CA1001
 
     private Algorithm1Trainer? _trainer;
+    private TensorBoardWriter? _tensorBoard;
     private CancellationTokenSource? _stop;
     private Task? _loop;
     private const int LogLines = 500;
@@ -79,6 +82,7 @@ public sealed class LearnerGrain(
             }
         }
         _trainer?.Dispose();
+        _tensorBoard?.Dispose();
         _stop.Dispose();
     }
 
@@ -123,7 +127,9 @@ public sealed class LearnerGrain(
         // Ground-truth rewards are already in the transitions: labelling them needs no grain call (one per
         // labelling batch would cost 0.6× the in-process speed at B = 1; docs/BENCHMARKS.md).
         IRewardLabeller labeller = config.Reward.Labeller == "clip" ? new EnvironmentGrainLabeller(environmentGrain, request.RunId) : new GroundTruthLabeller();
-        _trainer = new Algorithm1Trainer(config, labeller, request.RunId, checkpoints, environment: environment);
+        // Curves per run under the silo's data folder (every activation adds an events file; TensorBoard merges them).
+        _tensorBoard = new TensorBoardWriter(Path.Combine(siloOptions.Value.DataDirectory, "tensorboard", request.RunId));
+        _trainer = new Algorithm1Trainer(config, labeller, request.RunId, checkpoints, _tensorBoard, environment);
         Log($"activation {state.State.Activations} on {silo.SiloAddress}: {config.NumEnvs}×{config.Env}, {config.Algorithm}, {config.Reward.Labeller} reward, {config.TotalTimesteps:N0} steps; environment on {environment.Silo}");
         _stop = new CancellationTokenSource();
         _loop = TrainAsync(_trainer, _stop.Token);

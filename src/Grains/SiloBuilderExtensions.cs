@@ -61,6 +61,7 @@ public static class SiloBuilderExtensions
             _ => throw new ArgumentException($"VlmRm:CheckpointStore '{options.CheckpointStore}' is not file or blob."),
         });
         silo.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(clip ?? new ClipRuntimeOptions()));
+        silo.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
         silo.Services.AddSingleton<ClipModelCache>();
         silo.Services.AddSingleton<RewardBatcher>();
         silo.Services.AddOptions<RewardBatchingOptions>();

@@ -25,7 +25,10 @@ public sealed class TensorBoardWriter : ITrainingLog
     {
         Directory.CreateDirectory(logDirectory);
         var seconds = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        FilePath = Path.Combine(logDirectory, $"events.out.tfevents.{seconds}.{Environment.MachineName}.{Environment.ProcessId}");
+        var name = $"events.out.tfevents.{seconds}.{Environment.MachineName}.{Environment.ProcessId}";
+        // A run resumed in the same process within the same second (a cluster moving it) gets a suffixed file.
+        FilePath = Path.Combine(logDirectory, name);
+        for (var copy = 1; File.Exists(FilePath); copy++) FilePath = Path.Combine(logDirectory, $"{name}.{copy}");
         _stream = new FileStream(FilePath, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
         WriteRecord(EncodeEvent(WallTime(), 0, "brain.Event:2", null, 0));
     }
