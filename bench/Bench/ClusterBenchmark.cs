@@ -33,52 +33,31 @@ internal static class ClusterBenchmark
         Console.WriteLine("Wall-clock adds, for the cluster, submitting the sweep, activating grains and the sweep's 0.5 s status polling.");
         Console.WriteLine();
         var twoRunsOneSilo = Cluster(config, silos: 1, runs: 2);
-        using var traffic = new SiloTraffic();
+        using var traffic = SiloTraffic();
         var twoRunsTwoSilos = Cluster(config, silos: 2, runs: 2);
         Console.WriteLine("| two runs at once | total training steps/s | ratio |");
         Console.WriteLine("|---|---:|---:|");
         Console.WriteLine($"| one silo | {twoRunsOneSilo.Training:N0} | 1.00× |");
         Console.WriteLine($"| two silos on this machine | {twoRunsTwoSilos.Training:N0} | {twoRunsTwoSilos.Training / twoRunsOneSilo.Training:F2}× |");
         Console.WriteLine();
-        Console.WriteLine($"Bytes between the two silos during that run ({2 * Steps:N0} steps): {traffic.Report()}");
+        Console.WriteLine($"Bytes between the two silos during that run ({2 * Steps:N0} steps): {Report(traffic)}");
     }
 
+    private const string FrameBytesAcrossSilos = "vlmrm.reward.frame_bytes_across_silos";
+
     /// <summary>
-    /// Orleans' own messaging byte counters (meter Microsoft.Orleans; they count socket traffic between silos,
-    /// not local calls) and VlmRm's count of frame bytes sent to a reward grain on another silo.
+    /// Orleans' own messaging counters of what was sent (meter Microsoft.Orleans; they count socket traffic
+    /// between silos, not local calls) and VlmRm's count of frame bytes sent to a reward grain on another silo.
     /// </summary>
-    private sealed class SiloTraffic : IDisposable
+    private static MeterTotals SiloTraffic() => new(instrument =>
+        instrument.Meter.Name == "Microsoft.Orleans" && instrument.Name.Contains("messaging", StringComparison.Ordinal) && instrument.Name.Contains("sent", StringComparison.Ordinal)
+        || instrument.Name == FrameBytesAcrossSilos);
+
+    private static string Report(MeterTotals traffic)
     {
-        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
-        private readonly Dictionary<string, long> _totals = new() { ["vlmrm.reward.frame_bytes_across_silos"] = 0 };
-
-        public SiloTraffic()
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == "Microsoft.Orleans" && instrument.Name.Contains("messaging", StringComparison.Ordinal) && instrument.Name.Contains("sent", StringComparison.Ordinal)
-                    || instrument.Name == "vlmrm.reward.frame_bytes_across_silos")
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => Add(instrument.Name, value));
-            _listener.SetMeasurementEventCallback<int>((instrument, value, _, _) => Add(instrument.Name, value));
-            _listener.Start();
-        }
-
-        public string Report()
-        {
-            _listener.RecordObservableInstruments();
-            lock (_totals) return string.Join(", ", _totals.OrderBy(t => t.Key).Select(t => $"{t.Key} = {t.Value:N0}"));
-        }
-
-        private void Add(string name, long value)
-        {
-            lock (_totals) _totals[name] = _totals.GetValueOrDefault(name) + value;
-        }
-
-        public void Dispose() => _listener.Dispose();
+        var totals = new Dictionary<string, long>(traffic.Totals());
+        totals.TryAdd(FrameBytesAcrossSilos, 0);
+        return string.Join(", ", totals.OrderBy(t => t.Key).Select(t => $"{t.Key} = {t.Value:N0}"));
     }
 
     private readonly record struct Speed(double Training, double Wall);

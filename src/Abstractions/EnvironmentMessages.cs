@@ -40,4 +40,4 @@ public sealed record EnvironmentStep(
 
 /// <summary>Rewards for the frames an environment grain held, and the silo whose reward grain computed them.</summary>
 [GenerateSerializer, Immutable]
-public sealed record EnvironmentLabels([property: Id(0)] float[] Rewards, [property: Id(1)] string LabelledOn, [property: Id(2)] int FrameBytesSent);
+public sealed record EnvironmentLabels([property: Id(0)] float[] Rewards, [property: Id(1)] string LabelledOn);

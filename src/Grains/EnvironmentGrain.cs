@@ -73,7 +73,7 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo) : Grain, IEnvironme
     {
         var env = Environment();
         var here = silo.SiloAddress.ToString();
-        if (_frames.Length == 0) return new EnvironmentLabels(environmentRewards, here, 0);
+        if (_frames.Length == 0) return new EnvironmentLabels(environmentRewards, here);
         if (environmentRewards.Length != _framesHeld)
         {
             throw new InvalidOperationException($"Environment of run {this.GetPrimaryKeyString()} was asked to label {environmentRewards.Length} transitions but holds frames of {_framesHeld}.");
@@ -84,9 +84,8 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo) : Grain, IEnvironme
         var response = await GrainFactory.GetGrain<IRewardGrain>(reward.GrainKey(silo.SiloAddress.ToParsableString())).LabelAsync(reward, request);
         _framesHeld = 0;
         VlmRmMetrics.AddFramesAwaitingLabels(-count);
-        var crossed = response.Silo == here ? 0 : request.Frames.Length;
-        if (crossed > 0) VlmRmMetrics.FrameBytesAcrossSilos.Add(crossed);
-        return new EnvironmentLabels(response.Rewards, response.Silo, crossed);
+        if (response.Silo != here) VlmRmMetrics.FrameBytesAcrossSilos.Add(request.Frames.Length);
+        return new EnvironmentLabels(response.Rewards, response.Silo);
     }
 
     public Task<byte[]> SaveStateAsync() => Task.FromResult(Environment().SaveState());

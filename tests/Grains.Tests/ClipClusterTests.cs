@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using Orleans.TestingHost;
 using VlmRm.Abstractions;
 using VlmRm.Clip.Models;
@@ -26,7 +25,7 @@ public sealed class ClipClusterTests
         _clip = new SyntheticModels((Model, new SyntheticClipConfig())).Options;
         await using var cluster = new TestClusterBuilder(2).AddSiloBuilderConfigurator<Configurator>().Build();
         await cluster.DeployAsync(ct);
-        using var metrics = new MetricTotals();
+        using var metrics = new MeterTotals(instrument => instrument.Meter.Name == VlmRmMetrics.MeterName);
 
         var config = RunConfigLoader.LoadFile("cartpole-dqn-quick") with
         {
@@ -75,35 +74,5 @@ public sealed class ClipClusterTests
     {
         public void Configure(ISiloBuilder siloBuilder) =>
             siloBuilder.AddVlmRmSilo(new VlmRmSiloOptions { DataDirectory = Data, Devices = "cpu" }, _clip);
-    }
-
-    /// <summary>Sums of the VlmRm meter's counters and histograms while it lives.</summary>
-    private sealed class MetricTotals : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private readonly Dictionary<string, double> _totals = [];
-
-        public MetricTotals()
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == VlmRmMetrics.MeterName) listener.EnableMeasurementEvents(instrument);
-            };
-            _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => Add(instrument.Name, value));
-            _listener.SetMeasurementEventCallback<int>((instrument, value, _, _) => Add(instrument.Name, value));
-            _listener.Start();
-        }
-
-        public double Total(string name)
-        {
-            lock (_totals) return _totals.GetValueOrDefault(name);
-        }
-
-        private void Add(string name, double value)
-        {
-            lock (_totals) _totals[name] = _totals.GetValueOrDefault(name) + value;
-        }
-
-        public void Dispose() => _listener.Dispose();
     }
 }
