@@ -1,3 +1,4 @@
+using VlmRm.Clip.Export;
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 using VlmRm.Clip.Models;
@@ -20,7 +21,7 @@ internal static class ClipBenchmark
         var folder = Directory.CreateTempSubdirectory("vlmrm-bench-clip-").FullName;
         try
         {
-            var config = SyntheticClipConfig.VitB32 with { TextWidth = 64, TextLayers = 1, TextHeads = 4 };
+            var config = ClipArchitecture.VitB32 with { TextWidth = 64, TextLayers = 1, TextHeads = 4 };
             var clock = Stopwatch.StartNew();
             var synthetic = SyntheticClip.Create(config, seed: 1);
             synthetic.WriteModelFolder(Path.Combine(folder, "ViT-B-32__bench"), "ViT-B-32/bench");
@@ -104,7 +105,7 @@ internal static class ClipBenchmark
     }
 
     /// <summary>Multiply-adds ×2 of the patch convolution, the transformer blocks and the projection.</summary>
-    private static double ImageTowerFlops(SyntheticClipConfig c)
+    private static double ImageTowerFlops(ClipArchitecture c)
     {
         double tokens = c.Grid * c.Grid + 1, width = c.VisionWidth;
         var patch = 2.0 * c.Grid * c.Grid * width * 3 * c.PatchSize * c.PatchSize;
@@ -128,7 +129,7 @@ internal static class ClipBenchmark
         using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels.AsMemory(0, count * 3 * size * size), [count, 3, size, size]);
         using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, embeddings.AsMemory(0, count * dim), [count, dim]);
         using var run = new RunOptions();
-        session.Run(run, [SyntheticClip.ImageInput], [input], [SyntheticClip.ImageOutput], [output]);
+        session.Run(run, [ClipWeights.ImageInput], [input], [ClipWeights.ImageOutput], [output]);
     }
 
     private static double SgemmGflops(int threads)

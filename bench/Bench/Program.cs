@@ -7,6 +7,7 @@ var suites = new Dictionary<string, Action>(StringComparer.OrdinalIgnoreCase)
     ["rl"] = RlBenchmark.Run,
     ["mujoco"] = MujocoBenchmark.Run,
     ["cluster"] = ClusterBenchmark.Run,
+    ["cliptrain"] = ClipTrainingBenchmark.Run,
 };
 
 var requested = args.Length > 0 ? args : suites.Keys.ToArray();

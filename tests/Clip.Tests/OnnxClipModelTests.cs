@@ -1,3 +1,4 @@
+using VlmRm.Clip.Export;
 using Microsoft.Extensions.Logging;
 using VlmRm.Clip.Models;
 using VlmRm.Clip.Reward;
@@ -9,7 +10,6 @@ public class OnnxClipModelTests(SyntheticModelFixture fixture) : IClassFixture<S
 {
     private OnnxClipModel Load(Func<ClipRuntimeOptions, ClipRuntimeOptions>? change = null)
     {
-        Assert.SkipWhen(SharedTokenizer.Directory is null, SharedTokenizer.Missing);
         return OnnxClipModel.Load(SyntheticModelFixture.Name, fixture.Options(change));
     }
 
@@ -89,9 +89,8 @@ public class OnnxClipModelTests(SyntheticModelFixture fixture) : IClassFixture<S
     [Fact]
     public void Reference_embeddings_are_verified_on_load_and_a_mismatch_names_the_input()
     {
-        Assert.SkipWhen(SharedTokenizer.Directory is null, SharedTokenizer.Missing);
         var (options, folder) = fixture.CopyModel("Synthetic-ViT/with-reference");
-        var tokenizer = SharedTokenizer.Require();
+        var tokenizer = TokenizerFiles.Require();
         var size = fixture.Model.Config.ImageSize;
         var preprocessor = new Preprocessing.ClipPreprocessor(size, fixture.Manifest.Mean, fixture.Manifest.Std);
         var tensor = new float[preprocessor.FloatsPerImage];
@@ -124,7 +123,6 @@ public class OnnxClipModelTests(SyntheticModelFixture fixture) : IClassFixture<S
     public void Cuda_request_without_the_gpu_build_falls_back_to_cpu_with_a_log_line()
     {
         var logger = new ListLogger();
-        Assert.SkipWhen(SharedTokenizer.Directory is null, SharedTokenizer.Missing);
         using var model = OnnxClipModel.Load(SyntheticModelFixture.Name, fixture.Options(o => o with { ExecutionProvider = ExecutionProviderChoice.Cuda }), logger);
         Assert.Equal("CPU", model.ExecutionProvider);
         Assert.Contains(logger.Lines, l => l.Contains("CUDA execution provider unavailable", StringComparison.Ordinal));
@@ -144,7 +142,7 @@ public class QuantizedExportTests
     [Fact]
     public void Int8_dynamic_quantization_stays_close_to_fp32()
     {
-        var model = Synthetic.SyntheticClip.Create(new Synthetic.SyntheticClipConfig { VisionWidth = 64, VisionHeads = 4 }, seed: 11);
+        var model = Synthetic.SyntheticClip.Create(new Export.ClipArchitecture { VisionWidth = 64, VisionHeads = 4 }, seed: 11);
         using var fp32 = new Microsoft.ML.OnnxRuntime.InferenceSession(model.ExportImageTower().Bytes);
         using var int8 = new Microsoft.ML.OnnxRuntime.InferenceSession(model.ExportImageTower(quantizeInt8: true).Bytes);
         var size = model.Config.ImageSize;
@@ -154,7 +152,7 @@ public class QuantizedExportTests
         float[] Embed(Microsoft.ML.OnnxRuntime.InferenceSession session)
         {
             using var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(pixels, [4, 3, size, size]);
-            using var outputs = session.Run(new Microsoft.ML.OnnxRuntime.RunOptions(), [Synthetic.SyntheticClip.ImageInput], [input], [Synthetic.SyntheticClip.ImageOutput]);
+            using var outputs = session.Run(new Microsoft.ML.OnnxRuntime.RunOptions(), [Export.ClipWeights.ImageInput], [input], [Export.ClipWeights.ImageOutput]);
             return outputs[0].GetTensorDataAsSpan<float>().ToArray();
         }
         var a = Embed(fp32);

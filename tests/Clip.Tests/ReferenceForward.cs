@@ -1,3 +1,4 @@
+using VlmRm.Clip.Export;
 using VlmRm.Clip.Synthetic;
 
 namespace VlmRm.Clip.Tests;
@@ -8,7 +9,7 @@ namespace VlmRm.Clip.Tests;
 /// </summary>
 internal static class ReferenceForward
 {
-    public static double[] Image(SyntheticClip model, ReadOnlySpan<float> pixels)
+    public static double[] Image(ClipWeights model, ReadOnlySpan<float> pixels)
     {
         var c = model.Config;
         var v = model.Vision;
@@ -48,7 +49,7 @@ internal static class ReferenceForward
         return Linear(pooled, v.Projection, null, c.EmbedDim);
     }
 
-    public static double[] Text(SyntheticClip model, ReadOnlySpan<long> ids)
+    public static double[] Text(ClipWeights model, ReadOnlySpan<long> ids)
     {
         var c = model.Config;
         var t = model.Text;

@@ -1,3 +1,4 @@
+using VlmRm.Clip.Export;
 using VlmRm.Clip.Models;
 using VlmRm.Clip.Synthetic;
 
@@ -11,12 +12,12 @@ public sealed class SyntheticModelFixture : IDisposable
     public SyntheticModelFixture()
     {
         ModelsDirectory = Directory.CreateTempSubdirectory("vlmrm-models-").FullName;
-        Model = SyntheticClip.Create(new SyntheticClipConfig(), seed: 7);
+        Model = SyntheticClip.Create(new ClipArchitecture(), seed: 7);
         Manifest = Model.WriteModelFolder(Path.Combine(ModelsDirectory, ClipModelRegistry.FolderName(Name)), Name);
     }
 
     public string ModelsDirectory { get; }
-    public SyntheticClip Model { get; }
+    public ClipWeights Model { get; }
     public ClipModelManifest Manifest { get; }
     public string Folder => Path.Combine(ModelsDirectory, ClipModelRegistry.FolderName(Name));
 
@@ -25,7 +26,6 @@ public sealed class SyntheticModelFixture : IDisposable
         var options = new ClipRuntimeOptions
         {
             ModelsDirectory = ModelsDirectory,
-            TokenizerDirectory = SharedTokenizer.Directory,
             ExecutionProvider = ExecutionProviderChoice.Cpu,
             IntraOpThreads = 1,
         };

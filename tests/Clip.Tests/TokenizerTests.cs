@@ -17,10 +17,18 @@ public class TokenizerTests
     ];
 
     [Fact]
+    public void The_shipped_merges_file_is_openais_and_sits_beside_the_build()
+    {
+        Assert.Equal(TokenizerFiles.MergesSha256, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(TokenizerFiles.BundledMergesFile))));
+        var source = Path.Combine(TestSupport.TestPaths.RepositoryRoot, "src", "Clip", "Tokenization", ClipTokenizer.MergesFileName);
+        Assert.Equal(File.ReadAllBytes(source), File.ReadAllBytes(TokenizerFiles.BundledMergesFile));
+    }
+
+    [Fact]
     public void Known_ids_for_a_photo_of_a_cat()
     {
         var tokens = new long[77];
-        SharedTokenizer.Require().Tokenize("a photo of a cat", tokens);
+        TokenizerFiles.Require().Tokenize("a photo of a cat", tokens);
         Assert.Equal([49406, 320, 1125, 539, 320, 2368, 49407], tokens[..7]);
         Assert.All(tokens[7..], t => Assert.Equal(0, t));
     }
@@ -28,7 +36,7 @@ public class TokenizerTests
     [Fact]
     public void Vocabulary_built_from_the_merges_file_equals_hugging_faces_vocab_json()
     {
-        var fromMerges = SharedTokenizer.Require();
+        var fromMerges = TokenizerFiles.Require();
         var hf = HuggingFace();
         Assert.Equal(49408, fromMerges.VocabularySize);
         Assert.Equal(hf.VocabularySize, fromMerges.VocabularySize);
@@ -38,7 +46,7 @@ public class TokenizerTests
     [Fact]
     public void Agrees_with_the_hugging_face_tokenizer_data_on_the_papers_prompts_and_varied_strings()
     {
-        var fromMerges = SharedTokenizer.Require();
+        var fromMerges = TokenizerFiles.Require();
         var hf = HuggingFace();
         var strings = PaperPrompts.Concat(VariedStrings()).ToList();
         Assert.True(strings.Count >= 300);
@@ -53,7 +61,7 @@ public class TokenizerTests
     [Fact]
     public void Cleans_whitespace_case_and_html_as_clip_does()
     {
-        var tokenizer = SharedTokenizer.Require();
+        var tokenizer = TokenizerFiles.Require();
         Assert.Equal(tokenizer.Encode("a photo of a cat"), tokenizer.Encode("  A   Photo\tof a\nCAT "));
         Assert.Equal(tokenizer.Encode("cats & dogs"), tokenizer.Encode("cats &amp;amp; dogs"));
         Assert.Equal(tokenizer.Encode("it's"), tokenizer.Encode("it’s"));
@@ -63,7 +71,7 @@ public class TokenizerTests
     [Fact]
     public void Truncates_to_the_context_length_keeping_the_end_token()
     {
-        var tokenizer = SharedTokenizer.Require();
+        var tokenizer = TokenizerFiles.Require();
         var tokens = new long[77];
         tokenizer.Tokenize(string.Join(' ', Enumerable.Repeat("humanoid", 200)), tokens);
         Assert.Equal(ClipTokenizer.StartOfText, tokens[0]);
@@ -88,7 +96,8 @@ public class TokenizerTests
 
     private static ClipTokenizer HuggingFace()
     {
-        var dir = SharedTokenizer.Directory!;
+        Assert.SkipWhen(TokenizerFiles.HuggingFaceDirectory is null, TokenizerFiles.HuggingFaceMissing);
+        var dir = TokenizerFiles.HuggingFaceDirectory!;
         return ClipTokenizer.FromHuggingFaceFiles(Path.Combine(dir, "vocab.json"), Path.Combine(dir, "merges.txt"));
     }
 

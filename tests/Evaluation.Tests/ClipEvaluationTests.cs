@@ -1,3 +1,4 @@
+using VlmRm.Clip.Export;
 using VlmRm.Clip.Reward;
 using VlmRm.Clip.Synthetic;
 using VlmRm.Envs;
@@ -18,7 +19,7 @@ public sealed class ClipEvaluationTests
     [Fact]
     public void Image_embeddings_are_computed_once_per_set_and_model_and_recomputed_when_the_set_changes()
     {
-        var models = new SyntheticModels((Small, new SyntheticClipConfig()));
+        var models = new SyntheticModels((Small, new ClipArchitecture()));
         using var model = models.Load(Small);
         var set = SetGenerators.UniformStates("CartPole", 12, seed: 2, Path.Combine(Directory.CreateTempSubdirectory().FullName, "set"), frameSize: 48);
 
@@ -48,7 +49,7 @@ public sealed class ClipEvaluationTests
     [Fact]
     public void Screening_ranks_every_candidate_by_epic_and_alpha_zero_is_the_cosine_reward()
     {
-        var models = new SyntheticModels((Small, new SyntheticClipConfig()));
+        var models = new SyntheticModels((Small, new ClipArchitecture()));
         using var model = models.Load(Small);
         var set = SetGenerators.UniformStates("CartPole", 40, seed: 4, Path.Combine(Directory.CreateTempSubdirectory().FullName, "set"), frameSize: 32);
         var embeddings = EmbeddingCache.GetOrCompute(set, model);
@@ -68,7 +69,7 @@ public sealed class ClipEvaluationTests
     [Fact]
     public void The_papers_figures_are_written_as_png_with_their_numbers_as_csv()
     {
-        var models = new SyntheticModels((Small, new SyntheticClipConfig()), (Large, new SyntheticClipConfig { VisionWidth = 64, TextWidth = 64, VisionLayers = 3 }));
+        var models = new SyntheticModels((Small, new ClipArchitecture()), (Large, new ClipArchitecture { VisionWidth = 64, TextWidth = 64, VisionLayers = 3 }));
         var output = TestPaths.ArtifactsDirectory("evaluation");
         var set = SetGenerators.UniformStates("CartPole", 30, seed: 5, Path.Combine(Directory.CreateTempSubdirectory().FullName, "set"), frameSize: 32);
         var prompts = TaskPrompts.For("CartPole")!;

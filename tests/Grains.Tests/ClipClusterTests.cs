@@ -1,3 +1,4 @@
+using VlmRm.Clip.Export;
 using Orleans.TestingHost;
 using VlmRm.Abstractions;
 using VlmRm.Clip.Models;
@@ -22,7 +23,7 @@ public sealed class ClipClusterTests
     public async Task A_clip_run_labels_its_frames_on_the_environment_silo_and_an_epic_job_completes()
     {
         var ct = TestContext.Current.CancellationToken;
-        _clip = new SyntheticModels((Model, new SyntheticClipConfig())).Options;
+        _clip = new SyntheticModels((Model, new ClipArchitecture())).Options;
         await using var cluster = new TestClusterBuilder(2).AddSiloBuilderConfigurator<Configurator>().Build();
         await cluster.DeployAsync(ct);
         using var metrics = new MeterTotals(instrument => instrument.Meter.Name == VlmRmMetrics.MeterName);

@@ -1,3 +1,4 @@
+using VlmRm.Clip.Export;
 using VlmRm.Clip.Models;
 using VlmRm.Clip.Reward;
 using VlmRm.Clip.Synthetic;
@@ -72,7 +73,7 @@ public class Algorithm1Tests
     [Fact]
     public async Task Clip_labeller_scores_rendered_frames_through_algorithm_1()
     {
-        using var model = new SyntheticModels(("Synthetic/rl", new SyntheticClipConfig())).Load("Synthetic/rl");
+        using var model = new SyntheticModels(("Synthetic/rl", new ClipArchitecture())).Load("Synthetic/rl");
         var rewardModel = new ClipRewardModel(model, new RewardPrompts("pole vertically upright on top of the cart", "pole and cart"), alpha: 0.5f);
         var labeller = new ClipLabeller(rewardModel, new FrameSize(32, 32));
         var config = Config(numEnvs: 2, b: 6) with { TotalTimesteps = 12, Reward = new RewardSection { Labeller = "clip", BatchSize = 6 } };

@@ -1,13 +1,17 @@
 using System.CommandLine;
 using Spectre.Console;
 using VlmRm.Envs;
+using VlmRm.Evaluation.Rollouts;
+using VlmRm.Rl.Checkpoints;
+using VlmRm.Rl.Presets;
 
 namespace VlmRm.Client.Commands;
 
 /// <summary>
 /// <c>vlmrm try</c>: the first run on a fresh machine. Rolls out a random policy in CartPole and
 /// MountainCar (plain and textured), writes frames as PNG and an MP4 per environment, and prints
-/// the measured steps/s and frames/s.
+/// the measured steps/s and frames/s; then trains CartPole from the paper's language goal through CLIP reward
+/// grains and shows the ground-truth success of the final policy and a video of it.
 /// </summary>
 internal static class TryCommand
 {
@@ -39,10 +43,43 @@ internal static class TryCommand
             };
             var rollouts = Run(parse.GetValue(output)!.FullName, parse.GetValue(envs)!, parse.GetValue(copies), parse.GetValue(steps), options, parse.GetValue(seed));
             if (rollouts != 0 || parse.GetValue(noTraining)) return rollouts;
-            AnsiConsole.MarkupLine("Training: DQN on CartPole (ground-truth reward) on the embedded cluster — sweeps/try.yaml.");
-            return await SweepCommands.RunAsync(new FileInfo(Path.Combine(RepositoryFolder(), "sweeps", "try.yaml")), null, Path.Combine("runs", "cluster"), cancellationToken);
+            return await UserErrors.ReportAsync(() => TrainFromLanguageAsync(parse.GetValue(output)!.FullName, cancellationToken));
         });
         return command;
+    }
+
+    /// <summary>
+    /// The mission: DQN on CartPole rewarded only by CLIP's reading of the paper's goal sentence (sweeps/try.yaml, reward
+    /// grains on the embedded cluster), then the final policy judged on the ground truth, with an MP4 of it.
+    /// </summary>
+    private static async Task<int> TrainFromLanguageAsync(string outputDirectory, CancellationToken cancellationToken)
+    {
+        var sweepFile = new FileInfo(Path.Combine(RepositoryFolder(), "sweeps", "try.yaml"));
+        var sweep = SweepSpec.LoadFile(sweepFile.FullName);
+        var runs = sweep.Expand(sweepFile.FullName);
+        var first = runs[0].Config.Reward;
+        AnsiConsole.MarkupLine($"Training: DQN on CartPole from the sentence [green]\"{Markup.Escape(string.Join(" / ", first.Goal))}\"[/] " +
+                               $"(baseline \"{Markup.Escape(string.Join(" / ", first.Baseline))}\", α = {first.Alpha}), rewarded by [blue]{Markup.Escape(first.Model ?? "")}[/] " +
+                               "through CLIP reward grains on the embedded cluster. The agent never sees the environment's reward.");
+        var data = Path.Combine("runs", "cluster");
+        var status = await SweepCommands.RunAsync(sweepFile, null, data, cancellationToken);
+        if (status != 0 || cancellationToken.IsCancellationRequested) return status;
+
+        var store = new FileCheckpointStore(Path.Combine(data, "checkpoints"));
+        var table = new Table().AddColumns("run", "ground-truth success (final policy, 10 episodes)", "pole upright", "video");
+        foreach (var run in runs)
+        {
+            var folder = Path.Combine(outputDirectory, "policy", run.RunId);
+            var set = await RolloutRecorder.RecordAsync(run.Config, run.RunId, store, folder,
+                new RolloutOptions { Episodes = 10, FrameStride = 1, FrameWidth = 256, FrameHeight = 256, Task = "pole upright" }, latestInsteadOfBest: true, cancellationToken: cancellationToken);
+            var successes = set.Episodes.Count(e => e.Predicate![^1]);
+            var upright = set.Episodes.Average(e => e.Predicate!.Count(p => p) / (double)e.Predicate!.Count);
+            table.AddRow(Markup.Escape(run.RunId), $"{successes}/{set.Episodes.Count} ({successes / (double)set.Episodes.Count:P0})", $"{upright:P0} of steps",
+                Markup.Escape(Path.GetRelativePath(Environment.CurrentDirectory, Path.Combine(folder, set.Episodes[0].Video))));
+        }
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine("Success: the pole is upright (Gymnasium's ±12°) at the episode's last step, judged by the environment, which the agent never trained on.");
+        return 0;
     }
 
     private static string RepositoryFolder()

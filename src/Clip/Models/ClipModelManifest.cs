@@ -10,6 +10,9 @@ namespace VlmRm.Clip.Models;
 public sealed record ClipModelManifest
 {
     public required string Name { get; init; }
+
+    /// <summary>What the model is and where it comes from (e.g. a learned model of VlmRm's environments, not zero-shot CLIP).</summary>
+    public string? Description { get; init; }
     public required int ImageSize { get; init; }
     public float[] Mean { get; init; } = [0.48145466f, 0.4578275f, 0.40821073f];
     public float[] Std { get; init; } = [0.26862954f, 0.26130258f, 0.27577711f];

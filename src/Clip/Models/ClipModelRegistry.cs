@@ -79,6 +79,7 @@ public sealed class ClipModelRegistry(ClipRuntimeOptions options)
         var candidates = new List<string> { Path.Combine(folder, manifest.Tokenizer) };
         if (options.TokenizerDirectory is { } shared) candidates.Add(Path.Combine(shared, manifest.Tokenizer));
         candidates.Add(Path.Combine(ModelsDirectory, "clip-tokenizer", manifest.Tokenizer));
+        candidates.Add(Path.Combine(AppContext.BaseDirectory, manifest.Tokenizer)); // the copy shipped with VlmRm
         return candidates.FirstOrDefault(File.Exists)
                ?? throw new FileNotFoundException($"CLIP tokenizer file {manifest.Tokenizer} not found; looked in: {string.Join(", ", candidates)}.");
     }

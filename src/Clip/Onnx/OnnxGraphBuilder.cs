@@ -37,6 +37,18 @@ internal sealed class OnnxGraphBuilder
         return name;
     }
 
+    /// <summary>A float16 initializer (values rounded to the nearest half), counted as parameters.</summary>
+    public string HalfInitializer(string name, ReadOnlySpan<float> values, long[] dims)
+    {
+        var halves = new Half[values.Length];
+        for (var i = 0; i < values.Length; i++) halves[i] = (Half)values[i];
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float16, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(halves.AsSpan())) };
+        tensor.Dims.AddRange(dims);
+        _graph.Initializer.Add(tensor);
+        ParameterCount += values.Length;
+        return name;
+    }
+
     public string Int64Constant(params long[] values)
     {
         var name = $"const_{_counter++}";
@@ -115,7 +127,7 @@ internal sealed class OnnxGraphBuilder
         var weightScale = Initializer($"{name}_scale", scales, [outputs], isParameter: false);
         var q = Node("DynamicQuantizeLinear", [x], "dql", 3);
         var product = Node("MatMulInteger", [q[0], weightName, q[2]]);
-        var asFloat = Node("Cast", [product], null, Int("to", (long)TensorProto.Types.DataType.Float));
+        var asFloat = CastToFloat(product);
         return Mul(asFloat, Mul(q[1], weightScale));
     }
 
@@ -129,6 +141,8 @@ internal sealed class OnnxGraphBuilder
         attribute.Ints.AddRange(values);
         return attribute;
     }
+
+    public string CastToFloat(string x) => Node("Cast", [x], null, Int("to", (long)TensorProto.Types.DataType.Float));
 
     public string MatMul(string a, string b) => Node("MatMul", [a, b]);
 

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using TorchSharp;
+using VlmRm.Clip.Models;
+using VlmRm.Clip.Tokenization;
+using VlmRm.ClipTraining;
+using VlmRm.ClipTraining.Model;
+using VlmRm.Envs;
+using VlmRm.Rl;
+using VlmRm.Rl.Labelling;
+using VlmRm.Rl.Presets;
+using static TorchSharp.torch;
+
+namespace VlmRm.Bench;
+
+/// <summary>
+/// VlmRm's own CLIP: training pairs/s of <see cref="ClipTrainer"/> (rendering, captions, tokenizing and
+/// preprocessing included) against a bare TorchSharp loop doing the same forward, loss and AdamW step on
+/// pre-made tensors; and the shipped model's labelled frames/s inside Algorithm 1 against the environment's
+/// render-only frames/s.
+/// </summary>
+internal static class ClipTrainingBenchmark
+{
+    private const int Batch = 128;
+
+    public static void Run()
+    {
+        var tokenizer = Path.Combine(AppContext.BaseDirectory, ClipTokenizer.MergesFileName);
+        Console.WriteLine($"| size | parameters | trainer pairs/s | bare TorchSharp pairs/s | trainer / bare |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
+        foreach (var size in new[] { "small", "medium", "large" })
+        {
+            var options = new ClipTrainingOptions { Size = size, Envs = ["CartPole", "MountainCar", "MountainCarTextured"], BatchSize = Batch, Steps = int.MaxValue, WarmupSteps = 1 };
+            var work = Directory.CreateTempSubdirectory("vlmrm-bench-clip-").FullName;
+            using var trainer = new ClipTrainer(options, work, tokenizer);
+            var steps = size == "large" ? 4 : 8;
+            var library = PairsPerSecond(() => trainer.TrainStep(), steps);
+            var parameters = trainer.Model.parameters().Sum(p => p.numel());
+            var bare = Bare(trainer.Model, trainer.Tokens(Enumerable.Range(0, Batch).Select(i => $"a pole leaning to the left number {i % 40}").ToList()), steps);
+            Console.WriteLine($"| {size} | {parameters:N0} | {library:F0} | {bare:F0} | {library / bare:F2}× |");
+            Directory.Delete(work, recursive: true);
+        }
+        Console.WriteLine();
+        Console.WriteLine("Bare loop: the same ClipModule, symmetric InfoNCE and AdamW step on a fixed pixel tensor and fixed tokens (no rendering, captions or preprocessing).");
+        Console.WriteLine();
+        AlgorithmOneLabelling();
+    }
+
+    private static double PairsPerSecond(Action step, int steps)
+    {
+        step();
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < steps; i++) step();
+        return steps * Batch / clock.Elapsed.TotalSeconds;
+    }
+
+    private static double Bare(ClipModule model, Tensor tokens, int steps)
+    {
+        var size = model.Architecture.ImageSize;
+        using var optimizer = optim.AdamW(model.parameters(), 1e-4, weight_decay: 0.05);
+        using var pixels = randn(Batch, 3, size, size);
+        using var targets = eye(Batch);
+        void Step()
+        {
+            using var scope = NewDisposeScope();
+            var image = nn.functional.normalize(model.EncodeImage(pixels), dim: 1);
+            var text = nn.functional.normalize(model.EncodeText(tokens), dim: 1);
+            var logits = model.LogitScale * image.matmul(text.t());
+            var loss = (-(targets * logits.log_softmax(1)).sum(1).mean() - (targets * logits.t().log_softmax(1)).sum(1).mean()) / 2;
+            optimizer.zero_grad();
+            loss.backward();
+            optimizer.step();
+            loss.item<float>();
+        }
+        return PairsPerSecond(Step, steps);
+    }
+
+    /// <summary>Algorithm 1 with the shipped CLIP labelling every frame (no learning yet) against rendering alone.</summary>
+    private static void AlgorithmOneLabelling()
+    {
+        var models = Path.GetFullPath(Path.Combine(RunConfigLoader.PresetsDirectory, "..", "models")); // the models VlmRm ships
+        var runtime = new ClipRuntimeOptions { ModelsDirectory = models, ExecutionProvider = ExecutionProviderChoice.Cpu };
+        var registry = new ClipModelRegistry(runtime);
+        if (registry.Available().Count == 0)
+        {
+            Console.WriteLine($"No model in {models}: train one with ./vlmrm clip train.");
+            return;
+        }
+        var config = RunConfigLoader.LoadFile("cartpole-dqn-clip-quick") with { TotalTimesteps = long.MaxValue };
+        config = config with { Dqn = config.Dqn! with { LearningStarts = int.MaxValue } };
+        var (labeller, model) = RewardLabellers.Create(config.Reward, runtime);
+        using var _ = model;
+        using var trainer = new Algorithm1Trainer(config, labeller);
+        while (trainer.Timesteps < 2 * config.Reward.BatchSize) trainer.StepAsync().GetAwaiter().GetResult();
+        var clock = Stopwatch.StartNew();
+        var start = trainer.Timesteps;
+        while (clock.Elapsed.TotalSeconds < 5) trainer.StepAsync().GetAwaiter().GetResult();
+        var labelled = (trainer.Timesteps - start) / clock.Elapsed.TotalSeconds;
+
+        using var env = EnvRegistry.Make("CartPole", new EnvOptions { RenderWidth = config.Reward.FrameWidth, RenderHeight = config.Reward.FrameHeight });
+        var frame = new byte[env.Spec.FrameBytes];
+        var observation = new float[env.Spec.ObservationSize];
+        env.Reset(0, observation);
+        var render = Measure.OperationsPerSecond(() => env.Render(frame));
+        Console.WriteLine($"Algorithm 1, CartPole, {model!.GetType().Name} {config.Reward.Model} labelling every frame in batches of {config.Reward.BatchSize} (no updates): " +
+                          $"{labelled:N0} labelled steps/s; rendering alone {render:N0} frames/s at {config.Reward.FrameWidth}²; labelled / render-only = {labelled / render:F3}.");
+    }
+}

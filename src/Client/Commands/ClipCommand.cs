@@ -1,0 +1,86 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Spectre.Console;
+using VlmRm.Clip.Tokenization;
+using VlmRm.ClipTraining;
+
+namespace VlmRm.Client.Commands;
+
+/// <summary>
+/// <c>vlmrm clip train</c>: trains VlmRm's own small CLIP on frames of its environments and publishes it to the
+/// models folder, where the registry, reward grains and evaluation verbs use it like any exported CLIP.
+/// </summary>
+internal static class ClipCommand
+{
+    public static Command Create()
+    {
+        var size = new Option<string>("--size") { Description = $"Model size: {string.Join(", ", TrainedClipSizes.All.Keys)}.", DefaultValueFactory = _ => "small" };
+        var name = new Option<string?>("--name") { Description = "Registry name of the model (default VlmRm-<S|M|L>-32/envs-v1)." };
+        var envs = new Option<string[]>("--env") { Description = "Environments to draw frames from (repeatable).", DefaultValueFactory = _ => [.. new ClipTrainingOptions().Envs], AllowMultipleArgumentsPerToken = true };
+        var steps = new Option<int>("--steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => new ClipTrainingOptions().Steps };
+        var batch = new Option<int>("--batch") { Description = "Image-caption pairs per step.", DefaultValueFactory = _ => new ClipTrainingOptions().BatchSize };
+        var learningRate = new Option<double>("--lr") { Description = "Peak learning rate (AdamW, warm-up then cosine).", DefaultValueFactory = _ => new ClipTrainingOptions().LearningRate };
+        var seed = new Option<int>("--seed") { Description = "Seed of the weights and the data.", DefaultValueFactory = _ => 0 };
+        var pool = new Option<int>("--humanoid-pool") { Description = "Humanoid frames rendered once and reused.", DefaultValueFactory = _ => new ClipTrainingOptions().HumanoidPool };
+        var assets = new Option<DirectoryInfo?>("--assets") { Description = "The paper's textures and humanoid model (e.g. ../shared/assets/vlmrm)." };
+        var models = new Option<DirectoryInfo>("--models") { Description = "Models folder the trained model is published to.", DefaultValueFactory = _ => new DirectoryInfo("models") };
+        var work = new Option<DirectoryInfo>("--work") { Description = "Folder for the resumable training state.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("runs", "clip-train")) };
+        var maxBytes = new Option<long>("--max-bytes") { Description = "Refuse to publish a model folder larger than this (0: no limit).", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--threads") { Description = "TorchSharp threads (0: one per core).", DefaultValueFactory = _ => 0 };
+
+        var train = new Command("train", "Train VlmRm's own CLIP (a learned model of these environments, not zero-shot CLIP) and publish it to the models folder.")
+        {
+            size, name, envs, steps, batch, learningRate, seed, pool, assets, models, work, maxBytes, threads,
+        };
+        train.SetAction((parse, cancellationToken) => Task.FromResult(UserErrors.Report(() =>
+        {
+            var options = new ClipTrainingOptions
+            {
+                Size = parse.GetValue(size)!,
+                Name = parse.GetValue(name),
+                Envs = parse.GetValue(envs)!,
+                Steps = parse.GetValue(steps),
+                BatchSize = parse.GetValue(batch),
+                LearningRate = parse.GetValue(learningRate),
+                Seed = parse.GetValue(seed),
+                HumanoidPool = parse.GetValue(pool),
+                AssetsDirectory = parse.GetValue(assets)?.FullName,
+                MaxModelBytes = parse.GetValue(maxBytes),
+                Threads = parse.GetValue(threads),
+            };
+            options.Validate();
+            var commandLine = "./vlmrm clip train " + string.Join(' ', Environment.GetCommandLineArgs().Skip(3));
+            return Train(options, parse.GetValue(models)!.FullName, parse.GetValue(work)!.FullName, commandLine, cancellationToken);
+        })));
+
+        return new Command("clip", "VlmRm's own CLIP model.") { train };
+    }
+
+    private static int Train(ClipTrainingOptions options, string modelsDirectory, string workDirectory, string commandLine, CancellationToken cancellationToken)
+    {
+        var modelName = options.Name ?? TrainedClipSizes.ModelName(options.Size);
+        var tokenizer = Path.Combine(AppContext.BaseDirectory, ClipTokenizer.MergesFileName);
+        var work = Path.Combine(workDirectory, Clip.Models.ClipModelRegistry.FolderName(modelName));
+        AnsiConsole.MarkupLine($"Training [blue]{Markup.Escape(modelName)}[/] ({Markup.Escape(options.Size)}) on {Markup.Escape(string.Join(", ", options.Envs))}: {options.Steps:N0} steps × {options.BatchSize} pairs.");
+        using var trainer = new ClipTrainer(options, work, tokenizer);
+        if (trainer.Resumed) AnsiConsole.MarkupLine($"Resumed from step {trainer.Step:N0} ({Markup.Escape(work)}).");
+        var clock = Stopwatch.StartNew();
+        ProgressOutput.Run(modelName, options.Steps, trainer.Step, report =>
+        {
+            trainer.Train(new Progress<ClipTrainingPoint>(p => report(p.Step, $"loss {p.Loss:F3}, τ {p.LogitScale:F1}, {p.PairsPerSecond:N0} pairs/s")), cancellationToken);
+        });
+        if (!trainer.IsComplete)
+        {
+            AnsiConsole.MarkupLine($"Stopped at step {trainer.Step:N0}; run the same command again to resume.");
+            return 130;
+        }
+        AnsiConsole.MarkupLine("Exporting to ONNX, checking it against the trained model, scoring the paper's prompts…");
+        var report = TrainedClipPublisher.Publish(trainer, options, modelsDirectory, commandLine, clock.Elapsed.TotalSeconds, tokenizer);
+        trainer.DeleteState();
+        var table = new Table().AddColumns("task", "α", "EPIC (lower is better)", "goal ranked above non-goal");
+        foreach (var score in report.PaperPrompts) table.AddRow(Markup.Escape(score.EnvId), $"{score.Alpha:0.0}", $"{score.Epic:F3}", $"{score.RankingAccuracy:P1}");
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"Published [blue]{Markup.Escape(Path.Combine(modelsDirectory, Clip.Models.ClipModelRegistry.FolderName(modelName)))}[/]: {report.Parameters:N0} parameters, final loss {report.FinalLoss:F3}, ONNX agreement {report.OnnxAgreement:F6}, {report.TrainingSeconds:F0} s.");
+        return 0;
+    }
+}

@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using TorchSharp;
+using VlmRm.Clip.Preprocessing;
+using VlmRm.Clip.Tokenization;
+using VlmRm.ClipTraining.Captions;
+using VlmRm.ClipTraining.Data;
+using VlmRm.ClipTraining.Model;
+using VlmRm.Envs.Imaging;
+using static TorchSharp.torch;
+
+namespace VlmRm.ClipTraining;
+
+/// <summary>One point of the training curve.</summary>
+public sealed record ClipTrainingPoint(int Step, double Loss, double LogitScale, double PairsPerSecond);
+
+/// <summary>
+/// Contrastive training of <see cref="ClipModule"/> on rendered frames and grammar captions, as CLIP is trained
+/// (Radford et al. 2021) with one change: a caption is a positive for every frame in the batch it is true of, not
+/// only for the frame it was written for, because generic captions ("a cart with a pole") fit many frames.
+/// The loss is the symmetric InfoNCE over those targets, image→text and text→image averaged:
+///   L = ½ [ CE(softmax_rows(τ·I·Tᵀ), M/rowsum) + CE(softmax_rows(τ·T·Iᵀ), Mᵀ/rowsum) ],
+/// with I, T the L2-normalized embeddings, τ the learned logit scale and M[i,k] = 1 when caption k is true of frame i.
+/// (One-hot targets, each frame's own caption only, learned the pole's angle no better in the same steps.)
+/// The run checkpoints every <see cref="ClipTrainingOptions.CheckpointEvery"/> steps and resumes from there.
+/// </summary>
+public sealed class ClipTrainer : IDisposable
+{
+    private const string StateMagic = "VLMRMCT2";
+
+    private readonly ClipTrainingOptions _options;
+    private readonly string _stateFile;
+    private readonly ClipModule _model;
+    private readonly TorchSharp.Modules.AdamW _optimizer;
+    private readonly ISceneSource[] _sources;
+    private readonly ClipTokenizer _tokenizer;
+    private readonly ClipPreprocessor _preprocessor;
+    private readonly CaptionGrammar _grammar = CaptionGrammar.Default;
+    private readonly byte[] _frames;
+    private readonly float[] _pixels;
+    private readonly List<ClipTrainingPoint> _curve = [];
+
+    public ClipTrainer(ClipTrainingOptions options, string workDirectory, string tokenizerPath)
+    {
+        options.Validate();
+        _options = options;
+        Architecture = TrainedClipSizes.Get(options.Size);
+        torch.set_num_threads(options.Threads > 0 ? options.Threads : Environment.ProcessorCount);
+        torch.manual_seed(options.Seed);
+        _model = new ClipModule(Architecture);
+        _optimizer = optim.AdamW(_model.parameters().Where(p => p.requires_grad), options.LearningRate, weight_decay: options.WeightDecay);
+        _tokenizer = ClipTokenizer.FromMergesFile(tokenizerPath);
+        _preprocessor = new ClipPreprocessor(Architecture.ImageSize, [0.48145466f, 0.4578275f, 0.40821073f], [0.26862954f, 0.26130258f, 0.27577711f]);
+        var size = Architecture.ImageSize;
+        _sources = new ISceneSource[options.Envs.Count];
+        try
+        {
+            for (var i = 0; i < _sources.Length; i++) _sources[i] = SceneSources.Create(options.Envs[i], size, options.AssetsDirectory, options.HumanoidPool, options.Seed + i);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+        _frames = new byte[options.BatchSize * size * size * 3];
+        _pixels = new float[options.BatchSize * _preprocessor.FloatsPerImage];
+        Directory.CreateDirectory(workDirectory);
+        _stateFile = Path.Combine(workDirectory, "training-state.bin");
+        Resumed = TryResume();
+    }
+
+    public Clip.Export.ClipArchitecture Architecture { get; }
+    public ClipModule Model => _model;
+    public int Step { get; private set; }
+    public bool Resumed { get; }
+    public IReadOnlyList<ClipTrainingPoint> Curve => _curve;
+    public bool IsComplete => Step >= _options.Steps;
+
+    /// <summary>A fingerprint of everything that shapes the run: a checkpoint of another recipe is never resumed.</summary>
+    public string RecipeHash => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(_options with { Steps = 0, Threads = 0, CheckpointEvery = 0, Name = null }))))[..16];
+
+    /// <summary>Trains to the configured number of steps, checkpointing on schedule; returns the last curve point.</summary>
+    public ClipTrainingPoint? Train(IProgress<ClipTrainingPoint>? progress = null, CancellationToken cancellationToken = default)
+    {
+        while (!IsComplete && !cancellationToken.IsCancellationRequested)
+        {
+            var point = TrainStep();
+            progress?.Report(point);
+            if (Step % _options.CheckpointEvery == 0 || IsComplete) SaveState();
+        }
+        return _curve.LastOrDefault();
+    }
+
+    /// <summary>One optimizer step on a fresh batch.</summary>
+    public ClipTrainingPoint TrainStep()
+    {
+        var clock = Stopwatch.StartNew();
+        var random = new Random(unchecked(_options.Seed * 1_000_003 + Step)); // HashCode.Combine differs between processes
+        var (captions, targets) = DrawBatch(random);
+        _model.train();
+        SetLearningRate();
+        double loss, scale;
+        using (var scope = NewDisposeScope())
+        {
+            var n = _options.BatchSize;
+            var size = Architecture.ImageSize;
+            var pixels = tensor(_pixels, [n, 3, size, size]);
+            var tokens = Tokens(captions.Select(c => c.Text).ToList());
+            var image = nn.functional.normalize(_model.EncodeImage(pixels), dim: 1);
+            var text = nn.functional.normalize(_model.EncodeText(tokens), dim: 1);
+            var logits = _model.LogitScale * image.matmul(text.t());
+            var m = tensor(targets, [n, captions.Count]);
+            var imageToText = -(m / m.sum(1, keepdim: true) * logits.log_softmax(1)).sum(1).mean();
+            var textToImage = -(m.t() / m.t().sum(1, keepdim: true) * logits.t().log_softmax(1)).sum(1).mean();
+            var total = (imageToText + textToImage) / 2;
+            _optimizer.zero_grad();
+            total.backward();
+            _optimizer.step();
+            loss = total.item<float>();
+            scale = _model.LogitScale.item<float>();
+        }
+        if (!double.IsFinite(loss)) throw new InvalidOperationException($"CLIP training diverged at step {Step}: the loss is {loss}. Lower the learning rate (now {_options.LearningRate}).");
+        Step++;
+        var point = new ClipTrainingPoint(Step, loss, scale, _options.BatchSize / clock.Elapsed.TotalSeconds);
+        _curve.Add(point);
+        return point;
+    }
+
+    /// <summary>Token ids [N, L] cut after the longest text's end token (exact under the causal mask, see <see cref="ClipModule.EncodeText"/>).</summary>
+    public Tensor Tokens(IReadOnlyList<string> texts)
+    {
+        var context = Architecture.ContextLength;
+        var ids = _tokenizer.Tokenize(texts, context);
+        var length = 0;
+        for (var i = 0; i < texts.Count; i++) length = Math.Max(length, ids.AsSpan(i * context, context).IndexOf(ClipTokenizer.EndOfText) + 1);
+        return tensor(ids, [texts.Count, context]).narrow(1, 0, length);
+    }
+
+    /// <summary>Renders a batch into the pixel buffer; returns its distinct captions and which are true of which frame.</summary>
+    private (List<Caption> Captions, float[] Targets) DrawBatch(Random random)
+    {
+        var n = _options.BatchSize;
+        var frameBytes = Architecture.ImageSize * Architecture.ImageSize * 3;
+        var facts = new IReadOnlySet<SceneFact>[n];
+        var captions = new List<Caption>();
+        var index = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < n; i++)
+        {
+            facts[i] = _sources[i % _sources.Length].Draw(random, _frames.AsSpan(i * frameBytes, frameBytes));
+            var caption = _grammar.Sample(facts[i], random);
+            if (index.Add(caption.Text)) captions.Add(caption);
+        }
+        _preprocessor.Preprocess(_frames, n, Architecture.ImageSize, Architecture.ImageSize, _pixels);
+        var targets = new float[n * captions.Count];
+        for (var i = 0; i < n; i++)
+        {
+            for (var k = 0; k < captions.Count; k++) targets[i * captions.Count + k] = captions[k].IsTrueOf(facts[i]) ? 1 : 0;
+        }
+        return (captions, targets);
+    }
+
+    /// <summary>Linear warm-up, then cosine decay to zero (OpenCLIP's schedule).</summary>
+    private void SetLearningRate()
+    {
+        var warmup = _options.WarmupSteps;
+        var lr = Step < warmup
+            ? _options.LearningRate * (Step + 1) / warmup
+            : 0.5 * _options.LearningRate * (1 + Math.Cos(Math.PI * (Step - warmup) / Math.Max(1, _options.Steps - warmup)));
+        foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
+    }
+
+    private void SaveState()
+    {
+        using var memory = new MemoryStream();
+        using (var writer = new BinaryWriter(memory, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(StateMagic);
+            writer.Write(RecipeHash);
+            writer.Write(Step);
+            writer.Write(_curve.Count);
+            foreach (var p in _curve)
+            {
+                writer.Write(p.Step);
+                writer.Write(p.Loss);
+                writer.Write(p.LogitScale);
+                writer.Write(p.PairsPerSecond);
+            }
+            _model.save(writer);
+            _optimizer.save_state_dict(writer);
+        }
+        AtomicFile.WriteAllBytes(_stateFile, memory.ToArray());
+    }
+
+    private bool TryResume()
+    {
+        if (!File.Exists(_stateFile)) return false;
+        try
+        {
+            using var reader = new BinaryReader(File.OpenRead(_stateFile), Encoding.UTF8);
+            if (reader.ReadString() != StateMagic) throw new InvalidDataException("not a CLIP training state");
+            if (reader.ReadString() != RecipeHash) return false; // another recipe's state: start over, the model folder is untouched
+            var step = reader.ReadInt32();
+            var count = reader.ReadInt32();
+            var curve = new List<ClipTrainingPoint>(count);
+            for (var i = 0; i < count; i++) curve.Add(new ClipTrainingPoint(reader.ReadInt32(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble()));
+            _model.load(reader);
+            _optimizer.load_state_dict(reader);
+            Step = step;
+            _curve.AddRange(curve);
+            return true;
+        }
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException or ArgumentException)
+        {
+            throw new InvalidDataException($"{_stateFile}: the CLIP training state is damaged ({e.Message}); delete it to start the run over.", e);
+        }
+    }
+
+    /// <summary>The curve as CSV (step, loss, logit scale, pairs/s).</summary>
+    public string CurveCsv()
+    {
+        var csv = new StringBuilder("step,loss,logit_scale,pairs_per_second\n");
+        foreach (var p in _curve) csv.Append(CultureInfo.InvariantCulture, $"{p.Step},{p.Loss:G6},{p.LogitScale:G6},{p.PairsPerSecond:F1}\n");
+        return csv.ToString();
+    }
+
+    public void DeleteState() => File.Delete(_stateFile);
+
+    public void Dispose()
+    {
+        foreach (var source in _sources) source?.Dispose();
+        _optimizer.Dispose();
+        _model.Dispose();
+    }
+}

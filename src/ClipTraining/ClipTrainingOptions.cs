@@ -1,0 +1,82 @@
+using VlmRm.Clip.Export;
+
+namespace VlmRm.ClipTraining;
+
+/// <summary>
+/// The model sizes VlmRm trains for its own size sweep (paper section 4.4 in miniature). All keep OpenCLIP's
+/// ViT-?/32 layout at 224 px and CLIP's 49,408-token vocabulary with context 77.
+/// </summary>
+public static class TrainedClipSizes
+{
+    public static IReadOnlyDictionary<string, ClipArchitecture> All { get; } = new Dictionary<string, ClipArchitecture>(StringComparer.OrdinalIgnoreCase)
+    {
+        // For smoke tests of the pipeline only: too small to be a useful reward model.
+        ["tiny"] = Make(visionWidth: 32, visionLayers: 1, textWidth: 32, textLayers: 1, embed: 32),
+        ["small"] = Make(visionWidth: 64, visionLayers: 3, textWidth: 64, textLayers: 3, embed: 64),
+        ["medium"] = Make(visionWidth: 128, visionLayers: 4, textWidth: 96, textLayers: 3, embed: 96),
+        ["large"] = Make(visionWidth: 192, visionLayers: 6, textWidth: 128, textLayers: 4, embed: 128),
+    };
+
+    public static ClipArchitecture Get(string size) => All.TryGetValue(size, out var arch)
+        ? arch
+        : throw new ArgumentException($"Unknown model size '{size}'; sizes: {string.Join(", ", All.Keys)}.");
+
+    /// <summary>The registry name of a trained size, e.g. VlmRm-S-32/envs-v1.</summary>
+    public static string ModelName(string size) => $"VlmRm-{char.ToUpperInvariant(size[0])}-32/envs-v1";
+
+    private static ClipArchitecture Make(int visionWidth, int visionLayers, int textWidth, int textLayers, int embed) => new()
+    {
+        ImageSize = 224, PatchSize = 32,
+        VisionWidth = visionWidth, VisionLayers = visionLayers, VisionHeads = visionWidth / 32,
+        TextWidth = textWidth, TextLayers = textLayers, TextHeads = textWidth / 32,
+        EmbedDim = embed,
+    };
+}
+
+/// <summary>A training run of VlmRm's CLIP: the data recipe, the optimization and where the model goes.</summary>
+public sealed record ClipTrainingOptions
+{
+    public string Size { get; init; } = "small";
+
+    /// <summary>Registry name of the result; default <see cref="TrainedClipSizes.ModelName"/>.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>Environments the frames come from, drawn in equal shares.</summary>
+    public IReadOnlyList<string> Envs { get; init; } = ["CartPole", "MountainCar", "MountainCarTextured", "Humanoid"];
+
+    public int Steps { get; init; } = 2000;
+    public int BatchSize { get; init; } = 128;
+    public double LearningRate { get; init; } = 1e-3;
+    public int WarmupSteps { get; init; } = 100;
+    public double WeightDecay { get; init; } = 0.05;
+    public int Seed { get; init; }
+
+    /// <summary>Humanoid frames rendered once and reused (MuJoCo renders on the CPU here).</summary>
+    public int HumanoidPool { get; init; } = 400;
+
+    /// <summary>The paper's textures and humanoid model (e.g. ../shared/assets/vlmrm); null uses the project's own.</summary>
+    public string? AssetsDirectory { get; init; }
+
+    /// <summary>TorchSharp intra-op threads; 0 uses every core.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>Steps between resumable checkpoints of the run (model, optimizer, curve).</summary>
+    public int CheckpointEvery { get; init; } = 250;
+
+    /// <summary>Largest model folder accepted (the image and text towers and their manifests); 0 for no limit.</summary>
+    public long MaxModelBytes { get; init; }
+
+    public void Validate()
+    {
+        TrainedClipSizes.Get(Size);
+        if (Envs.Count == 0) throw new ArgumentException("Name at least one environment to draw training frames from.");
+        foreach (var env in Envs)
+        {
+            if (!Data.SceneSources.EnvIds.Contains(env)) throw new ArgumentException($"No training scenes for environment '{env}'; known: {string.Join(", ", Data.SceneSources.EnvIds)}.");
+        }
+        if (Steps < 1) throw new ArgumentException($"Steps must be at least 1, got {Steps}.");
+        if (BatchSize < 2) throw new ArgumentException($"A contrastive batch needs at least 2 pairs, got {BatchSize}.");
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentException($"Learning rate must be a positive number, got {LearningRate}.");
+        if (WarmupSteps < 0 || CheckpointEvery < 1 || HumanoidPool < 1) throw new ArgumentException("Warm-up steps must be ≥ 0, checkpoint interval and humanoid pool ≥ 1.");
+    }
+}

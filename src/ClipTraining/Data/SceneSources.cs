@@ -1,0 +1,158 @@
+using VlmRm.ClipTraining.Captions;
+using VlmRm.Envs;
+using VlmRm.Envs.ClassicControl;
+using VlmRm.Envs.Mujoco;
+using VlmRm.Evaluation.LabelledSets;
+
+namespace VlmRm.ClipTraining.Data;
+
+/// <summary>Draws states of one environment, renders them at the model's image size and names what each frame shows.</summary>
+public interface ISceneSource : IDisposable
+{
+    string EnvId { get; }
+
+    /// <summary>Renders a freshly drawn state into <paramref name="rgb"/> (size × size × 3) and returns its facts.</summary>
+    IReadOnlySet<SceneFact> Draw(Random random, Span<byte> rgb);
+}
+
+/// <summary>The environments training data can come from, by id.</summary>
+public static class SceneSources
+{
+    public static IReadOnlyList<string> EnvIds { get; } = ["CartPole", "MountainCar", "MountainCarTextured", "Humanoid"];
+
+    public static ISceneSource Create(string envId, int imageSize, string? assetsDirectory, int humanoidPool, int seed) => envId switch
+    {
+        "CartPole" => new CartPoleScenes(imageSize),
+        "MountainCar" or "MountainCarTextured" => new MountainCarScenes(envId, imageSize, assetsDirectory),
+        "Humanoid" => new HumanoidScenes(imageSize, assetsDirectory, humanoidPool, seed),
+        _ => throw new ArgumentException($"No training scenes for environment '{envId}'; known: {string.Join(", ", EnvIds)}."),
+    };
+
+    internal static HashSet<SceneFact> Facts(string scene, params (string Key, string Value)[] facts)
+    {
+        var set = new HashSet<SceneFact> { new("scene", scene) };
+        foreach (var (key, value) in facts) set.Add(new SceneFact(key, value));
+        return set;
+    }
+}
+
+/// <summary>
+/// CartPole states covering what RL visits: the cart anywhere in view (and sometimes out of it), the pole upright
+/// 40% of the time (Gymnasium's ±12°, the ground-truth predicate) and at any angle within ±90° otherwise.
+/// </summary>
+internal sealed class CartPoleScenes(int imageSize) : ISceneSource
+{
+    private const double FullyOutOfView = 1.85;
+    private const double LeaningLimitDegrees = 50;
+    private readonly ClassicControlStates _states = new("CartPole", new EnvOptions { RenderWidth = imageSize, RenderHeight = imageSize });
+    private readonly float[] _state = new float[4];
+
+    public string EnvId => "CartPole";
+
+    public IReadOnlySet<SceneFact> Draw(Random random, Span<byte> rgb)
+    {
+        var visible = _states.CartPoleVisibleX;
+        var outOfView = random.NextDouble() < 0.08;
+        var x = outOfView
+            ? (random.Next(2) == 0 ? -1 : 1) * Uniform(random, FullyOutOfView, CartPoleEnv.XThreshold)
+            : Uniform(random, -visible, visible);
+        var upright = CartPoleEnv.ThetaThresholdRadians;
+        var theta = random.NextDouble() < 0.4 ? Uniform(random, -upright, upright) : Uniform(random, -ClassicControlStates.CartPoleMaxAngle, ClassicControlStates.CartPoleMaxAngle);
+        _state[0] = (float)x;
+        _state[1] = (float)Uniform(random, -2, 2);
+        _state[2] = (float)theta;
+        _state[3] = (float)Uniform(random, -2, 2);
+        _states.Render(_state, rgb);
+        if (outOfView) return SceneSources.Facts("cartpole", ("cart", "out"));
+
+        var cart = x < -0.5 ? "left" : x > 0.5 ? "right" : "centre";
+        if (_states.IsGoal(_state)) return SceneSources.Facts("cartpole", ("cart", cart), ("pole", "upright"));
+        var degrees = Math.Abs(theta) * 180 / Math.PI;
+        // Gymnasium draws a positive angle as the pole leaning to the right of the frame.
+        var side = theta > 0 ? "right" : "left";
+        return SceneSources.Facts("cartpole", ("cart", cart), ("pole", degrees < LeaningLimitDegrees ? "leaning" : "fallen"), ("side", side));
+    }
+
+    internal static double Uniform(Random random, double low, double high) => low + (high - low) * random.NextDouble();
+
+    public void Dispose() => _states.Dispose();
+}
+
+/// <summary>MountainCar positions over the whole track, a quarter of them near the goal so the flag is seen often.</summary>
+internal sealed class MountainCarScenes(string envId, int imageSize, string? assetsDirectory) : ISceneSource
+{
+    private readonly ClassicControlStates _states = new(envId, new EnvOptions { RenderWidth = imageSize, RenderHeight = imageSize, AssetsDirectory = assetsDirectory });
+    private readonly float[] _state = new float[2];
+    private readonly string _look = envId == "MountainCarTextured" ? "textured" : "plain";
+
+    public string EnvId => envId;
+
+    public IReadOnlySet<SceneFact> Draw(Random random, Span<byte> rgb)
+    {
+        var x = random.NextDouble() < 0.25
+            ? CartPoleScenes.Uniform(random, 0.3, MountainCarContinuousEnv.MaxPosition)
+            : CartPoleScenes.Uniform(random, MountainCarContinuousEnv.MinPosition, MountainCarContinuousEnv.MaxPosition);
+        _state[0] = (float)x;
+        _state[1] = (float)CartPoleScenes.Uniform(random, -MountainCarContinuousEnv.MaxSpeed, MountainCarContinuousEnv.MaxSpeed);
+        _states.Render(_state, rgb);
+        var place = x >= MountainCarContinuousEnv.GoalPosition ? "goal" : x >= 0.25 ? "near-top" : x >= -0.3 ? "right-slope" : x >= -0.75 ? "valley" : "left-hill";
+        return SceneSources.Facts("mountaincar", ("car", place), ("look", _look));
+    }
+
+    public void Dispose() => _states.Dispose();
+}
+
+/// <summary>
+/// Humanoid frames from episodes of random actions of random strength (standing, stumbling, crouching, lying),
+/// rendered once into a pool because MuJoCo renders on the CPU at tens of frames per second here.
+/// </summary>
+internal sealed class HumanoidScenes : ISceneSource
+{
+    private const double LyingTorsoHeight = 0.45;
+    private readonly List<(byte[] Frame, HashSet<SceneFact> Facts)> _pool = [];
+
+    public HumanoidScenes(int imageSize, string? assetsDirectory, int poolSize, int seed)
+    {
+        if (poolSize < 1) throw new ArgumentOutOfRangeException(nameof(poolSize), poolSize, "The humanoid pool needs at least one frame.");
+        using var env = new HumanoidEnv(new HumanoidOptions { AssetsDirectory = assetsDirectory, RenderWidth = imageSize, RenderHeight = imageSize, MaxEpisodeSteps = 1000 });
+        var random = new Random(seed);
+        var observation = new float[env.Spec.ObservationSize];
+        var action = new float[env.Spec.ActionSize];
+        var (low, high) = env.Spec.ActionSpace is BoxSpace box ? (box.Low, box.High) : throw new InvalidOperationException("Humanoid actions must be a box.");
+        while (_pool.Count < poolSize)
+        {
+            env.Reset(random.Next(), observation);
+            var strength = CartPoleScenes.Uniform(random, 0.1, 1.0);
+            var steps = random.Next(5, 80);
+            for (var t = 0; t < steps; t++)
+            {
+                for (var i = 0; i < action.Length; i++) action[i] = (float)(strength * CartPoleScenes.Uniform(random, low[i], high[i]));
+                env.Step(action, observation);
+            }
+            var frame = new byte[env.Spec.FrameBytes];
+            env.Render(frame);
+            _pool.Add((frame, SceneSources.Facts("humanoid", ("pose", Pose(env.Body)))));
+        }
+    }
+
+    public string EnvId => "Humanoid";
+
+    public IReadOnlyList<string> Poses => _pool.Select(p => p.Facts.First(f => f.Key == "pose").Value).ToList();
+
+    public IReadOnlySet<SceneFact> Draw(Random random, Span<byte> rgb)
+    {
+        var (frame, facts) = _pool[random.Next(_pool.Count)];
+        frame.CopyTo(rgb);
+        return facts;
+    }
+
+    private static string Pose(HumanoidBodyState body) =>
+        HumanoidPoses.Holds(HumanoidPose.Standing, body) ? "standing"
+        : HumanoidPoses.Holds(HumanoidPose.Kneeling, body) ? "kneeling"
+        : body.TorsoHeight < LyingTorsoHeight ? "lying"
+        : "crouching";
+
+    public void Dispose()
+    {
+    }
+}

@@ -1,0 +1,154 @@
+using System.Text.Json;
+using TorchSharp;
+using VlmRm.Clip.Export;
+using VlmRm.Clip.Models;
+using VlmRm.Clip.Reward;
+using VlmRm.ClipTraining.Model;
+using VlmRm.Envs.Imaging;
+using static TorchSharp.torch;
+
+namespace VlmRm.ClipTraining;
+
+/// <summary>training.json beside a trained model: how to make it again and how it scores on the paper's prompts.</summary>
+public sealed record TrainedClipReport
+{
+    public required string Name { get; init; }
+    public required string Command { get; init; }
+    public required ClipTrainingOptions Recipe { get; init; }
+    public required string RecipeHash { get; init; }
+    public required ClipArchitecture Architecture { get; init; }
+    public required long Parameters { get; init; }
+    public required int Steps { get; init; }
+    public required double FinalLoss { get; init; }
+    public required double TrainingSeconds { get; init; }
+    public required double MeanPairsPerSecond { get; init; }
+
+    /// <summary>Lowest cosine between the ONNX towers' and TorchSharp's embeddings of the reference inputs.</summary>
+    public required double OnnxAgreement { get; init; }
+
+    public required IReadOnlyList<PromptScore> PaperPrompts { get; init; }
+}
+
+/// <summary>
+/// Turns a trained <see cref="ClipModule"/> into a model folder the registry loads like any exported CLIP:
+/// image.onnx and text.onnx (token table in float16), model.json with sizes and SHA-256s, reference.json,
+/// training.json and the loss curve. Everything is written and checked in a hidden folder first and moved into
+/// place last, so a failed or interrupted export never leaves a half-written model in the registry.
+/// </summary>
+public static class TrainedClipPublisher
+{
+    public const double RequiredAgreement = 0.9999;
+    public const string Description =
+        "VlmRm's own CLIP: trained contrastively on frames of VlmRm's environments (CartPole, MountainCar, textured MountainCar, Humanoid) " +
+        "paired with grammar-generated captions. A learned model of these environments, NOT zero-shot CLIP; the paper's prompts are held out of its training captions.";
+
+    private static readonly string[] ReferenceTexts = ["a photo of a cat", "pole vertically upright on top of the cart", "a car in the mountain"];
+
+    public static TrainedClipReport Publish(ClipTrainer trainer, ClipTrainingOptions options, string modelsDirectory, string command, double trainingSeconds, string tokenizerPath)
+    {
+        var name = options.Name ?? TrainedClipSizes.ModelName(options.Size);
+        var target = Path.Combine(Path.GetFullPath(modelsDirectory), ClipModelRegistry.FolderName(name));
+        var staging = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            RoundTokenTableToHalf(trainer.Model);
+            var manifest = trainer.Model.ToWeights().WriteModelFolder(staging, name, new ClipExportOptions { HalfTokenEmbedding = true, Description = Description });
+            var folder = new ClipModelFolder(name, staging, manifest, Path.Combine(staging, manifest.Image.File), Path.Combine(staging, manifest.Text.File), tokenizerPath, null);
+            var runtime = new ClipRuntimeOptions { ExecutionProvider = ExecutionProviderChoice.Cpu, VerifyReferenceEmbeddings = false };
+            TrainedClipReport report;
+            using (var onnx = OnnxClipModel.Load(folder, runtime))
+            {
+                var agreement = WriteReference(trainer, onnx, Path.Combine(staging, ClipModelRegistry.ReferenceFile));
+                if (agreement < RequiredAgreement)
+                {
+                    throw new InvalidOperationException($"The exported ONNX towers disagree with the trained model (cosine {agreement:F6} < {RequiredAgreement}); nothing was published.");
+                }
+                var curve = trainer.Curve;
+                report = new TrainedClipReport
+                {
+                    Name = name,
+                    Command = command,
+                    Recipe = options,
+                    RecipeHash = trainer.RecipeHash,
+                    Architecture = trainer.Architecture,
+                    Parameters = manifest.Parameters,
+                    Steps = trainer.Step,
+                    FinalLoss = curve.Count == 0 ? double.NaN : curve.TakeLast(Math.Min(50, curve.Count)).Average(p => p.Loss),
+                    TrainingSeconds = trainingSeconds,
+                    MeanPairsPerSecond = curve.Count == 0 ? 0 : curve.Average(p => p.PairsPerSecond),
+                    OnnxAgreement = agreement,
+                    PaperPrompts = PaperPromptEvaluation.Measure(onnx, options.Envs),
+                };
+            }
+            File.WriteAllText(Path.Combine(staging, "training.json"), JsonSerializer.Serialize(report, ClipModelManifest.Json));
+            File.WriteAllText(Path.Combine(staging, "curve.csv"), trainer.CurveCsv());
+            var bytes = Directory.GetFiles(staging).Sum(f => new FileInfo(f).Length);
+            if (options.MaxModelBytes > 0 && bytes > options.MaxModelBytes)
+            {
+                throw new InvalidOperationException($"Model {name} is {bytes:N0} bytes, over the {options.MaxModelBytes:N0}-byte limit for a shipped model; choose a smaller size or raise --max-bytes.");
+            }
+            Replace(staging, target);
+            return report;
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    /// <summary>The export stores the token table in float16; rounding the trained table first keeps both forward passes identical.</summary>
+    private static void RoundTokenTableToHalf(ClipModule model)
+    {
+        using var _ = no_grad();
+        var table = model.named_parameters().First(p => p.name == "token_embedding.weight").parameter;
+        table.copy_(table.to(ScalarType.Float16).to(ScalarType.Float32));
+    }
+
+    /// <summary>Writes reference.json from the ONNX towers; returns the lowest cosine to TorchSharp's embeddings of the same inputs.</summary>
+    private static double WriteReference(ClipTrainer trainer, OnnxClipModel onnx, string path)
+    {
+        var dim = onnx.EmbedDim;
+        var size = onnx.Manifest.ImageSize;
+        var textEmbeddings = onnx.EmbedTexts(ReferenceTexts);
+        var imageEmbeddings = new List<float[]>();
+        var worst = 1.0;
+        trainer.Model.eval();
+        using (no_grad())
+        {
+            using var tokens = trainer.Tokens(ReferenceTexts);
+            using var torchText = trainer.Model.EncodeText(tokens);
+            var expected = ClipModule.Values(torchText);
+            for (var i = 0; i < ReferenceTexts.Length; i++) worst = Math.Min(worst, ClipReward.Cosine(textEmbeddings.AsSpan(i * dim, dim), expected.AsSpan(i * dim, dim)));
+            var pixels = new float[onnx.Preprocessor.FloatsPerImage];
+            foreach (var kind in ReferenceImages.Kinds)
+            {
+                var rgb = ReferenceImages.Make(kind, size);
+                var embedding = new float[dim];
+                onnx.EmbedImages(rgb, 1, size, size, embedding);
+                imageEmbeddings.Add(embedding);
+                onnx.Preprocessor.Preprocess(rgb, 1, size, size, pixels);
+                using var input = tensor(pixels, [1, 3, size, size]);
+                using var torchImage = trainer.Model.EncodeImage(input);
+                worst = Math.Min(worst, ClipReward.Cosine(embedding, ClipModule.Values(torchImage)));
+            }
+        }
+        var reference = new ReferenceEmbeddings
+        {
+            Texts = ReferenceTexts,
+            TextEmbeddings = Enumerable.Range(0, ReferenceTexts.Length).Select(i => textEmbeddings.AsSpan(i * dim, dim).ToArray()).ToArray(),
+            Images = [.. ReferenceImages.Kinds],
+            ImageEmbeddings = [.. imageEmbeddings],
+        };
+        File.WriteAllText(path, JsonSerializer.Serialize(reference, ClipModelManifest.Json));
+        return worst;
+    }
+
+    /// <summary>Moves the staged folder into place; an existing model of the same name is replaced whole.</summary>
+    private static void Replace(string staging, string target)
+    {
+        var old = target + $".old-{Guid.NewGuid():N}";
+        if (Directory.Exists(target)) Directory.Move(target, old);
+        Directory.Move(staging, target);
+        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+    }
+}

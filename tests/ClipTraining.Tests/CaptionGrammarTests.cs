@@ -1,0 +1,71 @@
+using VlmRm.ClipTraining.Captions;
+using VlmRm.ClipTraining.Data;
+
+namespace VlmRm.ClipTraining.Tests;
+
+public class CaptionGrammarTests
+{
+    [Fact]
+    public void No_training_caption_contains_a_prompt_of_the_paper()
+    {
+        var captions = CaptionGrammar.Default.AllCaptions().ToList();
+        Assert.True(captions.Count > 300, $"only {captions.Count} captions");
+        foreach (var prompt in CaptionGrammar.HeldOutPrompts)
+        {
+            var hit = captions.FirstOrDefault(c => c.Text.Contains(prompt, StringComparison.OrdinalIgnoreCase));
+            Assert.True(hit is null, $"\"{hit?.Text}\" contains the paper's prompt \"{prompt}\"");
+        }
+        // The held-out list is the paper's Table 3, goal and baseline of every task.
+        Assert.Contains("pole vertically upright on top of the cart", CaptionGrammar.HeldOutPrompts);
+        Assert.Contains("a car at the peak of the mountain, next to the yellow flag", CaptionGrammar.HeldOutPrompts);
+        Assert.Contains("a humanoid robot", CaptionGrammar.HeldOutPrompts);
+    }
+
+    [Theory]
+    [InlineData("CartPole")]
+    [InlineData("MountainCar")]
+    [InlineData("MountainCarTextured")]
+    public void Sampled_captions_are_true_of_their_frames_and_some_are_generic(string envId)
+    {
+        using var source = SceneSources.Create(envId, 64, assetsDirectory: null, humanoidPool: 1, seed: 0);
+        var random = new Random(3);
+        var frame = new byte[64 * 64 * 3];
+        var generic = 0;
+        var texts = new HashSet<string>();
+        for (var i = 0; i < 400; i++)
+        {
+            var facts = source.Draw(random, frame);
+            var caption = CaptionGrammar.Default.Sample(facts, random);
+            Assert.True(caption.IsTrueOf(facts), $"\"{caption.Text}\" asserts {string.Join(", ", caption.Facts)} of a frame showing {string.Join(", ", facts)}");
+            generic += caption.Facts.Count == 1 ? 1 : 0;
+            texts.Add(caption.Text);
+        }
+        Assert.InRange(generic / 400.0, 0.07, 0.25);
+        Assert.True(texts.Count > 60, $"only {texts.Count} distinct captions in 400 draws");
+    }
+
+    [Fact]
+    public void Cart_pole_frames_name_the_poles_state_from_its_angle()
+    {
+        using var source = SceneSources.Create("CartPole", 64, null, 1, 0);
+        var random = new Random(5);
+        var frame = new byte[64 * 64 * 3];
+        var poles = new Dictionary<string, int>();
+        for (var i = 0; i < 300; i++)
+        {
+            var pole = source.Draw(random, frame).FirstOrDefault(f => f.Key == "pole").Value ?? "out of view";
+            poles[pole] = poles.GetValueOrDefault(pole) + 1;
+        }
+        // Upright is drawn 40% of the time on purpose (plus what the uniform angles add); every state occurs.
+        Assert.InRange(poles["upright"], 100, 170);
+        Assert.True(poles["leaning"] > 20 && poles["fallen"] > 20 && poles["out of view"] > 5, string.Join(", ", poles));
+    }
+
+    [Fact]
+    public void A_frame_of_an_unknown_scene_is_a_named_error()
+    {
+        var error = Assert.Throws<ArgumentException>(() => CaptionGrammar.Default.Sample(new HashSet<SceneFact> { new("scene", "lunar-lander") }, new Random(0)));
+        Assert.Contains("lunar-lander", error.Message);
+        Assert.Throws<ArgumentException>(() => SceneSources.Create("Pendulum", 64, null, 1, 0));
+    }
+}
