@@ -5,17 +5,6 @@ namespace VlmRm.Clip.Tests;
 
 public class TokenizerTests
 {
-    private static readonly string[] PaperPrompts =
-    [
-        "pole vertically upright on top of the cart", "pole and cart",
-        "a car at the peak of the mountain, next to the yellow flag", "a car in the mountain",
-        "a humanoid robot kneeling", "a humanoid robot",
-        "a humanoid robot seated down, meditating in the lotus position", "a humanoid robot standing up",
-        "a humanoid robot standing up, with both arms raised", "a humanoid robot practicing gymnastics, doing the side splits",
-        "a humanoid robot standing up with hands on hips", "a humanoid robot standing up, with its arms crossed",
-        "a humanoid robot standing up on one leg",
-    ];
-
     [Fact]
     public void The_shipped_merges_file_is_openais_and_sits_beside_the_build()
     {
@@ -48,11 +37,11 @@ public class TokenizerTests
     {
         var fromMerges = TokenizerFiles.Require();
         var hf = HuggingFace();
-        var strings = PaperPrompts.Concat(VariedStrings()).ToList();
+        var strings = Reward.PaperPrompts.All.Concat(VariedStrings()).ToList();
         Assert.True(strings.Count >= 300);
         foreach (var text in strings) Assert.Equal(hf.Encode(text), fromMerges.Encode(text));
         // Every word of the paper's prompts maps to the same ids both ways.
-        foreach (var word in PaperPrompts.SelectMany(p => p.Split(' ', ',')).Where(w => w.Length > 0).Distinct())
+        foreach (var word in Reward.PaperPrompts.All.SelectMany(p => p.Split(' ', ',')).Where(w => w.Length > 0).Distinct())
         {
             Assert.Equal(hf.Encode(word), fromMerges.Encode(word));
         }

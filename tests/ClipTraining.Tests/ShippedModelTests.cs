@@ -78,9 +78,11 @@ public class ShippedModelTests
         using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "training.json")));
         var scores = report.RootElement.GetProperty("paper_prompts").EnumerateArray().ToList();
         Assert.NotEmpty(scores);
-        foreach (var score in scores.Where(s => s.GetProperty("env_id").GetString() is "CartPole" or "MountainCarTextured"))
+        // Published figures (docs/REPRODUCTION.md): CartPole 99.9%, both MountainCars 89.6% at every α.
+        foreach (var score in scores)
         {
-            Assert.True(score.GetProperty("ranking_accuracy").GetDouble() > 0.9, score.ToString());
+            var minimum = score.GetProperty("env_id").GetString() == "CartPole" ? 0.95 : 0.85;
+            Assert.True(score.GetProperty("ranking_accuracy").GetDouble() > minimum, score.ToString());
         }
     }
 

@@ -10,7 +10,7 @@ internal sealed class ClipOptions
 {
     private readonly Option<string> _model = new("--model") { Description = "CLIP model name (e.g. ViT-B-32/openai) in the models directory.", Required = true };
     private readonly Option<DirectoryInfo?> _models = new("--models") { Description = "CLIP models directory (default: VLMRM_MODELS or ./models)." };
-    private readonly Option<DirectoryInfo?> _tokenizer = new("--tokenizer") { Description = "Folder with CLIP's bpe_simple_vocab_16e6.txt.gz for models that do not ship it (default: VLMRM_TOKENIZER)." };
+    private readonly Option<DirectoryInfo?> _tokenizer = new("--tokenizer") { Description = "Folder with CLIP's bpe_simple_vocab_16e6.txt.gz for models that do not ship it (default: VLMRM_TOKENIZER, else the copy VlmRm ships)." };
 
     public void AddTo(Command command, bool withModel = true)
     {

@@ -47,7 +47,9 @@ internal static class ReviewCommands
                 set = await RolloutRecorder.RecordAsync(run, parse.GetValue(runId)!, store, parse.GetValue(output)!.FullName, options, rewardModel,
                     new Progress<int>(n => bar.Value = n), parse.GetValue(latest), cancellationToken);
             });
-            AnsiConsole.MarkupLine($"{set!.Episodes.Count} episodes of {Markup.Escape(set.Checkpoint)} ({set.CheckpointTimesteps:N0} steps): [blue]{Markup.Escape(parse.GetValue(output)!.FullName)}[/]");
+            var successes = set!.Episodes.Count(e => e.GoalAtEnd == true);
+            AnsiConsole.MarkupLine($"{set.Episodes.Count} episodes of {Markup.Escape(set.Checkpoint)} ({set.CheckpointTimesteps:N0} steps): [blue]{Markup.Escape(parse.GetValue(output)!.FullName)}[/]");
+            AnsiConsole.MarkupLine($"Ground truth: goal met at the episode's end in {successes}/{set.Episodes.Count} episodes; mean return {set.Episodes.Average(e => e.GroundTruthReturn):F1}.");
             AnsiConsole.MarkupLine($"Label them: [blue]vlmrm evaluate serve-labels {Markup.Escape(parse.GetValue(output)!.FullName)}[/]");
             return 0;
         }));

@@ -71,8 +71,8 @@ internal static class TryCommand
         {
             var folder = Path.Combine(outputDirectory, "policy", run.RunId);
             var set = await RolloutRecorder.RecordAsync(run.Config, run.RunId, store, folder,
-                new RolloutOptions { Episodes = 10, FrameStride = 1, FrameWidth = 256, FrameHeight = 256, Task = "pole upright" }, latestInsteadOfBest: true, cancellationToken: cancellationToken);
-            var successes = set.Episodes.Count(e => e.Predicate![^1]);
+                new RolloutOptions { Episodes = 10, FrameStride = 5, FrameWidth = 256, FrameHeight = 256, Task = "pole upright" }, latestInsteadOfBest: true, cancellationToken: cancellationToken);
+            var successes = set.Episodes.Count(e => e.GoalAtEnd == true);
             var upright = set.Episodes.Average(e => e.Predicate!.Count(p => p) / (double)e.Predicate!.Count);
             table.AddRow(Markup.Escape(run.RunId), $"{successes}/{set.Episodes.Count} ({successes / (double)set.Episodes.Count:P0})", $"{upright:P0} of steps",
                 Markup.Escape(Path.GetRelativePath(Environment.CurrentDirectory, Path.Combine(folder, set.Episodes[0].Video))));

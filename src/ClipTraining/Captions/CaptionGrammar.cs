@@ -1,3 +1,5 @@
+using VlmRm.Clip.Reward;
+
 namespace VlmRm.ClipTraining.Captions;
 
 /// <summary>One fact a frame shows, e.g. ("pole", "upright"); a caption asserts some of a frame's facts.</summary>
@@ -29,16 +31,7 @@ public sealed record Caption(string Text, IReadOnlyList<SceneFact> Facts)
 public sealed class CaptionGrammar
 {
     /// <summary>The paper's goal and baseline prompts (Table 1 / Table 3): never part of a training caption.</summary>
-    public static IReadOnlyList<string> HeldOutPrompts { get; } =
-    [
-        "pole vertically upright on top of the cart", "pole and cart",
-        "a car at the peak of the mountain, next to the yellow flag", "a car in the mountain",
-        "a humanoid robot kneeling", "a humanoid robot",
-        "a humanoid robot seated down, meditating in the lotus position", "a humanoid robot standing up",
-        "a humanoid robot standing up, with both arms raised", "a humanoid robot practicing gymnastics, doing the side splits",
-        "a humanoid robot standing up with hands on hips", "a humanoid robot standing up, with its arms crossed",
-        "a humanoid robot standing up on one leg",
-    ];
+    public static IReadOnlyList<string> HeldOutPrompts => PaperPrompts.All;
 
     private readonly Dictionary<string, SceneGrammar> _scenes;
 

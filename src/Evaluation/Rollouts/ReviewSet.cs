@@ -20,6 +20,9 @@ public sealed record ReviewEpisode
 
     public double GroundTruthReturn { get; init; }
     public int Length { get; init; }
+
+    /// <summary>Whether the episode's last state met the goal predicate: the ground-truth success the trainer reports.</summary>
+    public bool? GoalAtEnd { get; init; }
 }
 
 /// <summary>

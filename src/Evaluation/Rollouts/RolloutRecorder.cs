@@ -61,12 +61,14 @@ public static class RolloutRecorder
             var predicate = new List<bool>();
             var rewards = rewardModel is null ? null : new List<float>();
             var length = 0;
+            var goalAtEnd = false;
             double episodeReturn;
             using (var video = new Mp4Writer(Path.Combine(root, "episodes", id + ".mp4"), options.FrameWidth, options.FrameHeight, options.FramesPerSecond))
             {
                 episodeReturn = player.Run((step, result) =>
                 {
                     length = step + 1;
+                    goalAtEnd = result.IsSuccess;
                     env.Render(frame);
                     video.WriteFrame(frame);
                     if (step % options.FrameStride != 0) return;
@@ -84,7 +86,7 @@ public static class RolloutRecorder
             episodes.Add(new ReviewEpisode
             {
                 Id = id, Video = $"episodes/{id}.mp4", Frames = frames, Steps = steps, Predicate = predicate, Rewards = rewards,
-                GroundTruthReturn = episodeReturn, Length = length,
+                GroundTruthReturn = episodeReturn, Length = length, GoalAtEnd = goalAtEnd,
             });
             episodesDone?.Report(e + 1);
         }

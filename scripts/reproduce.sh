@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The paper in miniature with VlmRm's own CLIP (docs/REPRODUCTION.md): every number and figure there comes from
+# these commands. ≈ 1.5 hours on 2 cores; each step resumes or redoes only itself when run again.
+#   scripts/reproduce.sh [step ...]   steps: cartpole gt mountaincar sizes figures (default: all)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+out=runs/reproduction
+figures=docs/figures
+model=VlmRm-S-32/envs-v1
+mkdir -p "$out" "$figures"
+steps=("$@")
+((${#steps[@]})) || steps=(cartpole gt mountaincar sizes figures)
+
+for step in "${steps[@]}"; do
+  case "$step" in
+    cartpole)     # DQN from the paper's CartPole prompts, 3 seeds, through CLIP reward grains on the embedded cluster
+      ./vlmrm run sweeps/reproduction-cartpole.yaml
+      for seed in 0 1 2; do
+        ./vlmrm evaluate videos cartpole-dqn-clip-quick --run-id "repro-cartpole.cartpole.VlmRm-S-32_envs-v1.a0.5.s$seed" \
+          --runs runs/cluster --latest --out "$out/cartpole-s$seed" --episodes 10
+      done ;;
+    gt)           # the same DQN on the ground-truth reward, for the learning curves
+      ./vlmrm run sweeps/cartpole-ground-truth.yaml ;;
+    mountaincar)  # SAC from the paper's textured-MountainCar prompts, α ∈ {0, 0.5, 1} × 3 seeds
+      ./vlmrm run sweeps/reproduction-mountaincar.yaml ;;
+    sizes)        # the size sweep (paper section 4.4): four widths, the same recipe cut to 600 steps of 64 pairs
+      for size in tiny small medium large; do
+        ./vlmrm clip train --size "$size" --name "VlmRm-${size^^}-sweep/envs-v1" --steps 600 --batch 64 --models "$out/size-models" --work "$out/size-work"
+      done ;;
+    figures)
+      for env in CartPole MountainCarTextured; do
+        ./vlmrm evaluate make-set "$env" --out "$out/sets/$env" --count 500
+        ./vlmrm evaluate landscape "$env" --model "$model" --alphas 0 0.5 1 --out "$figures/landscape-$env.png"
+        ./vlmrm evaluate epic --set "$out/sets/$env" --model "$model" --alpha 0.5 --histogram "$figures/histogram-$env.png"
+        ./vlmrm evaluate epic-vs-size --set "$out/sets/$env" --models "$out/size-models" --alphas 0 0.5 1 --out "$figures/epic-vs-size-$env.png"
+      done
+      ./vlmrm evaluate curves --runs runs/cluster/tensorboard --out "$figures/curves-cartpole.png" ;;
+    *) echo "reproduce: unknown step '$step' (steps: cartpole gt mountaincar sizes figures)" >&2; exit 2 ;;
+  esac
+done
