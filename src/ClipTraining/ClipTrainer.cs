@@ -10,6 +10,7 @@ using VlmRm.ClipTraining.Captions;
 using VlmRm.ClipTraining.Data;
 using VlmRm.ClipTraining.Model;
 using VlmRm.Envs.Imaging;
+using VlmRm.Rl.Algorithms;
 using static TorchSharp.torch;
 
 namespace VlmRm.ClipTraining;
@@ -29,12 +30,12 @@ public sealed record ClipTrainingPoint(int Step, double Loss, double LogitScale,
 /// </summary>
 public sealed class ClipTrainer : IDisposable
 {
-    private const string StateMagic = "VLMRMCT2";
+    private const string StateMagic = "VLMRMCT1";
 
     private readonly ClipTrainingOptions _options;
     private readonly string _stateFile;
     private readonly ClipModule _model;
-    private readonly TorchSharp.Modules.AdamW _optimizer;
+    private readonly AdamOptimizer _optimizer;
     private readonly ISceneSource[] _sources;
     private readonly ClipTokenizer _tokenizer;
     private readonly ClipPreprocessor _preprocessor;
@@ -51,7 +52,7 @@ public sealed class ClipTrainer : IDisposable
         torch.set_num_threads(options.Threads > 0 ? options.Threads : Environment.ProcessorCount);
         torch.manual_seed(options.Seed);
         _model = new ClipModule(Architecture);
-        _optimizer = optim.AdamW(_model.parameters().Where(p => p.requires_grad), options.LearningRate, weight_decay: options.WeightDecay);
+        _optimizer = new AdamOptimizer(_model.parameters().Where(p => p.requires_grad), options.LearningRate, weightDecay: options.WeightDecay);
         _tokenizer = ClipTokenizer.FromMergesFile(tokenizerPath);
         _preprocessor = new ClipPreprocessor(Architecture.ImageSize, [0.48145466f, 0.4578275f, 0.40821073f], [0.26862954f, 0.26130258f, 0.27577711f]);
         var size = Architecture.ImageSize;
@@ -169,7 +170,7 @@ public sealed class ClipTrainer : IDisposable
         var lr = Step < warmup
             ? _options.LearningRate * (Step + 1) / warmup
             : 0.5 * _options.LearningRate * (1 + Math.Cos(Math.PI * (Step - warmup) / Math.Max(1, _options.Steps - warmup)));
-        foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
+        _optimizer.LearningRate = lr;
     }
 
     private void SaveState()
@@ -189,7 +190,7 @@ public sealed class ClipTrainer : IDisposable
                 writer.Write(p.PairsPerSecond);
             }
             _model.save(writer);
-            _optimizer.save_state_dict(writer);
+            _optimizer.Save(writer);
         }
         AtomicFile.WriteAllBytes(_stateFile, memory.ToArray());
     }
@@ -207,7 +208,7 @@ public sealed class ClipTrainer : IDisposable
             var curve = new List<ClipTrainingPoint>(count);
             for (var i = 0; i < count; i++) curve.Add(new ClipTrainingPoint(reader.ReadInt32(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble()));
             _model.load(reader);
-            _optimizer.load_state_dict(reader);
+            _optimizer.Load(reader);
             Step = step;
             _curve.AddRange(curve);
             return true;

@@ -33,7 +33,8 @@ public sealed record EvaluationResult(double MeanReturn, double SuccessRate, IRe
 public sealed class Algorithm1Trainer : IDisposable
 {
     // 2: the environments' state is a length-prefixed block, so copies stepped in another process can supply it.
-    private const int CheckpointFormat = 2;
+    // 3: optimizer state written by AdamOptimizer (TorchSharp's Adam is no longer used).
+    private const int CheckpointFormat = 3;
     private const string CheckpointMagic = "VLMRMCK1";
 
     private readonly RunConfig _config;

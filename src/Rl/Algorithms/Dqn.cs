@@ -43,7 +43,7 @@ public sealed class Dqn : IOffPolicyAlgorithm
     private readonly Device _device;
     private readonly nn.Module<Tensor, Tensor> _q;
     private readonly nn.Module<Tensor, Tensor> _qTarget;
-    private readonly Adam _optimizer;
+    private readonly AdamOptimizer _optimizer;
     private long _lastTargetUpdate;
 
     public Dqn(DqnOptions options, int observationSize, DiscreteSpace actionSpace, long totalTimesteps, Device device, long seed)
@@ -60,7 +60,7 @@ public sealed class Dqn : IOffPolicyAlgorithm
         _qTarget.to(device);
         Networks.CopyParameters(_q, _qTarget);
         _qTarget.eval();
-        _optimizer = optim.Adam(_q.parameters(), options.LearningRate);
+        _optimizer = new AdamOptimizer(_q.parameters(), options.LearningRate);
     }
 
     /// <summary>SB3's get_linear_fn: ε after <paramref name="timesteps"/> of the run.</summary>
@@ -131,7 +131,7 @@ public sealed class Dqn : IOffPolicyAlgorithm
         writer.Write(_lastTargetUpdate);
         Networks.Save(_q, writer);
         Networks.Save(_qTarget, writer);
-        _optimizer.save_state_dict(writer);
+        _optimizer.Save(writer);
     }
 
     public void Load(BinaryReader reader)
@@ -141,7 +141,7 @@ public sealed class Dqn : IOffPolicyAlgorithm
         _lastTargetUpdate = reader.ReadInt64();
         Networks.Load(_q, reader);
         Networks.Load(_qTarget, reader);
-        _optimizer.load_state_dict(reader);
+        _optimizer.Load(reader);
     }
 
     public void Dispose()

@@ -44,10 +44,10 @@ public sealed class Sac : IOffPolicyAlgorithm
     private readonly SquashedGaussianActor _actor;
     private readonly TwinCritic _critic;
     private readonly TwinCritic _criticTarget;
-    private readonly Adam _actorOptimizer;
-    private readonly Adam _criticOptimizer;
+    private readonly AdamOptimizer _actorOptimizer;
+    private readonly AdamOptimizer _criticOptimizer;
     private readonly Parameter? _logEntCoef;
-    private readonly Adam? _entCoefOptimizer;
+    private readonly AdamOptimizer? _entCoefOptimizer;
     private readonly double _fixedEntCoef;
     private readonly double _targetEntropy;
     private readonly float[] _noiseState;
@@ -77,14 +77,14 @@ public sealed class Sac : IOffPolicyAlgorithm
             Networks.CopyParameters(_critic, _criticTarget);
             _criticTarget.eval();
         }
-        _actorOptimizer = optim.Adam(_actor.parameters(), options.LearningRate);
-        _criticOptimizer = optim.Adam(_critic.parameters(), options.LearningRate);
+        _actorOptimizer = new AdamOptimizer(_actor.parameters(), options.LearningRate);
+        _criticOptimizer = new AdamOptimizer(_critic.parameters(), options.LearningRate);
         _targetEntropy = options.TargetEntropy == "auto" ? -_actionSize : ParseNumber(options.TargetEntropy, "target_entropy");
         if (options.EntCoef.StartsWith("auto", StringComparison.Ordinal))
         {
             var initial = options.EntCoef.Length > 5 ? ParseNumber(options.EntCoef[5..], "ent_coef") : 1.0;
             _logEntCoef = nn.Parameter(log(ones(1, device: device) * initial));
-            _entCoefOptimizer = optim.Adam([_logEntCoef], options.LearningRate);
+            _entCoefOptimizer = new AdamOptimizer([_logEntCoef], options.LearningRate);
         }
         else
         {
@@ -193,13 +193,13 @@ public sealed class Sac : IOffPolicyAlgorithm
         Networks.Save(_actor, writer);
         Networks.Save(_critic, writer);
         Networks.Save(_criticTarget, writer);
-        _actorOptimizer.save_state_dict(writer);
-        _criticOptimizer.save_state_dict(writer);
+        _actorOptimizer.Save(writer);
+        _criticOptimizer.Save(writer);
         writer.Write(_logEntCoef is not null);
         if (_logEntCoef is not null)
         {
             writer.Write(_logEntCoef.item<float>());
-            _entCoefOptimizer!.save_state_dict(writer);
+            _entCoefOptimizer!.Save(writer);
         }
         SaveTensor(writer, _generator.get_state());
         foreach (var v in _noiseState) writer.Write(v);
@@ -213,15 +213,15 @@ public sealed class Sac : IOffPolicyAlgorithm
         Networks.Load(_actor, reader);
         Networks.Load(_critic, reader);
         Networks.Load(_criticTarget, reader);
-        _actorOptimizer.load_state_dict(reader);
-        _criticOptimizer.load_state_dict(reader);
+        _actorOptimizer.Load(reader);
+        _criticOptimizer.Load(reader);
         var learned = reader.ReadBoolean();
         if (learned != _logEntCoef is not null) throw new InvalidDataException("Checkpoint and options disagree on whether the entropy coefficient is learned.");
         if (_logEntCoef is not null)
         {
             var value = reader.ReadSingle();
             using (no_grad()) _logEntCoef.fill_(value);
-            _entCoefOptimizer!.load_state_dict(reader);
+            _entCoefOptimizer!.Load(reader);
         }
         _generator.set_state(LoadTensor(reader));
         for (var i = 0; i < _noiseState.Length; i++) _noiseState[i] = reader.ReadSingle();
