@@ -49,6 +49,11 @@ public sealed class CaptionGrammar
     public static CaptionGrammar Default { get; } = new(new Dictionary<string, SceneGrammar>(StringComparer.Ordinal)
     {
         ["cartpole"] = CartPoleGrammar(),
+        // A CartPole frame whose cart has left the picture shows an empty track and nothing else: it is its own scene,
+        // so "a cart with a pole" is never taught as a description of it. (The first model learned that, rewarded an
+        // empty track above a falling pole, and DQN learned to drive the cart out of the picture.)
+        ["track"] = new SceneGrammar("track", Slots: [], Templates: [],
+            Generic: ["an empty track", "a thin line on a white background", "an empty rail with nothing on it", "a bare horizontal rail", "nothing but a track"]),
         ["mountaincar"] = MountainCarGrammar(),
         ["humanoid"] = HumanoidGrammar(),
     });
@@ -101,7 +106,6 @@ public sealed class CaptionGrammar
                 ["left"] = ["on the left of the track", "at the left side", "on the left"],
                 ["centre"] = ["in the middle of the track", "at the centre", "in the center of the frame"],
                 ["right"] = ["on the right of the track", "at the right side", "on the right"],
-                ["out"] = ["out of view", "off the edge of the picture"],
             },
         },
         Templates:
