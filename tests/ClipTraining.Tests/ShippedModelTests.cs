@@ -5,9 +5,6 @@ using VlmRm.Clip.Reward;
 using VlmRm.Envs;
 using VlmRm.Envs.ClassicControl;
 using VlmRm.Evaluation;
-using VlmRm.Rl;
-using VlmRm.Rl.Labelling;
-using VlmRm.Rl.Presets;
 using VlmRm.TestSupport;
 
 namespace VlmRm.ClipTraining.Tests;
@@ -87,20 +84,22 @@ public class ShippedModelTests
     }
 
     /// <summary>
-    /// The project's point in one test: DQN on CartPole never sees the environment's reward, only CLIP's reading of
-    /// "pole vertically upright on top of the cart" (goal-baseline α = 0.5), and the final policy balances the pole
-    /// by the ground truth. Seed 0, 60k steps, ~1–2 minutes on 2 cores.
+    /// The failure the model's frozen zero-DC patch projection exists for (docs/CLIP.md): trained with OpenCLIP's stem,
+    /// every CartPole frame embedded alike (cosine 0.9999 between an upright and a fallen pole) and the CartPole prompt
+    /// scored at chance.
     /// </summary>
     [Fact]
-    public async Task Cart_pole_learns_to_balance_from_the_papers_sentence_alone()
+    public void The_image_tower_tells_an_upright_pole_from_a_fallen_one()
     {
-        var config = RunConfigLoader.LoadFile("cartpole-dqn-clip-quick");
-        Assert.Equal("clip", config.Reward.Labeller);
-        var (labeller, model) = RewardLabellers.Create(config.Reward, Runtime);
-        using var _ = model;
-        using var trainer = new Algorithm1Trainer(config, labeller);
-        await trainer.RunAsync(cancellationToken: TestContext.Current.CancellationToken);
-        var evaluation = trainer.Evaluate(10);
-        Assert.True(evaluation.SuccessRate >= 0.9, $"ground-truth success {evaluation.SuccessRate:P0}, returns {string.Join(", ", evaluation.Returns)}");
+        using var model = OnnxClipModel.Load(Name, Runtime);
+        const int size = 224;
+        var renderer = new CartPoleRenderer(size, size);
+        var frames = new byte[2 * size * size * 3];
+        renderer.Render(new CartPoleState(0, 0, 0, 0), frames.AsSpan(0, size * size * 3));
+        renderer.Render(new CartPoleState(0, 0, 1.4, 0), frames.AsSpan(size * size * 3));
+        var embeddings = new float[2 * model.EmbedDim];
+        model.EmbedImages(frames, 2, size, size, embeddings);
+        var cosine = ClipReward.Cosine(embeddings.AsSpan(0, model.EmbedDim), embeddings.AsSpan(model.EmbedDim));
+        Assert.True(cosine < 0.8, $"upright and fallen frames embed alike (cosine {cosine:F4})");
     }
 }
