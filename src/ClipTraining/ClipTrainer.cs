@@ -54,7 +54,8 @@ public sealed class ClipTrainer : IDisposable
         _model = new ClipModule(Architecture);
         _optimizer = new AdamOptimizer(_model.parameters().Where(p => p.requires_grad), options.LearningRate, weightDecay: options.WeightDecay);
         _tokenizer = ClipTokenizer.FromMergesFile(tokenizerPath);
-        _preprocessor = new ClipPreprocessor(Architecture.ImageSize, [0.48145466f, 0.4578275f, 0.40821073f], [0.26862954f, 0.26130258f, 0.27577711f]);
+        // model.json's default normalization, which the exported folder records and inference applies.
+        _preprocessor = new ClipPreprocessor(Architecture.ImageSize, ClipPreprocessor.OpenAiMean, ClipPreprocessor.OpenAiStd);
         var size = Architecture.ImageSize;
         _sources = new ISceneSource[options.Envs.Count];
         try

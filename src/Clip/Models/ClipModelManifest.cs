@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using VlmRm.Clip.Preprocessing;
 
 namespace VlmRm.Clip.Models;
 
@@ -14,8 +15,8 @@ public sealed record ClipModelManifest
     /// <summary>What the model is and where it comes from (e.g. a learned model of VlmRm's environments, not zero-shot CLIP).</summary>
     public string? Description { get; init; }
     public required int ImageSize { get; init; }
-    public float[] Mean { get; init; } = [0.48145466f, 0.4578275f, 0.40821073f];
-    public float[] Std { get; init; } = [0.26862954f, 0.26130258f, 0.27577711f];
+    public float[] Mean { get; init; } = [.. ClipPreprocessor.OpenAiMean];
+    public float[] Std { get; init; } = [.. ClipPreprocessor.OpenAiStd];
     public required int EmbedDim { get; init; }
     public long Parameters { get; init; }
     public int ContextLength { get; init; } = 77;

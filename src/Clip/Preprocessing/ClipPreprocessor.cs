@@ -11,6 +11,11 @@ namespace VlmRm.Clip.Preprocessing;
 /// </summary>
 public sealed class ClipPreprocessor
 {
+    /// <summary>OpenAI CLIP's normalization, which OpenCLIP's models and VlmRm's own use (model.json's default).</summary>
+    public static IReadOnlyList<float> OpenAiMean { get; } = [0.48145466f, 0.4578275f, 0.40821073f];
+
+    public static IReadOnlyList<float> OpenAiStd { get; } = [0.26862954f, 0.26130258f, 0.27577711f];
+
     private readonly float[] _mean;
     private readonly float[] _std;
 
