@@ -28,6 +28,9 @@ public static class SceneSources
         _ => throw new ArgumentException($"No training scenes for environment '{envId}'; known: {string.Join(", ", EnvIds)}."),
     };
 
+    /// <summary>Uniform in [low, high).</summary>
+    internal static double Uniform(this Random random, double low, double high) => low + (high - low) * random.NextDouble();
+
     internal static HashSet<SceneFact> Facts(string scene, params (string Key, string Value)[] facts)
     {
         var set = new HashSet<SceneFact> { new("scene", scene) };
@@ -55,14 +58,14 @@ internal sealed class CartPoleScenes(int imageSize) : ISceneSource
         var visible = _states.CartPoleVisibleX;
         var outOfView = random.NextDouble() < 0.25;
         var x = outOfView
-            ? (random.Next(2) == 0 ? -1 : 1) * Uniform(random, FullyOutOfView, CartPoleEnv.XThreshold)
-            : Uniform(random, -visible, visible);
+            ? (random.Next(2) == 0 ? -1 : 1) * random.Uniform(FullyOutOfView, CartPoleEnv.XThreshold)
+            : random.Uniform(-visible, visible);
         var upright = CartPoleEnv.ThetaThresholdRadians;
-        var theta = random.NextDouble() < 0.4 ? Uniform(random, -upright, upright) : Uniform(random, -ClassicControlStates.CartPoleMaxAngle, ClassicControlStates.CartPoleMaxAngle);
+        var theta = random.NextDouble() < 0.4 ? random.Uniform(-upright, upright) : random.Uniform(-ClassicControlStates.CartPoleMaxAngle, ClassicControlStates.CartPoleMaxAngle);
         _state[0] = (float)x;
-        _state[1] = (float)Uniform(random, -2, 2);
+        _state[1] = (float)random.Uniform(-2, 2);
         _state[2] = (float)theta;
-        _state[3] = (float)Uniform(random, -2, 2);
+        _state[3] = (float)random.Uniform(-2, 2);
         _states.Render(_state, rgb);
         if (outOfView) return SceneSources.Facts("track");
 
@@ -73,8 +76,6 @@ internal sealed class CartPoleScenes(int imageSize) : ISceneSource
         var side = theta > 0 ? "right" : "left";
         return SceneSources.Facts("cartpole", ("cart", cart), ("pole", degrees < LeaningLimitDegrees ? "leaning" : "fallen"), ("side", side));
     }
-
-    internal static double Uniform(Random random, double low, double high) => low + (high - low) * random.NextDouble();
 
     public void Dispose() => _states.Dispose();
 }
@@ -91,10 +92,10 @@ internal sealed class MountainCarScenes(string envId, int imageSize, string? ass
     public IReadOnlySet<SceneFact> Draw(Random random, Span<byte> rgb)
     {
         var x = random.NextDouble() < 0.25
-            ? CartPoleScenes.Uniform(random, 0.3, MountainCarContinuousEnv.MaxPosition)
-            : CartPoleScenes.Uniform(random, MountainCarContinuousEnv.MinPosition, MountainCarContinuousEnv.MaxPosition);
+            ? random.Uniform(0.3, MountainCarContinuousEnv.MaxPosition)
+            : random.Uniform(MountainCarContinuousEnv.MinPosition, MountainCarContinuousEnv.MaxPosition);
         _state[0] = (float)x;
-        _state[1] = (float)CartPoleScenes.Uniform(random, -MountainCarContinuousEnv.MaxSpeed, MountainCarContinuousEnv.MaxSpeed);
+        _state[1] = (float)random.Uniform(-MountainCarContinuousEnv.MaxSpeed, MountainCarContinuousEnv.MaxSpeed);
         _states.Render(_state, rgb);
         var place = x >= MountainCarContinuousEnv.GoalPosition ? "goal" : x >= 0.25 ? "near-top" : x >= -0.3 ? "right-slope" : x >= -0.75 ? "valley" : "left-hill";
         return SceneSources.Facts("mountaincar", ("car", place), ("look", _look));
@@ -123,11 +124,11 @@ internal sealed class HumanoidScenes : ISceneSource
         while (_pool.Count < poolSize)
         {
             env.Reset(random.Next(), observation);
-            var strength = CartPoleScenes.Uniform(random, 0.1, 1.0);
+            var strength = random.Uniform(0.1, 1.0);
             var steps = random.Next(5, 80);
             for (var t = 0; t < steps; t++)
             {
-                for (var i = 0; i < action.Length; i++) action[i] = (float)(strength * CartPoleScenes.Uniform(random, low[i], high[i]));
+                for (var i = 0; i < action.Length; i++) action[i] = (float)(strength * random.Uniform(low[i], high[i]));
                 env.Step(action, observation);
             }
             var frame = new byte[env.Spec.FrameBytes];
@@ -137,8 +138,6 @@ internal sealed class HumanoidScenes : ISceneSource
     }
 
     public string EnvId => "Humanoid";
-
-    public IReadOnlyList<string> Poses => _pool.Select(p => p.Facts.First(f => f.Key == "pose").Value).ToList();
 
     public IReadOnlySet<SceneFact> Draw(Random random, Span<byte> rgb)
     {
