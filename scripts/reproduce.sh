@@ -17,7 +17,7 @@ for step in "${steps[@]}"; do
     cartpole)     # DQN from the paper's CartPole prompts, 3 seeds, through CLIP reward grains on the embedded cluster
       ./vlmrm run sweeps/reproduction-cartpole.yaml
       for seed in 0 1 2; do
-        ./vlmrm evaluate videos cartpole-dqn-clip-quick --run-id "repro-cartpole.cartpole.VlmRm-S-32_envs-v1.a0.5.s$seed" \
+        ./vlmrm evaluate videos cartpole-dqn-clip-quick --run-id "repro-cartpole.cartpole.VlmRm-S-32_envs-v1.a0.s$seed" \
           --runs runs/cluster --latest --out "$out/cartpole-s$seed" --episodes 10
       done ;;
     gt)           # the same DQN on the ground-truth reward, for the learning curves
