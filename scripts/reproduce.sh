@@ -16,9 +16,10 @@ for step in "${steps[@]}"; do
   case "$step" in
     cartpole)     # DQN from the paper's CartPole prompts, 3 seeds, through CLIP reward grains on the embedded cluster
       ./vlmrm run sweeps/reproduction-cartpole.yaml
-      for seed in 0 1 2; do
-        ./vlmrm evaluate videos cartpole-dqn-clip-quick --run-id "repro-cartpole.cartpole.VlmRm-S-32_envs-v1.a0.s$seed" \
-          --runs runs/cluster --latest --out "$out/cartpole-s$seed" --episodes 10
+      for seed in 0 1 2; do   # each run's result (highest training reward, the paper's selection), then its last checkpoint
+        id="repro-cartpole.cartpole.VlmRm-S-32_envs-v1.a0.s$seed"
+        ./vlmrm evaluate videos cartpole-dqn-clip-quick --run-id "$id" --runs runs/cluster --out "$out/cartpole-s$seed" --episodes 10
+        ./vlmrm evaluate videos cartpole-dqn-clip-quick --run-id "$id" --runs runs/cluster --latest --out "$out/cartpole-s$seed-last" --episodes 10
       done ;;
     gt)           # the same DQN on the ground-truth reward, for the learning curves
       ./vlmrm run sweeps/cartpole-ground-truth.yaml ;;
@@ -35,7 +36,7 @@ for step in "${steps[@]}"; do
         ./vlmrm evaluate epic --set "$out/sets/$env" --model "$model" --alpha 0.5 --histogram "$figures/histogram-$env.png"
         ./vlmrm evaluate epic-vs-size --set "$out/sets/$env" --models "$out/size-models" --alphas 0 0.5 1 --out "$figures/epic-vs-size-$env.png"
       done
-      ./vlmrm evaluate curves --runs runs/cluster/tensorboard --out "$figures/curves-cartpole.png" ;;
+      ./vlmrm evaluate curves --runs runs/cluster --out "$figures/curves-cartpole.png" ;;
     *) echo "reproduce: unknown step '$step' (steps: cartpole gt mountaincar sizes figures)" >&2; exit 2 ;;
   esac
 done

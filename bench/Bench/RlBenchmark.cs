@@ -58,7 +58,7 @@ internal static class RlBenchmark
     private static double SacLibrary()
     {
         var space = new BoxSpace(Actions, -1, 1);
-        using var sac = new Sac(new SacOptions { BatchSize = Batch, NetArch = [256, 256] }, Observations, space, CPU, seed: 1);
+        using var sac = new Sac(new SacOptions { BatchSize = Batch, NetArch = [256, 256] }, Observations, space, totalTimesteps: 1_000_000, CPU, seed: 1);
         var buffer = FilledBuffer(Actions);
         var rng = new Rng(1);
         return Rate(() => sac.Train(buffer, 1, rng));

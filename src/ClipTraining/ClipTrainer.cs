@@ -41,8 +41,9 @@ public sealed class ClipTrainer : IDisposable
     private readonly ClipPreprocessor _preprocessor;
     private readonly CaptionGrammar _grammar = CaptionGrammar.Default;
     private readonly byte[] _frames;
-    private readonly float[] _pixels;
+    private readonly float[][] _pixelBuffers;
     private readonly List<ClipTrainingPoint> _curve = [];
+    private Task<Batch>? _nextBatch;
 
     public ClipTrainer(ClipTrainingOptions options, string workDirectory, string tokenizerPath)
     {
@@ -68,7 +69,8 @@ public sealed class ClipTrainer : IDisposable
             throw;
         }
         _frames = new byte[options.BatchSize * size * size * 3];
-        _pixels = new float[options.BatchSize * _preprocessor.FloatsPerImage];
+        // Two pixel buffers: the next batch is drawn into one while the current step reads the other.
+        _pixelBuffers = [new float[options.BatchSize * _preprocessor.FloatsPerImage], new float[options.BatchSize * _preprocessor.FloatsPerImage]];
         Directory.CreateDirectory(workDirectory);
         _stateFile = Path.Combine(workDirectory, "training-state.bin");
         Resumed = TryResume();
@@ -96,12 +98,18 @@ public sealed class ClipTrainer : IDisposable
         return _curve.LastOrDefault();
     }
 
-    /// <summary>One optimizer step on a fresh batch.</summary>
+    /// <summary>
+    /// One optimizer step on a fresh batch. The batch of the following step is drawn (rendered, captioned,
+    /// preprocessed) on another thread meanwhile: a batch depends only on the seed and its step number, so drawing
+    /// it early changes nothing but the time the step takes.
+    /// </summary>
     public ClipTrainingPoint TrainStep()
     {
         var clock = Stopwatch.StartNew();
-        var random = new Random(unchecked(_options.Seed * 1_000_003 + Step)); // HashCode.Combine differs between processes
-        var (captions, targets) = DrawBatch(random);
+        var step = Step;
+        var batch = _nextBatch?.GetAwaiter().GetResult() is { } prefetched && prefetched.Step == step ? prefetched : DrawBatch(step);
+        _nextBatch = step + 1 < _options.Steps ? Task.Run(() => DrawBatch(step + 1)) : null;
+        var (captions, targets) = (batch.Captions, batch.Targets);
         _model.train();
         SetLearningRate();
         double loss, scale;
@@ -109,7 +117,7 @@ public sealed class ClipTrainer : IDisposable
         {
             var n = _options.BatchSize;
             var size = Architecture.ImageSize;
-            var pixels = tensor(_pixels, [n, 3, size, size]);
+            var pixels = tensor(batch.Pixels, [n, 3, size, size]);
             var tokens = Tokens(captions.Select(c => c.Text).ToList());
             var image = nn.functional.normalize(_model.EncodeImage(pixels), dim: 1);
             var text = nn.functional.normalize(_model.EncodeText(tokens), dim: 1);
@@ -117,7 +125,7 @@ public sealed class ClipTrainer : IDisposable
             var m = tensor(targets, [n, captions.Count]);
             var imageToText = -(m / m.sum(1, keepdim: true) * logits.log_softmax(1)).sum(1).mean();
             var textToImage = -(m.t() / m.t().sum(1, keepdim: true) * logits.t().log_softmax(1)).sum(1).mean();
-            var total = (imageToText + textToImage) / 2;
+            var total = imageToText.Plus(textToImage) * HeldScalars.Of(0.5);
             _optimizer.zero_grad();
             total.backward();
             _optimizer.step();
@@ -141,9 +149,13 @@ public sealed class ClipTrainer : IDisposable
         return tensor(ids, [texts.Count, context]).narrow(1, 0, length);
     }
 
-    /// <summary>Renders a batch into the pixel buffer; returns its distinct captions and which are true of which frame.</summary>
-    private (List<Caption> Captions, float[] Targets) DrawBatch(Random random)
+    /// <summary>A step's batch: its pixels, its distinct captions and which caption is true of which frame.</summary>
+    private sealed record Batch(int Step, float[] Pixels, List<Caption> Captions, float[] Targets);
+
+    private Batch DrawBatch(int step)
     {
+        var random = new Random(unchecked(_options.Seed * 1_000_003 + step)); // HashCode.Combine differs between processes
+        var pixels = _pixelBuffers[step % 2];
         var n = _options.BatchSize;
         var frameBytes = Architecture.ImageSize * Architecture.ImageSize * 3;
         var facts = new IReadOnlySet<SceneFact>[n];
@@ -155,13 +167,13 @@ public sealed class ClipTrainer : IDisposable
             var caption = _grammar.Sample(facts[i], random);
             if (index.Add(caption.Text)) captions.Add(caption);
         }
-        _preprocessor.Preprocess(_frames, n, Architecture.ImageSize, Architecture.ImageSize, _pixels);
+        _preprocessor.Preprocess(_frames, n, Architecture.ImageSize, Architecture.ImageSize, pixels);
         var targets = new float[n * captions.Count];
         for (var i = 0; i < n; i++)
         {
             for (var k = 0; k < captions.Count; k++) targets[i * captions.Count + k] = captions[k].IsTrueOf(facts[i]) ? 1 : 0;
         }
-        return (captions, targets);
+        return new Batch(step, pixels, captions, targets);
     }
 
     /// <summary>Linear warm-up, then cosine decay to zero (OpenCLIP's schedule).</summary>
@@ -232,6 +244,14 @@ public sealed class ClipTrainer : IDisposable
 
     public void Dispose()
     {
+        try
+        {
+            _nextBatch?.Wait(); // the sources are in use until the batch being drawn is done
+        }
+        catch (AggregateException)
+        {
+            // A failed prefetch has nothing left to release; the step that would have used it reported nothing yet.
+        }
         foreach (var source in _sources) source?.Dispose();
         _optimizer.Dispose();
         _model.Dispose();

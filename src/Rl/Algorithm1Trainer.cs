@@ -399,7 +399,7 @@ public sealed class Algorithm1Trainer : IDisposable
     private static IOffPolicyAlgorithm CreateAlgorithm(RunConfig config, EnvSpec spec, torch.Device device) => config.Algorithm switch
     {
         "sac" => new Sac(config.Sac ?? new SacOptions(), spec.ObservationSize,
-            spec.ActionSpace as BoxSpace ?? throw new ArgumentException($"SAC needs a continuous action space; {spec.Id} has {spec.ActionSpace}."), device, config.Seed),
+            spec.ActionSpace as BoxSpace ?? throw new ArgumentException($"SAC needs a continuous action space; {spec.Id} has {spec.ActionSpace}."), config.TotalTimesteps, device, config.Seed),
         "dqn" => new Dqn(config.Dqn ?? new DqnOptions(), spec.ObservationSize,
             spec.ActionSpace as DiscreteSpace ?? throw new ArgumentException($"DQN needs a discrete action space; {spec.Id} has {spec.ActionSpace}."), config.TotalTimesteps, device, config.Seed),
         _ => throw new ArgumentException($"Unknown algorithm '{config.Algorithm}'."),

@@ -8,15 +8,15 @@ namespace VlmRm.ClipTraining.Tests;
 
 public class ClipTrainerTests
 {
-    private static readonly string Tokenizer = Path.Combine(AppContext.BaseDirectory, ClipTokenizer.MergesFileName);
+    internal static readonly string Tokenizer = Path.Combine(AppContext.BaseDirectory, ClipTokenizer.MergesFileName);
 
-    private static ClipTrainingOptions Tiny(int steps) => new()
+    internal static ClipTrainingOptions Tiny(int steps) => new()
     {
         Size = "tiny", Envs = ["CartPole", "MountainCarTextured"], Steps = steps, BatchSize = 32, WarmupSteps = 5, LearningRate = 2e-3,
         CheckpointEvery = 10, Threads = 2, Name = "Test/tiny",
     };
 
-    private static string TempFolder() => Directory.CreateTempSubdirectory("vlmrm-clip-train-").FullName;
+    internal static string TempFolder() => Directory.CreateTempSubdirectory("vlmrm-clip-train-").FullName;
 
     [Fact]
     public void Training_lowers_the_contrastive_loss()

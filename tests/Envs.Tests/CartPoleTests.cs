@@ -54,6 +54,28 @@ public class CartPoleTests
     }
 
     [Fact]
+    public void Paper_mode_holds_the_cart_on_the_track_and_wraps_the_angle()
+    {
+        using var env = new CartPoleEnv();
+        var observation = new float[4];
+        env.Reset(3, observation);
+        var reachedEnd = false;
+        for (var t = 0; t < 200; t++)
+        {
+            env.Step([t % 50 < 45 ? 1 : 0], observation); // mostly push right: the cart reaches the end, the pole swings round
+            Assert.InRange(env.State.X, -CartPoleEnv.XThreshold, CartPoleEnv.XThreshold);
+            Assert.InRange(env.State.Theta, -Math.PI, Math.PI);
+            Assert.True(env.Spec.ObservationSpace is BoxSpace box && observation[0] <= box.High[0] && Math.Abs(observation[2]) <= box.High[2]);
+            reachedEnd |= env.State.X == CartPoleEnv.XThreshold;
+        }
+        Assert.True(reachedEnd);
+        Assert.Equal(Math.PI - 0.5, CartPoleEnv.HoldOnTrack(new CartPoleState(0, 0, -Math.PI - 0.5, 0)).Theta, 1e-12);
+        // The end of the track stops a cart moving into it, and lets one moving away go.
+        Assert.Equal(new CartPoleState(-CartPoleEnv.XThreshold, 0, 0, 1), CartPoleEnv.HoldOnTrack(new CartPoleState(-7, -3, 0, 1)));
+        Assert.Equal(new CartPoleState(-CartPoleEnv.XThreshold, 0.5, 0, 1), CartPoleEnv.HoldOnTrack(new CartPoleState(-CartPoleEnv.XThreshold, 0.5, 0, 1)));
+    }
+
+    [Fact]
     public void Gymnasium_mode_terminates_past_the_thresholds()
     {
         using var env = new CartPoleEnv(new CartPoleOptions { PaperModifications = false });

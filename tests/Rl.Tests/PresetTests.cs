@@ -33,6 +33,18 @@ public class PresetTests
         Assert.Equal([64, 64], mountainCar.Sac.NetArch);
     }
 
+    [Theory]
+    [InlineData(0, 2e-3)]
+    [InlineData(250, 1.5e-3)]
+    [InlineData(1000, 0)]
+    [InlineData(1200, 0)]
+    public void A_linear_learning_rate_falls_to_zero_at_the_end_of_the_run(long timesteps, double expected)
+    {
+        var linear = new Algorithms.DqnOptions { LearningRate = 2e-3, LearningRateSchedule = "linear" };
+        Assert.Equal(expected, linear.LearningRateAt(timesteps, 1000), 1e-15);
+        Assert.Equal(2e-3, (linear with { LearningRateSchedule = "constant" }).LearningRateAt(timesteps, 1000));
+    }
+
     [Fact]
     public void Unknown_key_names_file_line_and_key()
     {
@@ -55,6 +67,7 @@ public class PresetTests
     [InlineData("algorithm: sac\ndqn:\n  batch_size: 3\n", "dqn: given for a sac run")]
     [InlineData("reward:\n  labeller: clip\n", "reward.model: a CLIP run names its model")]
     [InlineData("reward:\n  alpha: 1.5\n", "reward.alpha: 1.5 is not in [0, 1]")]
+    [InlineData("algorithm: dqn\ndqn:\n  learning_rate_schedule: cosine\n", "dqn.learning_rate_schedule: 'cosine' is not constant or linear")]
     [InlineData("", "the file is empty")]
     public void Invalid_values_are_clear_errors(string yaml, string expected)
     {

@@ -227,13 +227,12 @@ internal static class EvaluateCommand
         command.SetAction(parse => UserErrors.Report(() =>
         {
             var root = parse.GetValue(runs)!.FullName;
-            var chosen = parse.GetValue(ids) is { Length: > 0 } named ? named : Directory.Exists(root)
-                ? Directory.GetDirectories(root).Where(d => Directory.Exists(Path.Combine(d, "tensorboard"))).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToArray()
-                : [];
+            var logs = RunLogFolders(root);
+            var chosen = parse.GetValue(ids) is { Length: > 0 } named ? named : logs.Keys.Order(StringComparer.Ordinal).ToArray();
             var series = new List<Series>();
             foreach (var id in chosen)
             {
-                var scalars = TensorBoardReader.ReadScalars(Path.Combine(root, id, "tensorboard"));
+                var scalars = TensorBoardReader.ReadScalars(logs.GetValueOrDefault(id) ?? Path.Combine(root, id, "tensorboard"));
                 if (!scalars.TryGetValue(parse.GetValue(tag)!, out var points)) continue;
                 series.Add(new Series(id, points.Select(p => (double)p.Step).ToArray(), points.Select(p => (double)p.Value).ToArray()));
             }
@@ -243,6 +242,26 @@ internal static class EvaluateCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Each run's TensorBoard folder by run id, in both layouts: <c>vlmrm train</c> writes <c>&lt;runs&gt;/&lt;id&gt;/tensorboard</c>,
+    /// the cluster <c>&lt;runs&gt;/tensorboard/&lt;id&gt;</c>.
+    /// </summary>
+    private static Dictionary<string, string> RunLogFolders(string root)
+    {
+        var folders = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!Directory.Exists(root)) return folders;
+        foreach (var run in Directory.GetDirectories(root))
+        {
+            if (Directory.Exists(Path.Combine(run, "tensorboard"))) folders[Path.GetFileName(run)] = Path.Combine(run, "tensorboard");
+        }
+        var cluster = Path.Combine(root, "tensorboard");
+        if (Directory.Exists(cluster))
+        {
+            foreach (var run in Directory.GetDirectories(cluster)) folders[Path.GetFileName(run)] = run;
+        }
+        return folders;
     }
 
     /// <summary>A verb that scores a labelled set with one CLIP model and the task's (or the given) prompts.</summary>

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using VlmRm.Clip.Export;
+using VlmRm.Rl.Algorithms;
 using static TorchSharp.torch;
 
 namespace VlmRm.ClipTraining.Model;
@@ -47,21 +48,21 @@ public sealed class ClipModule : nn.Module
         using (no_grad())
         {
             var kernel = conv1.weight!;
-            kernel.sub_(kernel.mean([2, 3], keepdim: true)).mul_(PatchKernelGain);
+            kernel.add_(kernel.mean([2, 3], keepdim: true), HeldScalars.Of(-1)).mul_(HeldScalars.Of(PatchKernelGain));
             kernel.requires_grad = false;
         }
-        class_embedding = new Parameter(randn(vw) * Math.Pow(vw, -0.5));
-        visual_positional_embedding = new Parameter(randn(arch.Grid * arch.Grid + 1, vw) * Math.Pow(vw, -0.5));
+        class_embedding = new Parameter(randn(vw) * HeldScalars.Of(Math.Pow(vw, -0.5)));
+        visual_positional_embedding = new Parameter(randn(arch.Grid * arch.Grid + 1, vw) * HeldScalars.Of(Math.Pow(vw, -0.5)));
         ln_pre = nn.LayerNorm(vw);
         visual_blocks = new ModuleList<TransformerBlock>(Enumerable.Range(0, arch.VisionLayers).Select(_ => new TransformerBlock(vw, arch.VisionHeads)).ToArray());
         ln_post = nn.LayerNorm(vw);
-        visual_proj = new Parameter(randn(vw, arch.EmbedDim) * Math.Pow(vw, -0.5));
+        visual_proj = new Parameter(randn(vw, arch.EmbedDim) * HeldScalars.Of(Math.Pow(vw, -0.5)));
         token_embedding = nn.Embedding(arch.VocabularySize, tw);
         nn.init.normal_(token_embedding.weight, std: 0.02);
-        positional_embedding = new Parameter(randn(arch.ContextLength, tw) * 0.01);
+        positional_embedding = new Parameter(randn(arch.ContextLength, tw) * HeldScalars.Of(0.01));
         text_blocks = new ModuleList<TransformerBlock>(Enumerable.Range(0, arch.TextLayers).Select(_ => new TransformerBlock(tw, arch.TextHeads)).ToArray());
         ln_final = nn.LayerNorm(tw);
-        text_projection = new Parameter(randn(tw, arch.EmbedDim) * Math.Pow(tw, -0.5));
+        text_projection = new Parameter(randn(tw, arch.EmbedDim) * HeldScalars.Of(Math.Pow(tw, -0.5)));
         logit_scale = new Parameter(tensor((float)Math.Log(1 / 0.07)));
         RegisterComponents();
     }
@@ -69,7 +70,7 @@ public sealed class ClipModule : nn.Module
     public ClipArchitecture Architecture => _arch;
 
     /// <summary>CLIP's learned temperature, exp(logit_scale), capped at 100 as in OpenCLIP.</summary>
-    public Tensor LogitScale => logit_scale.clamp(max: Math.Log(100)).exp();
+    public Tensor LogitScale => logit_scale.clamp(max: HeldScalars.Of(Math.Log(100))).exp();
 
     /// <summary>Image embeddings [N, embed] of normalized pixels [N, 3, S, S].</summary>
     public Tensor EncodeImage(Tensor pixels)
@@ -78,7 +79,7 @@ public sealed class ClipModule : nn.Module
         var patches = conv1.forward(pixels).flatten(2).transpose(1, 2); // [N, grid², width]
         var n = pixels.shape[0];
         var classes = class_embedding.view(1, 1, -1).expand(n, 1, _arch.VisionWidth);
-        var x = cat([classes, patches], 1) + visual_positional_embedding;
+        var x = cat([classes, patches], 1).Plus(visual_positional_embedding);
         x = ln_pre.forward(x);
         foreach (var block in visual_blocks) x = block.forward(x, null);
         var pooled = ln_post.forward(x.select(1, 0));
@@ -94,8 +95,8 @@ public sealed class ClipModule : nn.Module
     {
         using var scope = NewDisposeScope();
         var length = tokens.shape[1];
-        var x = token_embedding.forward(tokens) + positional_embedding.narrow(0, 0, length);
-        var mask = full(length, length, float.NegativeInfinity, device: tokens.device).triu(1);
+        var x = token_embedding.forward(tokens).Plus(positional_embedding.narrow(0, 0, length));
+        var mask = full(length, length, HeldScalars.Of(float.NegativeInfinity), device: tokens.device).triu(1);
         foreach (var block in text_blocks) x = block.forward(x, mask);
         x = ln_final.forward(x);
         // The end-of-text token has the highest id in every sequence.
@@ -159,13 +160,13 @@ internal sealed class TransformerBlock : nn.Module<Tensor, Tensor?, Tensor>
         var q = q_proj.forward(h).view(n, t, _heads, headDim).transpose(1, 2);
         var k = k_proj.forward(h).view(n, t, _heads, headDim).permute(0, 2, 3, 1);
         var v = v_proj.forward(h).view(n, t, _heads, headDim).transpose(1, 2);
-        var scores = q.matmul(k) * (1 / Math.Sqrt(headDim));
-        if (mask is not null) scores = scores + mask;
+        var scores = q.matmul(k) * HeldScalars.Of(1 / Math.Sqrt(headDim));
+        if (mask is not null) scores = scores.Plus(mask);
         var context = scores.softmax(-1).matmul(v).transpose(1, 2).reshape(n, t, width);
-        x = x + out_proj.forward(context);
+        x = x.Plus(out_proj.forward(context));
         var hidden = c_fc.forward(ln_2.forward(x));
-        hidden = hidden * (hidden * 1.702).sigmoid();
-        return x + c_proj.forward(hidden);
+        hidden = hidden * (hidden * HeldScalars.Of(1.702)).sigmoid();
+        return x.Plus(c_proj.forward(hidden));
     }
 
     public BlockWeights ToWeights()

@@ -6,7 +6,11 @@ namespace VlmRm.Envs.ClassicControl;
 public sealed record CartPoleOptions
 {
     /// <summary>
-    /// Paper appendix C.1: no termination, a negative reward while the pole is down, episode length 200.
+    /// Paper appendix C.1: no termination, a negative reward while the pole is down, episode length 200. As in the
+    /// paper's code, the cart stays on the track (x within ±2.4) and the angle is wrapped to [−π, π): without
+    /// termination an agent could otherwise drive the cart, and its observations, anywhere. Unlike the paper's code,
+    /// which clips x but keeps the velocity (a cart pushed against the end gains speed it cannot have, and its
+    /// observed velocity grows without bound), the end of the track stops the cart.
     /// When false the environment is Gymnasium's CartPole-v1 exactly (termination, 500 steps).
     /// </summary>
     public bool PaperModifications { get; init; } = true;
@@ -36,9 +40,13 @@ public sealed class CartPoleEnv : IEnv
     public const double ThetaThresholdRadians = 12 * 2 * Math.PI / 360;
     public const double XThreshold = 2.4;
 
-    private static readonly BoxSpace ObservationBox = new(
+    private static readonly BoxSpace GymnasiumObservationBox = new(
         [-(float)(XThreshold * 2), float.NegativeInfinity, -(float)(ThetaThresholdRadians * 2), float.NegativeInfinity],
         [(float)(XThreshold * 2), float.PositiveInfinity, (float)(ThetaThresholdRadians * 2), float.PositiveInfinity]);
+
+    private static readonly BoxSpace PaperObservationBox = new(
+        [-(float)(XThreshold * 2), float.NegativeInfinity, -(float)Math.PI, float.NegativeInfinity],
+        [(float)(XThreshold * 2), float.PositiveInfinity, (float)Math.PI, float.PositiveInfinity]);
 
     private readonly CartPoleOptions _options;
     private readonly CartPoleRenderer _renderer;
@@ -51,7 +59,7 @@ public sealed class CartPoleEnv : IEnv
         var maxSteps = _options.MaxEpisodeSteps ?? (_options.PaperModifications ? 200 : 500);
         Spec = new EnvSpec(
             _options.PaperModifications ? "CartPole" : "CartPole-v1",
-            ObservationBox,
+            _options.PaperModifications ? PaperObservationBox : GymnasiumObservationBox,
             new DiscreteSpace(2),
             maxSteps,
             _options.RenderWidth,
@@ -82,7 +90,7 @@ public sealed class CartPoleEnv : IEnv
     {
         var a = (int)action[0];
         if (a is not (0 or 1)) throw new ArgumentOutOfRangeException(nameof(action), action[0], "CartPole actions are 0 (push left) or 1 (push right).");
-        State = Dynamics(State, a);
+        State = _options.PaperModifications ? HoldOnTrack(Dynamics(State, a)) : Dynamics(State, a);
         _elapsedSteps++;
         WriteObservation(observation);
 
@@ -111,6 +119,16 @@ public sealed class CartPoleEnv : IEnv
             s.XDot + Tau * xAcc,
             s.Theta + Tau * s.ThetaDot,
             s.ThetaDot + Tau * thetaAcc);
+    }
+
+    /// <summary>The paper's bounds: the cart stays on the track (x within ±2.4, stopped at its ends) and the angle is wrapped to [−π, π).</summary>
+    public static CartPoleState HoldOnTrack(CartPoleState s)
+    {
+        var theta = s.Theta - 2 * Math.PI * Math.Floor((s.Theta + Math.PI) / (2 * Math.PI));
+        var intoTheEnd = Math.Abs(s.X) >= XThreshold && Math.Sign(s.XDot) == Math.Sign(s.X);
+        return intoTheEnd
+            ? new CartPoleState(Math.Clamp(s.X, -XThreshold, XThreshold), 0, theta, s.ThetaDot)
+            : s with { Theta = theta };
     }
 
     public void Render(Span<byte> rgb) => _renderer.Render(State, rgb);

@@ -56,6 +56,7 @@ public sealed class AdamOptimizer : IDisposable
         using var epsilon = _epsilon.ToScalar();
         using var negativeStepSize = (-LearningRate / biasCorrection1).ToScalar();
         using var decay = (1 - LearningRate * _weightDecay).ToScalar();
+        using var one = 1.ToScalar();
         for (var i = 0; i < _parameters.Length; i++)
         {
             var parameter = _parameters[i];
@@ -63,7 +64,7 @@ public sealed class AdamOptimizer : IDisposable
             if (_weightDecay != 0) parameter.mul_(decay);
             _firstMoments[i].mul_(beta1).add_(grad, alpha: oneMinusBeta1);
             _secondMoments[i].mul_(beta2).addcmul_(grad, grad, oneMinusBeta2);
-            using var denominator = _secondMoments[i].sqrt().div_(sqrtBiasCorrection2).add_(epsilon);
+            using var denominator = _secondMoments[i].sqrt().div_(sqrtBiasCorrection2).add_(epsilon, alpha: one);
             parameter.addcdiv_(_firstMoments[i], denominator, negativeStepSize);
         }
     }

@@ -45,6 +45,7 @@ public sealed class Dqn : IOffPolicyAlgorithm
     private readonly nn.Module<Tensor, Tensor> _qTarget;
     private readonly AdamOptimizer _optimizer;
     private long _lastTargetUpdate;
+    private long _timesteps;
 
     public Dqn(DqnOptions options, int observationSize, DiscreteSpace actionSpace, long totalTimesteps, Device device, long seed)
     {
@@ -95,6 +96,7 @@ public sealed class Dqn : IOffPolicyAlgorithm
     /// <summary>Called once per vectorized step with the run's timesteps; copies Q into Q̄ on schedule.</summary>
     public void OnTimesteps(long timesteps)
     {
+        _timesteps = timesteps;
         if (timesteps - _lastTargetUpdate < _options.TargetUpdateInterval) return;
         _lastTargetUpdate = timesteps;
         Networks.PolyakUpdate(_q, _qTarget, _options.Tau);
@@ -103,6 +105,7 @@ public sealed class Dqn : IOffPolicyAlgorithm
     public TrainStatistics Train(ReplayBuffer buffer, int gradientSteps, Rng rng)
     {
         _q.train();
+        _optimizer.LearningRate = _options.LearningRateAt(_timesteps, _totalTimesteps);
         double loss = 0;
         for (var step = 0; step < gradientSteps; step++)
         {
@@ -112,7 +115,7 @@ public sealed class Dqn : IOffPolicyAlgorithm
             using (no_grad())
             {
                 var nextQ = _qTarget.forward(batch.NextObservations).max(1).values.reshape(-1, 1);
-                target = batch.Rewards + (1 - batch.Terminated) * _options.Gamma * nextQ;
+                target = Networks.TemporalDifferenceTarget(batch, _options.Gamma, nextQ);
             }
             var current = _q.forward(batch.Observations).gather(1, batch.Actions.to(ScalarType.Int64));
             var lossTensor = nn.functional.smooth_l1_loss(current, target);

@@ -36,6 +36,10 @@ internal static class Networks
 
     public static void CopyParameters(nn.Module source, nn.Module target) => PolyakUpdate(source, target, 1.0);
 
+    /// <summary>The one-step bootstrapped target y = r + γ(1 − terminated)·V(s′) of DQN and SAC.</summary>
+    public static Tensor TemporalDifferenceTarget(Buffers.TransitionBatch batch, double gamma, Tensor nextValue) =>
+        batch.Rewards.Plus(batch.Terminated.neg().Plus(1) * HeldScalars.Of(gamma) * nextValue);
+
     public static void Save(nn.Module module, BinaryWriter writer) => module.save(writer);
 
     public static void Load(nn.Module module, BinaryReader reader) => module.load(reader);
@@ -64,7 +68,7 @@ internal sealed class SquashedGaussianActor : nn.Module<Tensor, (Tensor Mean, Te
     public override (Tensor Mean, Tensor LogStd) forward(Tensor observations)
     {
         var latent = _latent.forward(observations);
-        return (_mean.forward(latent), _logStd.forward(latent).clamp(LogStdMin, LogStdMax));
+        return (_mean.forward(latent), _logStd.forward(latent).clamp(HeldScalars.Of(LogStdMin), HeldScalars.Of(LogStdMax)));
     }
 
     /// <summary>A reparameterized sample in [−1, 1] and its log-probability (with the tanh correction).</summary>
@@ -73,11 +77,11 @@ internal sealed class SquashedGaussianActor : nn.Module<Tensor, (Tensor Mean, Te
         var (mean, logStd) = forward(observations);
         var std = logStd.exp();
         var noise = randn(mean.shape, generator: generator, device: mean.device);
-        var preTanh = mean + std * noise;
+        var preTanh = mean.Plus(std * noise);
         var action = preTanh.tanh();
-        var gaussian = (-0.5 * noise.pow(2) - logStd - 0.5 * Math.Log(2 * Math.PI)).sum(1);
-        var correction = (1 - action.pow(2) + Epsilon).log().sum(1);
-        return (action, gaussian - correction);
+        var gaussian = (noise * noise * HeldScalars.Of(-0.5)).Minus(logStd).Plus(-0.5 * Math.Log(2 * Math.PI)).sum(1);
+        var correction = (action * action).neg().Plus(1).Plus(Epsilon).log().sum(1);
+        return (action, gaussian.Minus(correction));
     }
 
     public Tensor Deterministic(Tensor observations) => forward(observations).Mean.tanh();

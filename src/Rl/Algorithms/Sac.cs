@@ -52,10 +52,13 @@ public sealed class Sac : IOffPolicyAlgorithm
     private readonly double _targetEntropy;
     private readonly float[] _noiseState;
     private long _gradientSteps;
+    private readonly long _totalTimesteps;
+    private long _timesteps;
 
-    public Sac(SacOptions options, int observationSize, BoxSpace actionSpace, Device device, long seed)
+    public Sac(SacOptions options, int observationSize, BoxSpace actionSpace, long totalTimesteps, Device device, long seed)
     {
         _options = options;
+        _totalTimesteps = totalTimesteps;
         _observationSize = observationSize;
         _actionSize = actionSpace.FlatSize;
         _low = actionSpace.Low;
@@ -83,7 +86,7 @@ public sealed class Sac : IOffPolicyAlgorithm
         if (options.EntCoef.StartsWith("auto", StringComparison.Ordinal))
         {
             var initial = options.EntCoef.Length > 5 ? ParseNumber(options.EntCoef[5..], "ent_coef") : 1.0;
-            _logEntCoef = nn.Parameter(log(ones(1, device: device) * initial));
+            _logEntCoef = nn.Parameter(tensor(new[] { (float)Math.Log(initial) }, device: device));
             _entCoefOptimizer = new AdamOptimizer([_logEntCoef], options.LearningRate);
         }
         else
@@ -120,14 +123,15 @@ public sealed class Sac : IOffPolicyAlgorithm
         }
     }
 
-    public void OnTimesteps(long timesteps)
-    {
-    }
+    public void OnTimesteps(long timesteps) => _timesteps = timesteps;
 
     public TrainStatistics Train(ReplayBuffer buffer, int gradientSteps, Rng rng)
     {
         _actor.train();
         _critic.train();
+        var learningRate = _options.LearningRateAt(_timesteps, _totalTimesteps);
+        _actorOptimizer.LearningRate = _criticOptimizer.LearningRate = learningRate;
+        if (_entCoefOptimizer is not null) _entCoefOptimizer.LearningRate = learningRate;
         double actorLoss = 0, criticLoss = 0, entCoefLoss = 0, entCoef = 0;
         for (var step = 0; step < gradientSteps; step++)
         {
@@ -140,7 +144,7 @@ public sealed class Sac : IOffPolicyAlgorithm
             if (_logEntCoef is not null)
             {
                 alpha = _logEntCoef.detach().exp();
-                var loss = -(_logEntCoef * (logProb + _targetEntropy).detach()).mean();
+                var loss = -(_logEntCoef * logProb.Plus(_targetEntropy).detach()).mean();
                 _entCoefOptimizer!.zero_grad();
                 loss.backward();
                 _entCoefOptimizer.step();
@@ -157,18 +161,18 @@ public sealed class Sac : IOffPolicyAlgorithm
             {
                 var (nextActions, nextLogProb) = _actor.Sample(batch.NextObservations, _generator);
                 var (q1Next, q2Next) = _criticTarget.forward(batch.NextObservations, nextActions);
-                var nextQ = minimum(q1Next, q2Next) - alpha * nextLogProb.reshape(-1, 1);
-                target = batch.Rewards + (1 - batch.Terminated) * _options.Gamma * nextQ;
+                var nextQ = minimum(q1Next, q2Next).Minus(alpha * nextLogProb.reshape(-1, 1));
+                target = Networks.TemporalDifferenceTarget(batch, _options.Gamma, nextQ);
             }
             var (q1, q2) = _critic.forward(batch.Observations, batch.Actions);
-            var criticLossTensor = 0.5 * (nn.functional.mse_loss(q1, target) + nn.functional.mse_loss(q2, target));
+            var criticLossTensor = nn.functional.mse_loss(q1, target).Plus(nn.functional.mse_loss(q2, target)) * HeldScalars.Of(0.5);
             _criticOptimizer.zero_grad();
             criticLossTensor.backward();
             _criticOptimizer.step();
             criticLoss = criticLossTensor.item<float>();
 
             var (q1Pi, q2Pi) = _critic.forward(batch.Observations, actionsPi);
-            var actorLossTensor = (alpha * logProb - minimum(q1Pi, q2Pi)).mean();
+            var actorLossTensor = (alpha * logProb).Minus(minimum(q1Pi, q2Pi)).mean();
             _actorOptimizer.zero_grad();
             actorLossTensor.backward();
             _actorOptimizer.step();
@@ -220,7 +224,11 @@ public sealed class Sac : IOffPolicyAlgorithm
         if (_logEntCoef is not null)
         {
             var value = reader.ReadSingle();
-            using (no_grad()) _logEntCoef.fill_(value);
+            using (no_grad())
+            using (var held = value.ToScalar())
+            {
+                _logEntCoef.fill_(held);
+            }
             _entCoefOptimizer!.Load(reader);
         }
         _generator.set_state(LoadTensor(reader));

@@ -91,6 +91,7 @@ public static class RunConfigLoader
         if (c.Device is not ("auto" or "cpu" or "cuda")) Fail("device", $"'{c.Device}' is not auto, cpu or cuda");
         if (c.OffPolicy.BatchSize <= 0 || c.OffPolicy.BufferSize <= 0) Fail(c.Algorithm, "batch_size and buffer_size must be positive");
         if (c.OffPolicy.TrainFreq <= 0 || c.OffPolicy.GradientSteps < 0) Fail(c.Algorithm, "train_freq must be positive and gradient_steps not negative");
+        if (c.OffPolicy.LearningRateSchedule is not ("constant" or "linear")) Fail($"{c.Algorithm}.learning_rate_schedule", $"'{c.OffPolicy.LearningRateSchedule}' is not constant or linear");
         var reward = c.Reward;
         if (reward.Labeller is not ("ground_truth" or "clip")) Fail("reward.labeller", $"'{reward.Labeller}' is not ground_truth or clip");
         if (reward.BatchSize <= 0) Fail("reward.batch_size", "must be positive");
