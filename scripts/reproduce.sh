@@ -31,12 +31,17 @@ for step in "${steps[@]}"; do
       done ;;
     figures)
       for env in CartPole MountainCarTextured; do
-        ./vlmrm evaluate make-set "$env" --out "$out/sets/$env" --count 500
-        ./vlmrm evaluate landscape "$env" --model "$model" --alphas 0 0.5 1 --out "$figures/landscape-$env.png"
+        [ -d "$out/sets/$env" ] || ./vlmrm evaluate make-set "$env" --out "$out/sets/$env" --count 500
+        ./vlmrm evaluate landscape "$env" --model "$model" --alphas 0,0.5,1 --out "$figures/landscape-$env.png"
         ./vlmrm evaluate epic --set "$out/sets/$env" --model "$model" --alpha 0.5 --histogram "$figures/histogram-$env.png"
-        ./vlmrm evaluate epic-vs-size --set "$out/sets/$env" --models "$out/size-models" --alphas 0 0.5 1 --out "$figures/epic-vs-size-$env.png"
+        ./vlmrm evaluate epic-vs-size --set "$out/sets/$env" --models "$out/size-models" --alphas 0,0.5,1 --out "$figures/epic-vs-size-$env.png"
       done
-      ./vlmrm evaluate curves --runs runs/cluster --out "$figures/curves-cartpole.png" ;;
+      # learning curves on the ground truth: CartPole from the sentence against the ground-truth reward, and
+      # textured MountainCar for each α
+      mapfile -t cartpole < <(ls runs/cluster/tensorboard | grep -E '^(repro-cartpole|cartpole-gt)\.')
+      ./vlmrm evaluate curves "${cartpole[@]}" --runs runs/cluster --out "$figures/curves-cartpole.png"
+      mapfile -t mountaincar < <(ls runs/cluster/tensorboard | grep -E '^repro-mountaincar\.')
+      ./vlmrm evaluate curves "${mountaincar[@]}" --runs runs/cluster --tag rollout/success_rate --out "$figures/curves-mountaincar.png" ;;
     *) echo "reproduce: unknown step '$step' (steps: cartpole gt mountaincar sizes figures)" >&2; exit 2 ;;
   esac
 done
