@@ -363,6 +363,18 @@ public sealed class Algorithm1Trainer : IDisposable
         }
     }
 
+    /// <summary>
+    /// The paper's evaluation (appendix C): the run's checkpoint with the highest training reward, restored into this
+    /// trainer and judged on the ground truth over <paramref name="episodes"/> episodes. Null when the store holds none.
+    /// </summary>
+    public async Task<(CheckpointInfo Checkpoint, EvaluationResult Result)?> EvaluateBestCheckpointAsync(int episodes, CancellationToken cancellationToken = default)
+    {
+        if (_store is null) throw new InvalidOperationException("This trainer has no checkpoint store.");
+        if (await _store.LoadBestAsync(RunId, cancellationToken) is not { } best) return null;
+        await RestoreCheckpointAsync(best.Content, cancellationToken);
+        return (best.Info, Evaluate(episodes));
+    }
+
     /// <summary>Runs the deterministic policy for <paramref name="episodes"/> episodes on fresh copies; ground-truth return and success.</summary>
     public EvaluationResult Evaluate(int episodes, int seed = 10_000)
     {

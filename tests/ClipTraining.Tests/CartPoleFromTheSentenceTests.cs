@@ -26,12 +26,11 @@ public class CartPoleFromTheSentenceTests
         using var trainer = new Algorithm1Trainer(config, labeller, "cartpole-from-the-sentence", store);
 
         await trainer.RunAsync(cancellationToken: TestContext.Current.CancellationToken);
-        var best = await store.LoadBestAsync(trainer.RunId, TestContext.Current.CancellationToken);
-        Assert.NotNull(best);
-        await trainer.RestoreCheckpointAsync(best.Content, TestContext.Current.CancellationToken);
-        var evaluation = trainer.Evaluate(10);
+        var selected = await trainer.EvaluateBestCheckpointAsync(10, TestContext.Current.CancellationToken);
+        Assert.NotNull(selected);
+        var (best, evaluation) = selected.Value;
 
         Assert.True(evaluation.SuccessRate >= 0.9,
-            $"The checkpoint with the highest training reward (step {best.Info.Timesteps:N0}) kept the pole upright to the end in {evaluation.SuccessRate:P0} of 10 episodes (returns {string.Join(", ", evaluation.Returns)}).");
+            $"The checkpoint with the highest training reward (step {best.Timesteps:N0}) kept the pole upright to the end in {evaluation.SuccessRate:P0} of 10 episodes (returns {string.Join(", ", evaluation.Returns)}).");
     }
 }

@@ -19,11 +19,10 @@ public class ValidationTests(ITestOutputHelper output)
         using var trainer = new Algorithm1Trainer(config, new GroundTruthLabeller(), "dqn-validation", store);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await trainer.RunAsync(cancellationToken: TestContext.Current.CancellationToken);
-        var best = await store.LoadBestAsync(trainer.RunId, TestContext.Current.CancellationToken);
-        Assert.NotNull(best);
-        await trainer.RestoreCheckpointAsync(best.Content, TestContext.Current.CancellationToken);
-        var result = trainer.Evaluate(10);
-        output.WriteLine($"{clock.Elapsed.TotalSeconds:F0} s, checkpoint of step {best.Info.Timesteps:N0}, eval mean return {result.MeanReturn:F1}: {string.Join(", ", result.Returns)}");
+        var selected = await trainer.EvaluateBestCheckpointAsync(10, TestContext.Current.CancellationToken);
+        Assert.NotNull(selected);
+        var (best, result) = selected.Value;
+        output.WriteLine($"{clock.Elapsed.TotalSeconds:F0} s, checkpoint of step {best.Timesteps:N0}, eval mean return {result.MeanReturn:F1}: {string.Join(", ", result.Returns)}");
         Assert.True(result.MeanReturn >= 0.95 * 200, $"mean return {result.MeanReturn:F1} < 190");
     }
 

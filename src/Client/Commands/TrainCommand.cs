@@ -75,11 +75,10 @@ internal static class TrainCommand
         var evaluation = trainer.Evaluate(10);
         AnsiConsole.MarkupLine($"Evaluation (deterministic policy, 10 episodes, ground truth): mean return {evaluation.MeanReturn:F1}, success {evaluation.SuccessRate:P0}.");
         // The paper evaluates the checkpoint with the highest training reward (appendix C); it can differ from the last.
-        if (await store.LoadBestAsync(runId, cancellationToken) is { } best && best.Info.Timesteps != trainer.Timesteps)
+        var lastStep = trainer.Timesteps;
+        if (await trainer.EvaluateBestCheckpointAsync(10, cancellationToken) is var (best, selected) && best.Timesteps != lastStep)
         {
-            await trainer.RestoreCheckpointAsync(best.Content, cancellationToken);
-            var selected = trainer.Evaluate(10);
-            AnsiConsole.MarkupLine($"Checkpoint with the highest training reward (step {best.Info.Timesteps:N0}, the paper's selection): mean return {selected.MeanReturn:F1}, success {selected.SuccessRate:P0}.");
+            AnsiConsole.MarkupLine($"Checkpoint with the highest training reward (step {best.Timesteps:N0}, the paper's selection): mean return {selected.MeanReturn:F1}, success {selected.SuccessRate:P0}.");
         }
         AnsiConsole.MarkupLine($"Checkpoints: [blue]{Markup.Escape(Path.Combine(runsFolder, "checkpoints", runId))}[/]; TensorBoard: tensorboard --logdir {Markup.Escape(runFolder)}");
         return 0;

@@ -10,8 +10,9 @@ namespace VlmRm.Rl.Algorithms;
 /// Why not TorchSharp's own: in 0.107 its optimizers pass Scalars converted from doubles to native calls
 /// (<c>addcmul_(g, g, value: 1 − β₂)</c>) without keeping them alive, so a garbage collection on another thread
 /// can finalize the Scalar while the call reads it. Two learners and a CLIP model in one silo hit this after
-/// ~43k steps ("Expected false to be true ... toFloat at Scalar.h" in addcmul_, the run failed). Here every
-/// Scalar lives in a variable that outlasts the call.
+/// ~43k steps ("Expected false to be true ... toFloat at Scalar.h" in addcmul_, the run failed). Here the run's
+/// constants are <see cref="HeldScalars"/> and the values that change every step live in variables that outlast
+/// the calls.
 /// </summary>
 public sealed class AdamOptimizer : IDisposable
 {
@@ -48,15 +49,12 @@ public sealed class AdamOptimizer : IDisposable
         using var _ = no_grad();
         var biasCorrection1 = 1 - Math.Pow(_beta1, _step);
         var biasCorrection2 = 1 - Math.Pow(_beta2, _step);
-        using var beta1 = _beta1.ToScalar();
-        using var oneMinusBeta1 = (1 - _beta1).ToScalar();
-        using var beta2 = _beta2.ToScalar();
-        using var oneMinusBeta2 = (1 - _beta2).ToScalar();
+        var (beta1, oneMinusBeta1) = (HeldScalars.Of(_beta1), HeldScalars.Of(1 - _beta1));
+        var (beta2, oneMinusBeta2) = (HeldScalars.Of(_beta2), HeldScalars.Of(1 - _beta2));
+        var (epsilon, one) = (HeldScalars.Of(_epsilon), HeldScalars.Of(1));
         using var sqrtBiasCorrection2 = Math.Sqrt(biasCorrection2).ToScalar();
-        using var epsilon = _epsilon.ToScalar();
         using var negativeStepSize = (-LearningRate / biasCorrection1).ToScalar();
         using var decay = (1 - LearningRate * _weightDecay).ToScalar();
-        using var one = 1.ToScalar();
         for (var i = 0; i < _parameters.Length; i++)
         {
             var parameter = _parameters[i];

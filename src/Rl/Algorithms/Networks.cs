@@ -25,12 +25,9 @@ internal static class Networks
     public static void PolyakUpdate(nn.Module source, nn.Module target, double tau)
     {
         using var _ = no_grad();
-        // Scalars held in variables for the whole loop: see AdamOptimizer on TorchSharp's Scalar lifetime.
-        using var keep = (1 - tau).ToScalar();
-        using var take = tau.ToScalar();
         foreach (var (s, t) in source.parameters().Zip(target.parameters()))
         {
-            t.mul_(keep).add_(s, alpha: take);
+            t.mul_(HeldScalars.Of(1 - tau)).add_(s, alpha: HeldScalars.Of(tau));
         }
     }
 
