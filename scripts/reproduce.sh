@@ -7,7 +7,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 out=runs/reproduction
 figures=docs/figures
-model=VlmRm-S-32/envs-v1
+model=VlmRm-S-32/envs-v2
 mkdir -p "$out" "$figures"
 steps=("$@")
 ((${#steps[@]})) || steps=(cartpole gt mountaincar sizes figures)
@@ -17,17 +17,23 @@ for step in "${steps[@]}"; do
     cartpole)     # DQN from the paper's CartPole prompts, 3 seeds, through CLIP reward grains on the embedded cluster
       ./vlmrm run sweeps/reproduction-cartpole.yaml
       for seed in 0 1 2; do   # each run's result (highest training reward, the paper's selection), then its last checkpoint
-        id="repro-cartpole.cartpole.VlmRm-S-32_envs-v1.a0.s$seed"
+        id="repro-cartpole.cartpole.VlmRm-S-32_envs-v2.a0.s$seed"
         ./vlmrm evaluate videos cartpole-dqn-clip-quick --run-id "$id" --runs runs/cluster --out "$out/cartpole-s$seed" --episodes 10
         ./vlmrm evaluate videos cartpole-dqn-clip-quick --run-id "$id" --runs runs/cluster --latest --out "$out/cartpole-s$seed-last" --episodes 10
       done ;;
     gt)           # the same DQN on the ground-truth reward, for the learning curves
       ./vlmrm run sweeps/cartpole-ground-truth.yaml ;;
     mountaincar)  # SAC from the paper's textured-MountainCar prompts, α ∈ {0, 0.5, 1} × 3 seeds
-      ./vlmrm run sweeps/reproduction-mountaincar.yaml ;;
+      ./vlmrm run sweeps/reproduction-mountaincar.yaml
+      for alpha in 0 0.5 1; do
+        for seed in 0 1 2; do   # each run's result: its checkpoint with the highest training reward
+          id="repro-mountaincar.mountaincar-textured.VlmRm-S-32_envs-v2.a$alpha.s$seed"
+          ./vlmrm evaluate videos mountaincar-sac-clip-quick --run-id "$id" --runs runs/cluster --out "$out/mountaincar-a$alpha-s$seed" --episodes 10
+        done
+      done ;;
     sizes)        # the size sweep (paper section 4.4): four widths, the same recipe cut to 600 steps of 64 pairs
       for size in tiny small medium large; do
-        ./vlmrm clip train --size "$size" --name "VlmRm-${size^^}-sweep/envs-v1" --steps 600 --batch 64 --models "$out/size-models" --work "$out/size-work"
+        ./vlmrm clip train --size "$size" --name "VlmRm-${size^^}-sweep/envs-v2" --steps 600 --batch 64 --models "$out/size-models" --work "$out/size-work"
       done ;;
     figures)
       for env in CartPole MountainCarTextured; do

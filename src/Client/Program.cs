@@ -1,6 +1,8 @@
 using System.CommandLine;
 using VlmRm.Client.Commands;
 
+// Tables written to a log keep their columns (Spectre assumes 80 columns when output is not a terminal).
+if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 160;
 var root = new RootCommand("VlmRm: reinforcement learning with vision-language-model rewards (Rocamonde et al., 2023).");
 root.Subcommands.Add(TryCommand.Create());
 root.Subcommands.Add(EnvsCommand.Create());
@@ -8,5 +10,6 @@ root.Subcommands.Add(ModelsCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(ClipCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
 foreach (var command in SweepCommands.Create()) root.Subcommands.Add(command);
 return await root.Parse(args).InvokeAsync();

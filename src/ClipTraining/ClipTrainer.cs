@@ -84,7 +84,8 @@ public sealed class ClipTrainer : IDisposable
     public bool IsComplete => Step >= _options.Steps;
 
     /// <summary>A fingerprint of everything that shapes the run: a checkpoint of another recipe is never resumed.</summary>
-    public string RecipeHash => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(_options with { Steps = 0, Threads = 0, CheckpointEvery = 0, Name = null }))))[..16];
+    public string RecipeHash => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
+        $"scenes v{SceneSources.Version} " + JsonSerializer.Serialize(_options with { Steps = 0, Threads = 0, CheckpointEvery = 0, Name = null }))))[..16];
 
     /// <summary>Trains to the configured number of steps, checkpointing on schedule; returns the last curve point.</summary>
     public ClipTrainingPoint? Train(IProgress<ClipTrainingPoint>? progress = null, CancellationToken cancellationToken = default)
@@ -109,23 +110,13 @@ public sealed class ClipTrainer : IDisposable
         var step = Step;
         var batch = _nextBatch?.GetAwaiter().GetResult() is { } prefetched && prefetched.Step == step ? prefetched : DrawBatch(step);
         _nextBatch = step + 1 < _options.Steps ? Task.Run(() => DrawBatch(step + 1)) : null;
-        var (captions, targets) = (batch.Captions, batch.Targets);
         _model.train();
         SetLearningRate();
         double loss, scale;
         using (var scope = NewDisposeScope())
         {
-            var n = _options.BatchSize;
-            var size = Architecture.ImageSize;
-            var pixels = tensor(batch.Pixels, [n, 3, size, size]);
-            var tokens = Tokens(captions.Select(c => c.Text).ToList());
-            var image = nn.functional.normalize(_model.EncodeImage(pixels), dim: 1);
-            var text = nn.functional.normalize(_model.EncodeText(tokens), dim: 1);
-            var logits = _model.LogitScale * image.matmul(text.t());
-            var m = tensor(targets, [n, captions.Count]);
-            var imageToText = -(m / m.sum(1, keepdim: true) * logits.log_softmax(1)).sum(1).mean();
-            var textToImage = -(m.t() / m.t().sum(1, keepdim: true) * logits.t().log_softmax(1)).sum(1).mean();
-            var total = imageToText.Plus(textToImage) * HeldScalars.Of(0.5);
+            var (pixels, tokens, m) = Tensors(batch);
+            var total = ContrastiveLoss(_model, pixels, tokens, m);
             _optimizer.zero_grad();
             total.backward();
             _optimizer.step();
@@ -137,6 +128,41 @@ public sealed class ClipTrainer : IDisposable
         var point = new ClipTrainingPoint(Step, loss, scale, _options.BatchSize / clock.Elapsed.TotalSeconds);
         _curve.Add(point);
         return point;
+    }
+
+    /// <summary>
+    /// Symmetric InfoNCE with several positives: <paramref name="targets"/>[i, k] is 1 where caption k is true of frame
+    /// i, and each row (image→text) and column (text→image) spreads its target evenly over its positives.
+    /// </summary>
+    public static Tensor ContrastiveLoss(ClipModule model, Tensor pixels, Tensor tokens, Tensor targets)
+    {
+        var image = nn.functional.normalize(model.EncodeImage(pixels), dim: 1);
+        var text = nn.functional.normalize(model.EncodeText(tokens), dim: 1);
+        var logits = model.LogitScale * image.matmul(text.t());
+        var imageToText = -(targets / targets.sum(1, keepdim: true) * logits.log_softmax(1)).sum(1).mean();
+        var textToImage = -(targets.t() / targets.t().sum(1, keepdim: true) * logits.t().log_softmax(1)).sum(1).mean();
+        return imageToText.Plus(textToImage) * HeldScalars.Of(0.5);
+    }
+
+    /// <summary>
+    /// The tensors step <paramref name="step"/> trains on (pixels [N, 3, S, S], tokens [C, L], targets [N, C]), drawn
+    /// the way the step draws them: what a loop without the data path needs to redo the same work.
+    /// </summary>
+    public (Tensor Pixels, Tensor Tokens, Tensor Targets) BatchTensors(int step)
+    {
+        // Batches share the frame buffer, so the one being drawn ahead is finished (and used, if it is this step's) first.
+        var pending = _nextBatch?.GetAwaiter().GetResult();
+        _nextBatch = null;
+        return Tensors(pending is not null && pending.Step == step ? pending : DrawBatch(step));
+    }
+
+    private (Tensor Pixels, Tensor Tokens, Tensor Targets) Tensors(Batch batch)
+    {
+        var n = _options.BatchSize;
+        var size = Architecture.ImageSize;
+        return (tensor(batch.Pixels, [n, 3, size, size]),
+                Tokens(batch.Captions.Select(c => c.Text).ToList()),
+                tensor(batch.Targets, [n, batch.Captions.Count]));
     }
 
     /// <summary>Token ids [N, L] cut after the longest text's end token (exact under the causal mask, see <see cref="ClipModule.EncodeText"/>).</summary>

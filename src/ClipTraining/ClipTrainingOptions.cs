@@ -1,4 +1,5 @@
 using VlmRm.Clip.Export;
+using VlmRm.ClipTraining.Data;
 
 namespace VlmRm.ClipTraining;
 
@@ -21,8 +22,8 @@ public static class TrainedClipSizes
         ? arch
         : throw new ArgumentException($"Unknown model size '{size}'; sizes: {string.Join(", ", All.Keys)}.");
 
-    /// <summary>The registry name of a trained size, e.g. VlmRm-S-32/envs-v1.</summary>
-    public static string ModelName(string size) => $"VlmRm-{char.ToUpperInvariant(size[0])}-32/envs-v1";
+    /// <summary>The registry name of a trained size, e.g. VlmRm-S-32/envs-v2.</summary>
+    public static string ModelName(string size) => $"VlmRm-{char.ToUpperInvariant(size[0])}-32/envs-v{SceneSources.Version}";
 
     private static ClipArchitecture Make(int visionWidth, int visionLayers, int textWidth, int textLayers, int embed) => new()
     {

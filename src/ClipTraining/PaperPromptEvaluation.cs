@@ -14,7 +14,7 @@ public sealed record PromptScore(string EnvId, float Alpha, double Epic, double 
 /// The paper's prompts (Table 3), never seen in training, scored on uniformly drawn states of the classic-control
 /// tasks (appendix A's distribution) against their ground-truth goal predicates: EPIC distance (Lemma 1, lower is
 /// better) and ranking accuracy, the probability that a random goal state gets a higher reward than a random
-/// non-goal state (ROC AUC; 0.5 is chance).
+/// non-goal state (<see cref="GoalRanking"/>).
 /// </summary>
 public static class PaperPromptEvaluation
 {
@@ -23,19 +23,11 @@ public static class PaperPromptEvaluation
     public static IReadOnlyList<PromptScore> Measure(OnnxClipModel model, IEnumerable<string> envIds, int states = 600, int seed = 12345)
     {
         var scores = new List<PromptScore>();
-        foreach (var envId in envIds.Where(id => id is "CartPole" or "MountainCar" or "MountainCarTextured"))
+        foreach (var envId in envIds.Where(ClassicControlStates.Supports))
         {
             var size = model.Manifest.ImageSize;
             using var sampler = new ClassicControlStates(envId, new EnvOptions { RenderWidth = size, RenderHeight = size });
-            var rng = new Rng((ulong)seed);
-            var values = new float[states * sampler.StateSize];
-            var isGoal = new bool[states];
-            for (var i = 0; i < states; i++)
-            {
-                var state = values.AsSpan(i * sampler.StateSize, sampler.StateSize);
-                sampler.SampleState(rng, state);
-                isGoal[i] = sampler.IsGoal(state);
-            }
+            var (values, isGoal) = sampler.SampleStates(states, new Rng((ulong)seed));
             var embeddings = sampler.EmbedStates(values, model);
             var prompts = TaskPrompts.For(envId)!;
             var rewardModel = new ClipRewardModel(model, prompts, 0);
@@ -43,24 +35,9 @@ public static class PaperPromptEvaluation
             foreach (var alpha in Alphas)
             {
                 rewardModel.WithAlpha(alpha).Score(embeddings, rewards);
-                scores.Add(new PromptScore(envId, alpha, EpicDistance.ToGoalLabels(rewards, isGoal), RankingAccuracy(rewards, isGoal), isGoal.Count(g => g) / (double)states));
+                scores.Add(new PromptScore(envId, alpha, EpicDistance.ToGoalLabels(rewards, isGoal), GoalRanking.Accuracy(rewards, isGoal), isGoal.Count(g => g) / (double)states));
             }
         }
         return scores;
-    }
-
-    /// <summary>P(reward of a goal state &gt; reward of a non-goal state), ties counted half.</summary>
-    public static double RankingAccuracy(ReadOnlySpan<float> rewards, ReadOnlySpan<bool> isGoal)
-    {
-        var goals = new List<float>();
-        var others = new List<float>();
-        for (var i = 0; i < rewards.Length; i++) (isGoal[i] ? goals : others).Add(rewards[i]);
-        if (goals.Count == 0 || others.Count == 0) return double.NaN;
-        double wins = 0;
-        foreach (var g in goals)
-        {
-            foreach (var o in others) wins += g > o ? 1 : g == o ? 0.5 : 0;
-        }
-        return wins / ((double)goals.Count * others.Count);
     }
 }

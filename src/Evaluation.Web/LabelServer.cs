@@ -21,7 +21,8 @@ public sealed record LabelServerOptions
 
 /// <summary>
 /// The labelling page over a <see cref="HumanLabelStore"/>: GET / (the page), GET /api/review, POST /api/labels,
-/// GET /api/summary, GET /api/export.csv, and the review set's videos and frames under /media.
+/// GET /api/summary, GET /api/agreement (labels side by side, disagreements), GET /api/export.csv, and the review
+/// set's videos and frames under /media.
 /// </summary>
 public static class LabelServer
 {
@@ -49,6 +50,9 @@ public static class LabelServer
                 store.Set.Checkpoint,
                 store.Set.CheckpointTimesteps,
                 store.Set.FrameStride,
+                store.Set.FrameWidth,
+                store.Set.FrameHeight,
+                store.Set.FramesPerSecond,
                 store.Set.RewardModel,
                 Episodes = store.Set.Episodes.Select(e => new
                 {
@@ -85,6 +89,7 @@ public static class LabelServer
             }
         });
         app.MapGet("/api/summary", () => Results.Json(store.Summarize(), Json));
+        app.MapGet("/api/agreement", () => Results.Json(store.Agreement(), Json));
         app.MapGet("/api/export.csv", () => Results.Text(store.ExportCsv(), "text/csv; charset=utf-8"));
         app.UseStaticFiles(new StaticFileOptions
         {

@@ -224,10 +224,10 @@ public sealed class Algorithm1Trainer : IDisposable
         }
         _unlabelled.Clear();
         _log?.Scalar("reward/labelled_mean", sum / count, Timesteps);
-        _log?.Scalar("rollout/ep_rew_mean", _statistics.MeanLabelledReturn, Timesteps);
-        _log?.Scalar("rollout/ep_gt_return_mean", _statistics.MeanGroundTruthReturn, Timesteps);
-        _log?.Scalar("rollout/success_rate", _statistics.SuccessRate, Timesteps);
-        _log?.Scalar("rollout/ep_len_mean", _statistics.MeanLength, Timesteps);
+        _log?.Scalar(TrainingScalars.TrainingReturn, _statistics.MeanLabelledReturn, Timesteps);
+        _log?.Scalar(TrainingScalars.GroundTruthReturn, _statistics.MeanGroundTruthReturn, Timesteps);
+        _log?.Scalar(TrainingScalars.SuccessRate, _statistics.SuccessRate, Timesteps);
+        _log?.Scalar(TrainingScalars.EpisodeLength, _statistics.MeanLength, Timesteps);
         _log?.Scalar("time/fps", Progress.StepsPerSecond, Timesteps);
     }
 

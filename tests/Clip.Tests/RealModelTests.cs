@@ -11,12 +11,10 @@ namespace VlmRm.Clip.Tests;
 /// </summary>
 public class RealModelTests
 {
-    public static string ShippedModelsDirectory => Path.Combine(TestPaths.RepositoryRoot, "models");
-
     public static TheoryData<string, string> RealModels()
     {
         var data = new TheoryData<string, string>();
-        var folders = new List<string> { ShippedModelsDirectory };
+        var folders = new List<string> { ShippedClip.ModelsDirectory };
         if (TestPaths.SharedDirectory is { } shared) folders.Add(Path.Combine(shared, "models"));
         foreach (var folder in folders.Where(Directory.Exists))
         {
@@ -31,7 +29,7 @@ public class RealModelTests
     [Fact]
     public void The_project_ships_at_least_one_model()
     {
-        Assert.NotEmpty(new ClipModelRegistry(new ClipRuntimeOptions { ModelsDirectory = ShippedModelsDirectory }).Available());
+        Assert.NotEmpty(new ClipModelRegistry(new ClipRuntimeOptions { ModelsDirectory = ShippedClip.ModelsDirectory }).Available());
     }
 
     [Theory]

@@ -40,8 +40,8 @@ public class CaptionGrammarTests
             generic += caption.Facts.Count == 1 ? 1 : 0;
             texts.Add(caption.Text);
         }
-        // 15% of captions are generic, plus every CartPole frame whose cart left the picture (an empty track, 25%).
-        Assert.InRange(generic / 400.0, 0.07, envId == "CartPole" ? 0.45 : 0.25);
+        // 15% of captions are generic.
+        Assert.InRange(generic / 400.0, 0.07, 0.25);
         Assert.True(texts.Count > 60, $"only {texts.Count} distinct captions in 400 draws");
     }
 
@@ -55,12 +55,12 @@ public class CaptionGrammarTests
         for (var i = 0; i < 300; i++)
         {
             var facts = source.Draw(random, frame);
-            var pole = facts.Contains(new SceneFact("scene", "track")) ? "out of view" : facts.First(f => f.Key == "pole").Value;
+            var pole = facts.First(f => f.Key == "pole").Value;
             poles[pole] = poles.GetValueOrDefault(pole) + 1;
         }
         // Upright is drawn 40% of the time on purpose (plus what the uniform angles add); every state occurs.
         Assert.InRange(poles["upright"], 100, 170);
-        Assert.True(poles["leaning"] > 20 && poles["fallen"] > 20 && poles["out of view"] > 5, string.Join(", ", poles));
+        Assert.True(poles["leaning"] > 20 && poles["fallen"] > 20, string.Join(", ", poles));
     }
 
     [Fact]

@@ -19,8 +19,7 @@ public class CartPoleFromTheSentenceTests
     public async Task Dqn_rewarded_by_the_shipped_clip_balances_the_pole()
     {
         var config = RunConfigLoader.LoadFile("cartpole-dqn-clip-quick") with { Seed = 0 };
-        var runtime = new ClipRuntimeOptions { ModelsDirectory = Path.Combine(TestPaths.RepositoryRoot, "models"), ExecutionProvider = ExecutionProviderChoice.Cpu };
-        var (labeller, model) = RewardLabellers.Create(config.Reward, runtime);
+        var (labeller, model) = RewardLabellers.Create(config.Reward, ShippedClip.Runtime);
         using var _ = model;
         var store = new FileCheckpointStore(Directory.CreateTempSubdirectory("vlmrm-cartpole-clip-").FullName);
         using var trainer = new Algorithm1Trainer(config, labeller, "cartpole-from-the-sentence", store);

@@ -12,13 +12,9 @@ namespace VlmRm.ClipTraining.Tests;
 /// <summary>The small CLIP VlmRm ships in models/: its files, and that the paper's prompts mean to it what they mean in the paper.</summary>
 public class ShippedModelTests
 {
-    public const string Name = "VlmRm-S-32/envs-v1";
     public const long ShippingLimit = 10_000_000;
 
-    private static string ModelsDirectory => Path.Combine(TestPaths.RepositoryRoot, "models");
-    private static string Folder => Path.Combine(ModelsDirectory, ClipModelRegistry.FolderName(Name));
-
-    private static ClipRuntimeOptions Runtime => new() { ModelsDirectory = ModelsDirectory, ExecutionProvider = ExecutionProviderChoice.Cpu, IntraOpThreads = 2 };
+    private static string Folder => Path.Combine(ShippedClip.ModelsDirectory, ClipModelRegistry.FolderName(ShippedClip.Name));
 
     [Fact]
     public void Shipped_files_match_their_manifest_and_fit_the_shipping_limit()
@@ -44,7 +40,7 @@ public class ShippedModelTests
     [Fact]
     public void The_papers_prompts_score_the_goal_above_the_failure()
     {
-        using var model = OnnxClipModel.Load(Name, Runtime);
+        using var model = ShippedClip.Load();
         const int size = 224;
         var frames = new byte[2 * size * size * 3];
         var rewards = new float[2];
@@ -57,15 +53,22 @@ public class ShippedModelTests
         cartPole.Label(frames, size, size, rewards, embeddings);
         Assert.True(rewards[0] > rewards[1], $"CartPole: upright {rewards[0]:F4} vs fallen {rewards[1]:F4}");
 
+        // The flag against the valley and against the far left hill: both ends of the track are in the picture (a model
+        // that rewarded "car out of view" would score the left hill, which v1's centre crop hid, highest).
         foreach (var envId in new[] { "MountainCarTextured", "MountainCar" })
         {
             using var env = (MountainCarContinuousEnv)EnvRegistry.Make(envId, new EnvOptions { RenderWidth = size, RenderHeight = size });
-            env.State = new MountainCarState(0.5, 0);
-            env.Render(frames.AsSpan(0, size * size * 3));
-            env.State = new MountainCarState(-0.52, 0);
-            env.Render(frames.AsSpan(size * size * 3));
-            new ClipRewardModel(model, TaskPrompts.For(envId)!, alpha: 0.5f).Label(frames, size, size, rewards, embeddings);
-            Assert.True(rewards[0] > rewards[1], $"{envId}: at the flag {rewards[0]:F4} vs in the valley {rewards[1]:F4}");
+            var positions = new[] { 0.5, -0.52, -1.15 };
+            var carFrames = new byte[positions.Length * size * size * 3];
+            for (var i = 0; i < positions.Length; i++)
+            {
+                env.State = new MountainCarState(positions[i], 0);
+                env.Render(carFrames.AsSpan(i * size * size * 3, size * size * 3));
+            }
+            var carRewards = new float[positions.Length];
+            new ClipRewardModel(model, TaskPrompts.For(envId)!, alpha: 0.5f).Label(carFrames, size, size, carRewards, new float[positions.Length * model.EmbedDim]);
+            Assert.True(carRewards[0] > carRewards[1] && carRewards[0] > carRewards[2],
+                $"{envId}: at the flag {carRewards[0]:F4} vs in the valley {carRewards[1]:F4} vs on the left hill {carRewards[2]:F4}");
         }
     }
 
@@ -91,7 +94,7 @@ public class ShippedModelTests
     [Fact]
     public void The_image_tower_tells_an_upright_pole_from_a_fallen_one()
     {
-        using var model = OnnxClipModel.Load(Name, Runtime);
+        using var model = ShippedClip.Load();
         const int size = 224;
         var renderer = new CartPoleRenderer(size, size);
         var frames = new byte[2 * size * size * 3];

@@ -72,13 +72,71 @@ public class RenderingTests
     }
 
     [Fact]
-    public void CartPole_at_224_shows_what_clip_sees_of_the_native_frame()
+    public void CartPole_at_224_shows_the_whole_track_letterboxed()
     {
-        // Cover scaling: scale 0.56, the 336-wide scene centred (offset -56), as CLIP's resize + centre crop.
+        // Contain scaling: scale 224/600, the 224×149.3 scene centred vertically (offset 37.3); CLIP's centre crop of a
+        // native frame would lose the track's ends.
+        const double scale = 224 / 600.0, top = (224 - 400 * scale) / 2;
         var rgb = RenderCartPole(new CartPoleState(0, 0, 0, 0), 224, 224, "cartpole-upright-224.png");
-        Assert.Equal(CartPoleRenderer.PoleColor, Pixel(rgb, 224, 112, (400 - 187.5) * 0.56));
-        Assert.Equal(Rgb.Black, Pixel(rgb, 224, 112 - 8, (400 - 95) * 0.56));
-        Assert.Equal(Rgb.White, Pixel(rgb, 224, 112 + 20, (400 - 187.5) * 0.56));
+        Assert.Equal(CartPoleRenderer.PoleColor, Pixel(rgb, 224, 112, top + (400 - 187.5) * scale));
+        Assert.Equal(Rgb.Black, Pixel(rgb, 224, 112 - 5, top + (400 - 95) * scale));
+        Assert.Equal(Rgb.White, Pixel(rgb, 224, 112 + 20, top + (400 - 187.5) * scale));
+
+        // At the end of the track (x = 2.2, the cart's right edge at scene x 600) the cart is still in the picture.
+        var atEnd = RenderCartPole(new CartPoleState(2.2, 0, 0, 0), 224, 224, "cartpole-x2.2-224.png");
+        Assert.Equal(Rgb.Black, Pixel(atEnd, 224, CartPoleRenderer.CartSceneX(2.2) * scale, top + (400 - 95) * scale));
+        Assert.Equal(Rgb.White, Pixel(atEnd, 224, 112, top + (400 - 95) * scale));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MountainCar_at_224_shows_the_goal_flag_and_the_left_hill(bool textured)
+    {
+        using var env = new MountainCarContinuousEnv(new MountainCarOptions
+        {
+            Look = textured ? MountainCarLook.Textured : MountainCarLook.Plain, RenderWidth = 224, RenderHeight = 224,
+        });
+        const double scale = 224 / 600.0, top = (224 - 400 * scale) / 2;
+        var frames = new Dictionary<double, byte[]>();
+        foreach (var position in new[] { -1.15, 0.0, 0.55 })
+        {
+            env.State = new MountainCarState(position, 0);
+            frames[position] = new byte[224 * 224 * 3];
+            env.Render(frames[position]);
+            Png.WriteRgb(Path.Combine(Artifacts, $"mountaincar-{(textured ? "textured-" : "")}x{position:+0.00;-0.00}-224.png"), frames[position], 224, 224);
+        }
+        // The car is drawn where it is at both ends of the track: the frames differ there and nowhere near the other end.
+        int Differences(byte[] a, byte[] b, double fromX, double toX)
+        {
+            var count = 0;
+            for (var y = 0; y < 224; y++)
+            {
+                for (var x = (int)fromX; x < (int)toX; x++)
+                {
+                    var i = (y * 224 + x) * 3;
+                    if (a[i] != b[i] || a[i + 1] != b[i + 1] || a[i + 2] != b[i + 2]) count++;
+                }
+            }
+            return count;
+        }
+        var goalX = (0.55 + 1.2) * MountainCarRenderer.Scale * scale;
+        var leftX = (-1.15 + 1.2) * MountainCarRenderer.Scale * scale;
+        Assert.True(Differences(frames[0.55], frames[0.0], goalX - 6, Math.Min(224, goalX + 6)) > 20, "the car at the goal is not in the picture");
+        Assert.True(Differences(frames[-1.15], frames[0.0], 0, leftX + 6) > 20, "the car on the left hill is not in the picture");
+        // The yellow flag at the goal is in the picture.
+        var flagX = (0.45 + 1.2) * MountainCarRenderer.Scale * scale;
+        var flagY = top + (400 - MountainCarContinuousEnv.Height(0.45) * MountainCarRenderer.Scale - 45) * scale;
+        var yellow = 0;
+        for (var y = (int)flagY - 10; y <= (int)flagY + 10; y++)
+        {
+            for (var x = (int)flagX - 2; x <= Math.Min(223, (int)flagX + 14); x++)
+            {
+                var p = Pixel(frames[0.0], 224, x, y);
+                if (p.R > 150 && p.G > 150 && p.B < 100) yellow++;
+            }
+        }
+        Assert.True(yellow >= 3, $"{yellow} yellow pixels where the flag should be");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Orleans.TestingHost;
+using VlmRm.Rl.Logging;
 using VlmRm.Abstractions;
 using VlmRm.Rl.Presets;
 
@@ -59,7 +60,7 @@ public class ClusterTests(TwoSiloCluster fixture) : IClassFixture<TwoSiloCluster
             Assert.True(r.Timesteps > 0 && double.IsFinite(r.MeanGroundTruthReturn), $"{r.RunId} has no episode results");
             Assert.True(File.Exists(Path.Combine(TwoSiloCluster.DataDirectory, "checkpoints", r.RunId, "latest.json")), $"{r.RunId} has no checkpoint");
             var curves = VlmRm.Rl.Logging.TensorBoardReader.ReadScalars(Path.Combine(TwoSiloCluster.DataDirectory, "tensorboard", r.RunId));
-            Assert.True(curves.TryGetValue("rollout/ep_gt_return_mean", out var returns) && returns.Count > 0, $"{r.RunId} wrote no TensorBoard curve");
+            Assert.True(curves.TryGetValue(TrainingScalars.GroundTruthReturn, out var returns) && returns.Count > 0, $"{r.RunId} wrote no TensorBoard curve");
         });
         // Submitting the same runs again changes nothing: the sweep is idempotent.
         var again = await sweep.SubmitAsync(runs, maxConcurrent: 2);

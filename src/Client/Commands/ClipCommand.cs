@@ -15,7 +15,7 @@ internal static class ClipCommand
     public static Command Create()
     {
         var size = new Option<string>("--size") { Description = $"Model size: {string.Join(", ", TrainedClipSizes.All.Keys)}.", DefaultValueFactory = _ => "small" };
-        var name = new Option<string?>("--name") { Description = "Registry name of the model (default VlmRm-<S|M|L>-32/envs-v1)." };
+        var name = new Option<string?>("--name") { Description = "Registry name of the model (default VlmRm-<S|M|L>-32/envs-v2)." };
         var envs = new Option<string[]>("--env") { Description = "Environments to draw frames from (repeatable).", DefaultValueFactory = _ => [.. new ClipTrainingOptions().Envs], AllowMultipleArgumentsPerToken = true };
         var steps = new Option<int>("--steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => new ClipTrainingOptions().Steps };
         var batch = new Option<int>("--batch") { Description = "Image-caption pairs per step.", DefaultValueFactory = _ => new ClipTrainingOptions().BatchSize };
@@ -32,6 +32,7 @@ internal static class ClipCommand
         {
             size, name, envs, steps, batch, learningRate, seed, pool, assets, models, work, maxBytes, threads,
         };
+        Output.AddOptionsTo(train);
         train.SetAction((parse, cancellationToken) => Task.FromResult(UserErrors.Report(() =>
         {
             var options = new ClipTrainingOptions
@@ -49,38 +50,40 @@ internal static class ClipCommand
                 Threads = parse.GetValue(threads),
             };
             options.Validate();
-            var commandLine = "./vlmrm clip train " + string.Join(' ', Environment.GetCommandLineArgs().Skip(3));
-            return Train(options, parse.GetValue(models)!.FullName, parse.GetValue(work)!.FullName, commandLine, cancellationToken);
+            // How the output looked is no part of the recipe.
+            var commandLine = "./vlmrm clip train " + string.Join(' ', Environment.GetCommandLineArgs().Skip(3).Where(a => a is not ("--quiet" or "--json")));
+            return Train(options, parse.GetValue(models)!.FullName, parse.GetValue(work)!.FullName, commandLine, Output.For(parse), cancellationToken);
         })));
 
         return new Command("clip", "VlmRm's own CLIP model.") { train };
     }
 
-    private static int Train(ClipTrainingOptions options, string modelsDirectory, string workDirectory, string commandLine, CancellationToken cancellationToken)
+    private static int Train(ClipTrainingOptions options, string modelsDirectory, string workDirectory, string commandLine, Output output, CancellationToken cancellationToken)
     {
         var modelName = options.Name ?? TrainedClipSizes.ModelName(options.Size);
         var tokenizer = Path.Combine(AppContext.BaseDirectory, ClipTokenizer.MergesFileName);
         var work = Path.Combine(workDirectory, Clip.Models.ClipModelRegistry.FolderName(modelName));
-        AnsiConsole.MarkupLine($"Training [blue]{Markup.Escape(modelName)}[/] ({Markup.Escape(options.Size)}) on {Markup.Escape(string.Join(", ", options.Envs))}: {options.Steps:N0} steps × {options.BatchSize} pairs.");
+        output.Message($"Training [blue]{Markup.Escape(modelName)}[/] ({Markup.Escape(options.Size)}) on {Markup.Escape(string.Join(", ", options.Envs))}: {options.Steps:N0} steps × {options.BatchSize} pairs.");
         using var trainer = new ClipTrainer(options, work, tokenizer);
-        if (trainer.Resumed) AnsiConsole.MarkupLine($"Resumed from step {trainer.Step:N0} ({Markup.Escape(work)}).");
+        if (trainer.Resumed) output.Message($"Resumed from step {trainer.Step:N0} ({Markup.Escape(work)}).");
         var clock = Stopwatch.StartNew();
-        ProgressOutput.Run(modelName, options.Steps, trainer.Step, report =>
+        output.Progress(modelName, options.Steps, trainer.Step, report =>
         {
             trainer.Train(new Progress<ClipTrainingPoint>(p => report(p.Step, $"loss {p.Loss:F3}, τ {p.LogitScale:F1}, {p.PairsPerSecond:N0} pairs/s")), cancellationToken);
         });
         if (!trainer.IsComplete)
         {
-            AnsiConsole.MarkupLine($"Stopped at step {trainer.Step:N0}; run the same command again to resume.");
+            output.ResultLine($"Stopped at step {trainer.Step:N0}; run the same command again to resume.");
             return 130;
         }
-        AnsiConsole.MarkupLine("Exporting to ONNX, checking it against the trained model, scoring the paper's prompts…");
+        output.Message("Exporting to ONNX, checking it against the trained model, scoring the paper's prompts…");
         var report = TrainedClipPublisher.Publish(trainer, options, modelsDirectory, commandLine, clock.Elapsed.TotalSeconds, tokenizer);
         trainer.DeleteState();
         var table = new Table().AddColumns("task", "α", "EPIC (lower is better)", "goal ranked above non-goal");
         foreach (var score in report.PaperPrompts) table.AddRow(Markup.Escape(score.EnvId), $"{score.Alpha:0.0}", $"{score.Epic:F3}", $"{score.RankingAccuracy:P1}");
-        AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"Published [blue]{Markup.Escape(Path.Combine(modelsDirectory, Clip.Models.ClipModelRegistry.FolderName(modelName)))}[/]: {report.Parameters:N0} parameters, final loss {report.FinalLoss:F3}, ONNX agreement {report.OnnxAgreement:F6}, {report.TrainingSeconds:F0} s.");
+        output.Results("paper_prompt", table, report.PaperPrompts.Select(s => new { Model = modelName, s.EnvId, s.Alpha, s.Epic, s.RankingAccuracy }));
+        var folder = Path.Combine(modelsDirectory, Clip.Models.ClipModelRegistry.FolderName(modelName));
+        output.Result("model", new { Name = modelName, Folder = folder, report.Parameters, report.FinalLoss, report.OnnxAgreement, report.TrainingSeconds }, $"Published [blue]{Markup.Escape(folder)}[/]: {report.Parameters:N0} parameters, final loss {report.FinalLoss:F3}, ONNX agreement {report.OnnxAgreement:F6}, {report.TrainingSeconds:F0} s.");
         return 0;
     }
 }

@@ -25,16 +25,15 @@ internal static class EpicJobCommand
                 parse.GetValue(goal) is { } g ? [g] : [], parse.GetValue(baseline) is { } b ? [b] : []);
             var evaluator = client.GetGrain<IEvaluatorGrain>(parse.GetValue(name)!);
             var status = await evaluator.SubmitAsync(job);
-            await AnsiConsole.Progress().StartAsync(async progress =>
+            await Output.ForConsole().ProgressAsync($"EPIC job {status.Name}", Math.Max(1, status.Pairs), 0, async report =>
             {
-                var task = progress.AddTask($"EPIC job {Markup.Escape(status.Name)}", maxValue: Math.Max(1, status.Pairs));
                 while (status.State == RunState.Running && !ct.IsCancellationRequested)
                 {
-                    task.Value = status.Results.Count;
+                    report(status.Results.Count, "model × α pairs");
                     await Task.Delay(500, CancellationToken.None);
                     status = await evaluator.GetStatusAsync();
                 }
-                task.Value = status.Results.Count;
+                report(status.Results.Count, "model × α pairs");
             });
             var table = new Table().AddColumns("model", "α", "EPIC", "mean reward goal", "non-goal", "states (goal)");
             foreach (var r in status.Results.OrderBy(r => r.Epic))

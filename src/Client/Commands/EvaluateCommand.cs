@@ -83,7 +83,7 @@ internal static class EvaluateCommand
             AnsiConsole.MarkupLine($"EPIC distance [bold]{result.Epic:F4}[/] ({model.Folder.Name}, α={rewardModel.Reward.Alpha}, {labelled.Count} states, {labelled.GoalCount} goal); mean reward goal {result.MeanGoalReward:F4}, non-goal {result.MeanNonGoalReward:F4}.");
             if (parse.GetValue(histogram) is { } png)
             {
-                EvaluationPlots.GoalHistograms(png.FullName, $"{model.Folder.Name}, α={rewardModel.Reward.Alpha}: EPIC {result.Epic:F3}", PromptScreening.Rewards(embeddings, rewardModel.Reward), labels);
+                EvaluationPlots.GoalHistograms(png.FullName, $"Rewards of goal and non-goal states (Fig. 7): {model.Manifest.Name}, α = {rewardModel.Reward.Alpha}, EPIC {result.Epic:F3}", PromptScreening.Rewards(embeddings, rewardModel.Reward), labels);
                 AnsiConsole.MarkupLine($"Histogram: [blue]{Markup.Escape(png.FullName)}[/] (+ .csv)");
             }
             return 0;
@@ -130,16 +130,8 @@ internal static class EvaluateCommand
             using var states = new ClassicControlStates(parse.GetValue(env)!, new EnvOptions { RenderWidth = 224, RenderHeight = 224, AssetsDirectory = parse.GetValue(assets)?.FullName });
             using var model = clip.Load(parse);
             var rewardModel = new ClipRewardModel(model, prompts.Get(parse, states.Spec.Id), 0);
-            var grid = states.LandscapeStates(parse.GetValue(points));
-            var embeddings = states.EmbedStates(grid, model);
-            var xs = Enumerable.Range(0, parse.GetValue(points)).Select(i => states.LandscapeCoordinate(grid.AsSpan(i * states.StateSize, states.StateSize))).ToArray();
-            var series = ParseAlphas(parse.GetValue(alphas)!).Select(a =>
-            {
-                var rewards = new float[xs.Length];
-                rewardModel.WithAlpha(a).Score(embeddings, rewards);
-                return new Series($"α={a}", xs, rewards.Select(r => (double)r).ToArray());
-            }).ToList();
-            EvaluationPlots.RewardLandscape(parse.GetValue(output)!.FullName, $"{states.Spec.Id}, {model.Folder.Name}", states.LandscapeAxis, series);
+            var series = Landscapes.Compute(states, rewardModel, ParseAlphas(parse.GetValue(alphas)!), parse.GetValue(points));
+            EvaluationPlots.RewardLandscape(parse.GetValue(output)!.FullName, $"Reward landscape (Fig. 2): {states.Spec.Id}, {model.Manifest.Name}", states.LandscapeAxis, series, states.GoalRegion);
             AnsiConsole.MarkupLine($"Reward landscape: [blue]{Markup.Escape(parse.GetValue(output)!.FullName)}[/] (+ .csv)");
             return 0;
         }));
@@ -177,7 +169,7 @@ internal static class EvaluateCommand
                     AnsiConsole.MarkupLine($"{Markup.Escape(name)} ({parameters / 1e6:F0} M parameters), α={a}: EPIC {epic:F4}");
                 }
             }
-            EvaluationPlots.EpicVsModelSize(parse.GetValue(output)!.FullName, $"EPIC vs CLIP size: {labelled.Manifest.Env}, {labelled.Manifest.Task}", points);
+            EvaluationPlots.EpicVsModelSize(parse.GetValue(output)!.FullName, $"EPIC distance vs CLIP size (Fig. 4): {labelled.Manifest.Env}, {labelled.Manifest.Task}", points);
             AnsiConsole.MarkupLine($"Figure: [blue]{Markup.Escape(parse.GetValue(output)!.FullName)}[/] (+ .csv)");
             return 0;
         }));
@@ -221,7 +213,7 @@ internal static class EvaluateCommand
     {
         var runs = RunsFolder();
         var ids = new Argument<string[]>("run-ids") { Description = "Runs to plot (default: every run folder with TensorBoard logs).", Arity = ArgumentArity.ZeroOrMore };
-        var tag = new Option<string>("--tag") { Description = "Scalar to plot.", DefaultValueFactory = _ => "rollout/ep_gt_return_mean" };
+        var tag = new Option<string>("--tag") { Description = "Scalar to plot.", DefaultValueFactory = _ => TrainingScalars.GroundTruthReturn };
         var output = RequiredOutput("PNG to write (a CSV goes beside it).");
         var command = new Command("curves", "Learning curves of runs from their TensorBoard logs.") { ids, runs, tag, output };
         command.SetAction(parse => UserErrors.Report(() =>
@@ -237,7 +229,8 @@ internal static class EvaluateCommand
                 series.Add(new Series(id, points.Select(p => (double)p.Step).ToArray(), points.Select(p => (double)p.Value).ToArray()));
             }
             if (series.Count == 0) throw new InvalidDataException($"No run under {root} logged '{parse.GetValue(tag)}'.");
-            EvaluationPlots.LearningCurves(parse.GetValue(output)!.FullName, parse.GetValue(tag)!, parse.GetValue(tag)!, series);
+            var (title, axis) = TrainingScalars.Describe(parse.GetValue(tag)!);
+            EvaluationPlots.LearningCurves(parse.GetValue(output)!.FullName, title, axis, series);
             AnsiConsole.MarkupLine($"Learning curves of {series.Count} run(s): [blue]{Markup.Escape(parse.GetValue(output)!.FullName)}[/] (+ .csv)");
             return 0;
         }));
@@ -291,11 +284,7 @@ internal static class EvaluateCommand
     internal static T WithProgress<T>(string what, int total, Func<IProgress<int>, T> work)
     {
         T result = default!;
-        AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn()).Start(context =>
-        {
-            var task = context.AddTask(Markup.Escape(what), maxValue: Math.Max(1, total));
-            result = work(new SynchronousProgress(v => task.Value = v));
-        });
+        Output.ForConsole().Progress(what, Math.Max(1, total), 0, report => result = work(new SynchronousProgress<int>(v => report(v, ""))));
         return result;
     }
 
@@ -310,9 +299,4 @@ internal static class EvaluateCommand
     internal static float[] ParseAlphas(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
         .Select(a => float.TryParse(a, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v is >= 0 and <= 1 ? v : throw new ArgumentException($"--alphas: '{a}' is not a number in [0, 1]."))
         .ToArray();
-
-    private sealed class SynchronousProgress(Action<int> report) : IProgress<int>
-    {
-        public void Report(int value) => report(value);
-    }
 }

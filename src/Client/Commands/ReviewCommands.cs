@@ -41,12 +41,9 @@ internal static class ReviewCommands
                 Task = parse.GetValue(task) ?? string.Join(" / ", run.Reward.Goal.DefaultIfEmpty(run.Env)),
             };
             ReviewSet? set = null;
-            await AnsiConsole.Progress().StartAsync(async context =>
-            {
-                var bar = context.AddTask("recording episodes", maxValue: options.Episodes);
+            await Output.ForConsole().ProgressAsync("recording episodes", options.Episodes, 0, async report =>
                 set = await RolloutRecorder.RecordAsync(run, parse.GetValue(runId)!, store, parse.GetValue(output)!.FullName, options, rewardModel,
-                    new Progress<int>(n => bar.Value = n), parse.GetValue(latest), cancellationToken);
-            });
+                    new SynchronousProgress<int>(n => report(n, "")), parse.GetValue(latest), cancellationToken));
             var successes = set!.Episodes.Count(e => e.GoalAtEnd == true);
             AnsiConsole.MarkupLine($"{set.Episodes.Count} episodes of {Markup.Escape(set.Checkpoint)} ({set.CheckpointTimesteps:N0} steps): [blue]{Markup.Escape(parse.GetValue(output)!.FullName)}[/]");
             AnsiConsole.MarkupLine($"Ground truth: goal met at the episode's end in {successes}/{set.Episodes.Count} episodes; mean return {set.Episodes.Average(e => e.GroundTruthReturn):F1}.");

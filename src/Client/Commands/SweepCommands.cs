@@ -24,7 +24,8 @@ internal static class SweepCommands
     {
         var file = new Argument<FileInfo>("sweep") { Description = "Sweep file (YAML): tasks × seeds × models × alphas." };
         var run = new Command("run", "Run a sweep on the cluster and watch it (Ctrl+C detaches; runs resume where they stopped).") { file, Cluster, Data };
-        run.SetAction((parse, ct) => UserErrors.ReportAsync(() => RunAsync(parse.GetValue(file)!, parse.GetValue(Cluster), parse.GetValue(Data)!.FullName, ct)));
+        Output.AddOptionsTo(run);
+        run.SetAction((parse, ct) => UserErrors.ReportAsync(() => RunAsync(parse.GetValue(file)!, parse.GetValue(Cluster), parse.GetValue(Data)!.FullName, Output.For(parse), ct)));
 
         var name = new Argument<string>("name") { Description = "Sweep name." };
         var status = new Command("status", "Show a sweep's runs.") { name, Cluster, Data };
@@ -63,25 +64,87 @@ internal static class SweepCommands
         return [run, status, cancel, runs, logs];
     }
 
-    /// <summary>Submits a sweep and shows live progress until every run has finished.</summary>
-    public static async Task<int> RunAsync(FileInfo file, string? redis, string data, CancellationToken cancellationToken)
+    /// <summary>Submits a sweep and shows its progress until every run has finished.</summary>
+    public static async Task<int> RunAsync(FileInfo file, string? redis, string data, Output output, CancellationToken cancellationToken)
     {
         var spec = SweepSpec.LoadFile(file.FullName);
         var runs = spec.Expand(file.FullName).Select(r => new RunRequest(r.RunId, RunConfigLoader.ToJson(r.Config), spec.Name)).ToList();
         await using var cluster = await ClusterConnection.OpenAsync(redis, data, cancellationToken);
-        AnsiConsole.MarkupLine($"Sweep [blue]{Markup.Escape(spec.Name)}[/]: {runs.Count} runs, {spec.MaxConcurrent} at a time, on {(cluster.Embedded ? "the embedded cluster" : Markup.Escape(redis!))}.");
+        output.Message($"Sweep [blue]{Markup.Escape(spec.Name)}[/]: {runs.Count} runs, {spec.MaxConcurrent} at a time, on {(cluster.Embedded ? "the embedded cluster" : Markup.Escape(redis!))}.");
         var sweep = cluster.Client.GetGrain<ISweepGrain>(spec.Name);
         var status = await sweep.SubmitAsync(runs, spec.MaxConcurrent);
-        await AnsiConsole.Live(Table(status)).StartAsync(async live =>
+        async Task Poll()
         {
+            await Task.Delay(500, CancellationToken.None);
+            status = await sweep.GetStatusAsync();
+        }
+        if (output.Style == OutputStyle.Live)
+        {
+            await AnsiConsole.Live(Table(status)).StartAsync(async live =>
+            {
+                while (!status.IsFinished && !cancellationToken.IsCancellationRequested)
+                {
+                    await Poll();
+                    live.UpdateTarget(Table(status));
+                }
+            });
+        }
+        else
+        {
+            var watch = new SweepLines(status, output);
             while (!status.IsFinished && !cancellationToken.IsCancellationRequested)
             {
-                await Task.Delay(500, CancellationToken.None);
-                status = await sweep.GetStatusAsync();
-                live.UpdateTarget(Table(status));
+                await Poll();
+                watch.Update(status);
             }
-        });
+            output.Results("run", Table(status), status.Runs.Select(r => Record(status.Name, r)));
+        }
         return status.Runs.Any(r => r.State == RunState.Failed) ? 1 : 0;
+    }
+
+    /// <summary>A run's status as a JSON record.</summary>
+    private static object Record(string sweep, RunStatus r) => new
+    {
+        Sweep = sweep, Run = r.RunId, State = r.State.ToString().ToLowerInvariant(), Steps = r.Timesteps, TotalSteps = r.TotalTimesteps,
+        StepsPerSecond = Output.Finite(r.StepsPerSecond), GroundTruthReturn = Output.Finite(r.MeanGroundTruthReturn), SuccessRate = Output.Finite(r.SuccessRate),
+        r.Resumes, r.Error,
+    };
+
+    /// <summary>
+    /// A sweep's progress as lines: one per run when its state changes, and while it runs when it crosses a tenth of its
+    /// steps or every 30 s (<see cref="LineThrottle"/>); with --json the same moments as "run_progress" events.
+    /// </summary>
+    private sealed class SweepLines
+    {
+        private readonly Output _output;
+        private readonly Dictionary<string, (RunState State, long Total, LineThrottle Throttle)> _runs = [];
+
+        public SweepLines(SweepStatus status, Output output)
+        {
+            _output = output;
+            Update(status);
+        }
+
+        public void Update(SweepStatus status)
+        {
+            foreach (var r in status.Runs)
+            {
+                var changed = !_runs.TryGetValue(r.RunId, out var seen) || seen.State != r.State;
+                // A run reports its total once it has started: the tenths are counted from then.
+                if (changed || seen.Total != r.TotalTimesteps) _runs[r.RunId] = seen = (r.State, r.TotalTimesteps, new LineThrottle(r.TotalTimesteps, r.Timesteps));
+                if (!changed && !(r.State == RunState.Running && seen.Throttle.Due(r.Timesteps))) continue;
+                var fraction = r.TotalTimesteps > 0 ? r.Timesteps / (double)r.TotalTimesteps : 0;
+                var line = r.State switch
+                {
+                    RunState.Queued => "queued",
+                    RunState.Running when r.TotalTimesteps == 0 => "starting",
+                    RunState.Failed => $"failed: {Markup.Escape(r.Error ?? "")}",
+                    _ => $"{r.State.ToString().ToLowerInvariant()}, {r.Timesteps:N0}/{r.TotalTimesteps:N0} steps ({100 * fraction:F0}%), {r.StepsPerSecond:N0} steps/s, " +
+                         $"GT return {Show(r.MeanGroundTruthReturn)}, success {Percent(r.SuccessRate)}",
+                };
+                _output.ProgressEvent("run_progress", Record(status.Name, r), $"{Markup.Escape(r.RunId)}: {line}");
+            }
+        }
     }
 
     private static Table Table(SweepStatus status)
@@ -98,7 +161,7 @@ internal static class SweepCommands
                 RunState.Running => "[blue]running[/]",
                 _ => r.State.ToString().ToLowerInvariant(),
             };
-            table.AddRow(Markup.Escape(r.RunId), state, $"{r.Timesteps:N0}", Bar(fraction), $"{r.StepsPerSecond:N0}", Show(r.MeanGroundTruthReturn), Show(r.SuccessRate * 100) + "%", eta, $"{r.Resumes}");
+            table.AddRow(Markup.Escape(r.RunId), state, $"{r.Timesteps:N0}", Bar(fraction), $"{r.StepsPerSecond:N0}", Show(r.MeanGroundTruthReturn), Percent(r.SuccessRate), eta, $"{r.Resumes}");
         }
         return table;
     }
@@ -108,6 +171,9 @@ internal static class SweepCommands
         var filled = (int)Math.Round(Math.Clamp(fraction, 0, 1) * 20);
         return $"[green]{new string('█', filled)}[/][grey]{new string('░', 20 - filled)}[/] {fraction:P0}";
     }
+
+    /// <summary>A fraction as a percentage with one decimal, or "-" before there is a value.</summary>
+    internal static string Percent(double fraction) => double.IsFinite(fraction) ? Show(fraction * 100) + "%" : "-";
 
     /// <summary>One decimal, or "-" before there is a value (no episode finished yet).</summary>
     internal static string Show(double value) => double.IsFinite(value) ? value.ToString("F1", System.Globalization.CultureInfo.InvariantCulture) : "-";

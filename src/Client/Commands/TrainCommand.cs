@@ -30,6 +30,7 @@ internal static class TrainCommand
             config, reward, steps, seed, runs, runId, fresh,
         };
         clip.AddTo(command, withModel: false);
+        Output.AddOptionsTo(command);
         command.SetAction((parse, cancellationToken) => UserErrors.ReportAsync(async () =>
         {
             var run = RunConfigLoader.LoadFile(parse.GetValue(config)!);
@@ -41,12 +42,12 @@ internal static class TrainCommand
             };
             RunConfigLoader.Validate(run, "command line");
             var id = parse.GetValue(runId) ?? $"{Path.GetFileNameWithoutExtension(parse.GetValue(config))}-{run.Reward.Labeller}-seed{run.Seed}";
-            return await Run(run, id, parse.GetValue(runs)!.FullName, clip.Options(parse), parse.GetValue(fresh), cancellationToken);
+            return await Run(run, id, parse.GetValue(runs)!.FullName, clip.Options(parse), parse.GetValue(fresh), Output.For(parse), cancellationToken);
         }));
         return command;
     }
 
-    private static async Task<int> Run(RunConfig config, string runId, string runsFolder, ClipRuntimeOptions clip, bool fresh, CancellationToken cancellationToken)
+    private static async Task<int> Run(RunConfig config, string runId, string runsFolder, ClipRuntimeOptions clip, bool fresh, Output output, CancellationToken cancellationToken)
     {
         var runFolder = Path.Combine(runsFolder, runId);
         if (fresh && Directory.Exists(Path.Combine(runsFolder, "checkpoints", runId))) Directory.Delete(Path.Combine(runsFolder, "checkpoints", runId), recursive: true);
@@ -55,32 +56,26 @@ internal static class TrainCommand
         using var log = new TensorBoardWriter(Path.Combine(runFolder, "tensorboard"));
         var store = new FileCheckpointStore(Path.Combine(runsFolder, "checkpoints"));
         using var trainer = new Algorithm1Trainer(config, labeller, runId, store, log);
-        if (await trainer.TryResumeAsync(cancellationToken)) AnsiConsole.MarkupLine($"Resumed [blue]{Markup.Escape(runId)}[/] at step {trainer.Timesteps:N0}.");
-        AnsiConsole.MarkupLine($"{Markup.Escape(config.Algorithm.ToUpperInvariant())} on {Markup.Escape(config.Env)}, reward: {Markup.Escape(labeller.Name)}, {config.TotalTimesteps:N0} steps, device {trainer.Device}. Logs: [blue]{Markup.Escape(runFolder)}[/]");
+        if (await trainer.TryResumeAsync(cancellationToken)) output.Message($"Resumed [blue]{Markup.Escape(runId)}[/] at step {trainer.Timesteps:N0}.");
+        output.Message($"{Markup.Escape(config.Algorithm.ToUpperInvariant())} on {Markup.Escape(config.Env)}, reward: {Markup.Escape(labeller.Name)}, {config.TotalTimesteps:N0} steps, device {trainer.Device}. Logs: [blue]{Markup.Escape(runFolder)}[/]");
 
-        await AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .StartAsync(async context =>
-            {
-                var task = context.AddTask(runId, maxValue: config.TotalTimesteps);
-                var progress = new Progress<TrainingProgress>(p =>
-                {
-                    task.Value = p.Timesteps;
-                    task.Description = $"{Markup.Escape(runId)} {p.StepsPerSecond:N0} steps/s, return {SweepCommands.Show(p.MeanGroundTruthReturn)}, success {SweepCommands.Show(p.SuccessRate * 100)}%";
-                });
-                await trainer.RunAsync(progress, cancellationToken);
-                task.Value = trainer.Timesteps;
-            });
+        await output.ProgressAsync(runId, config.TotalTimesteps, trainer.Timesteps, report =>
+            // Reported synchronously on the training loop, so every line describes the step it names.
+            trainer.RunAsync(new SynchronousProgress<TrainingProgress>(p => report(p.Timesteps,
+                $"{p.StepsPerSecond:N0} steps/s, return {SweepCommands.Show(p.MeanGroundTruthReturn)}, success {SweepCommands.Percent(p.SuccessRate)}")), cancellationToken));
 
         var evaluation = trainer.Evaluate(10);
-        AnsiConsole.MarkupLine($"Evaluation (deterministic policy, 10 episodes, ground truth): mean return {evaluation.MeanReturn:F1}, success {evaluation.SuccessRate:P0}.");
+        output.Result("evaluation", new { Run = runId, Checkpoint = "last", trainer.Timesteps, MeanReturn = Output.Finite(evaluation.MeanReturn), evaluation.SuccessRate },
+            $"Evaluation (deterministic policy, 10 episodes, ground truth): mean return {evaluation.MeanReturn:F1}, success {evaluation.SuccessRate:P0}.");
         // The paper evaluates the checkpoint with the highest training reward (appendix C); it can differ from the last.
         var lastStep = trainer.Timesteps;
         if (await trainer.EvaluateBestCheckpointAsync(10, cancellationToken) is var (best, selected) && best.Timesteps != lastStep)
         {
-            AnsiConsole.MarkupLine($"Checkpoint with the highest training reward (step {best.Timesteps:N0}, the paper's selection): mean return {selected.MeanReturn:F1}, success {selected.SuccessRate:P0}.");
+            output.Result("evaluation", new { Run = runId, Checkpoint = "highest_training_reward", best.Timesteps, MeanReturn = Output.Finite(selected.MeanReturn), selected.SuccessRate },
+                $"Checkpoint with the highest training reward (step {best.Timesteps:N0}, the paper's selection): mean return {selected.MeanReturn:F1}, success {selected.SuccessRate:P0}.");
         }
-        AnsiConsole.MarkupLine($"Checkpoints: [blue]{Markup.Escape(Path.Combine(runsFolder, "checkpoints", runId))}[/]; TensorBoard: tensorboard --logdir {Markup.Escape(runFolder)}");
+        output.Result("run", new { Run = runId, Checkpoints = Path.Combine(runsFolder, "checkpoints", runId), TensorBoard = runFolder },
+            $"Checkpoints: [blue]{Markup.Escape(Path.Combine(runsFolder, "checkpoints", runId))}[/]; TensorBoard: tensorboard --logdir {Markup.Escape(runFolder)}");
         return 0;
     }
 

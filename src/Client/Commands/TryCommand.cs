@@ -29,11 +29,13 @@ internal static class TryCommand
         var assets = new Option<DirectoryInfo?>("--assets") { Description = "Folder with the paper's reference assets (e.g. ../shared/assets/vlmrm); default: the project's own textures." };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
         var noTraining = new Option<bool>("--no-training") { Description = "Only the rollouts; skip the short training sweep on the embedded cluster." };
+        var sweepFile = new Option<FileInfo?>("--sweep") { Description = "The training sweep (default: sweeps/try.yaml, DQN on CartPole from the paper's goal sentence)." };
 
         var command = new Command("try", "Roll out a random policy in CartPole and MountainCar: PNG frames, an MP4 each, steps/s and frames/s.")
         {
-            output, envs, copies, steps, width, height, assets, seed, noTraining,
+            output, envs, copies, steps, width, height, assets, seed, noTraining, sweepFile,
         };
+        Output.AddOptionsTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new EnvOptions
@@ -42,9 +44,11 @@ internal static class TryCommand
                 RenderHeight = parse.GetValue(height),
                 AssetsDirectory = parse.GetValue(assets)?.FullName,
             };
-            var rollouts = Run(parse.GetValue(output)!.FullName, parse.GetValue(envs)!, parse.GetValue(copies), parse.GetValue(steps), options, parse.GetValue(seed));
+            var say = Output.For(parse);
+            var rollouts = Run(parse.GetValue(output)!.FullName, parse.GetValue(envs)!, parse.GetValue(copies), parse.GetValue(steps), options, parse.GetValue(seed), say);
             if (rollouts != 0 || parse.GetValue(noTraining)) return rollouts;
-            return await UserErrors.ReportAsync(() => TrainFromLanguageAsync(parse.GetValue(output)!.FullName, cancellationToken));
+            var sweep = parse.GetValue(sweepFile) ?? new FileInfo(Path.Combine(RepositoryFolder(), "sweeps", "try.yaml"));
+            return await UserErrors.ReportAsync(() => TrainFromLanguageAsync(sweep, parse.GetValue(output)!.FullName, say, cancellationToken));
         });
         return command;
     }
@@ -54,21 +58,21 @@ internal static class TryCommand
     /// grains on the embedded cluster), then each run's result judged on the ground truth, with an MP4 of it. A run's
     /// result is its checkpoint with the highest training reward (paper appendix C), never chosen by the ground truth.
     /// </summary>
-    private static async Task<int> TrainFromLanguageAsync(string outputDirectory, CancellationToken cancellationToken)
+    private static async Task<int> TrainFromLanguageAsync(FileInfo sweepFile, string outputDirectory, Output output, CancellationToken cancellationToken)
     {
-        var sweepFile = new FileInfo(Path.Combine(RepositoryFolder(), "sweeps", "try.yaml"));
         var sweep = SweepSpec.LoadFile(sweepFile.FullName);
         var runs = sweep.Expand(sweepFile.FullName);
         var first = runs[0].Config.Reward;
-        AnsiConsole.MarkupLine($"Training: DQN on CartPole from the sentence [green]\"{Markup.Escape(string.Join(" / ", first.Goal))}\"[/] " +
+        output.Message($"Training: DQN on CartPole from the sentence [green]\"{Markup.Escape(string.Join(" / ", first.Goal))}\"[/] " +
                                $"(baseline \"{Markup.Escape(string.Join(" / ", first.Baseline))}\", α = {first.Alpha}), rewarded by [blue]{Markup.Escape(first.Model ?? "")}[/] " +
                                "through CLIP reward grains on the embedded cluster. The agent never sees the environment's reward.");
         var data = Path.Combine("runs", "cluster");
-        var status = await SweepCommands.RunAsync(sweepFile, null, data, cancellationToken);
+        var status = await SweepCommands.RunAsync(sweepFile, null, data, output, cancellationToken);
         if (status != 0 || cancellationToken.IsCancellationRequested) return status;
 
         var store = new FileCheckpointStore(Path.Combine(data, "checkpoints"));
         var table = new Table().AddColumns("run", "policy (highest training reward)", "ground-truth success (10 episodes)", "pole upright", "video");
+        var records = new List<object>();
         foreach (var run in runs)
         {
             var folder = Path.Combine(outputDirectory, "policy", run.RunId);
@@ -76,11 +80,13 @@ internal static class TryCommand
                 new RolloutOptions { Episodes = 10, FrameStride = 5, FrameWidth = 256, FrameHeight = 256, Task = "pole upright" }, cancellationToken: cancellationToken);
             var successes = set.Episodes.Count(e => e.GoalAtEnd == true);
             var upright = set.Episodes.Average(e => e.Predicate!.Count(p => p) / (double)e.Predicate!.Count);
+            var video = Path.GetRelativePath(Environment.CurrentDirectory, Path.Combine(folder, set.Episodes[0].Video));
             table.AddRow(Markup.Escape(run.RunId), $"step {set.CheckpointTimesteps:N0}", $"{successes}/{set.Episodes.Count} ({successes / (double)set.Episodes.Count:P0})", $"{upright:P0} of steps",
-                Markup.Escape(Path.GetRelativePath(Environment.CurrentDirectory, Path.Combine(folder, set.Episodes[0].Video))));
+                Markup.Escape(video));
+            records.Add(new { Run = run.RunId, CheckpointSteps = set.CheckpointTimesteps, Successes = successes, Episodes = set.Episodes.Count, UprightFraction = upright, Video = video });
         }
-        AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine("Success: the pole is upright (Gymnasium's ±12°) at the episode's last step, judged by the environment, which the agent never trained on.");
+        output.Results("policy", table, records);
+        output.ResultLine("Success: the pole is upright (Gymnasium's ±12°) at the episode's last step, judged by the environment, which the agent never trained on.");
         return 0;
     }
 
@@ -93,7 +99,7 @@ internal static class TryCommand
         return Environment.CurrentDirectory;
     }
 
-    private static int Run(string outputDirectory, string[] envIds, int copies, int steps, EnvOptions options, int seed)
+    private static int Run(string outputDirectory, string[] envIds, int copies, int steps, EnvOptions options, int seed, Output output)
     {
         if (copies < 1 || steps < 1)
         {
@@ -107,26 +113,22 @@ internal static class TryCommand
             return 2;
         }
 
-        AnsiConsole.MarkupLine($"Random-policy rollouts, {copies} copies each, {steps} steps, frames {options.RenderWidth}×{options.RenderHeight} → [blue]{Markup.Escape(outputDirectory)}[/]");
+        output.Message($"Random-policy rollouts, {copies} copies each, {steps} steps, frames {options.RenderWidth}×{options.RenderHeight} → [blue]{Markup.Escape(outputDirectory)}[/]");
         var summaries = new List<(RolloutSummary Rollout, double StepsPerSecond)>();
         try
         {
-            AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-                .Start(context =>
+            foreach (var id in envIds)
+            {
+                output.Progress(id, steps, 0, report =>
                 {
-                    foreach (var id in envIds)
-                    {
-                        var task = context.AddTask(id, maxValue: steps);
-                        using var env = EnvRegistry.MakeVector(id, copies, seed, options);
-                        var rollout = new RandomRollout(env, (ulong)seed);
-                        var stepsPerSecond = rollout.MeasureStepsPerSecond(Math.Max(1, 200_000 / copies));
-                        var progress = new Progress<int>(done => task.Value = done);
-                        var summary = rollout.Record(steps, Path.Combine(outputDirectory, id), pngEvery: Math.Max(1, steps / 8), framesPerSecond: 30, progress);
-                        task.Value = steps;
-                        summaries.Add((summary, stepsPerSecond));
-                    }
+                    using var env = EnvRegistry.MakeVector(id, copies, seed, options);
+                    var rollout = new RandomRollout(env, (ulong)seed);
+                    var stepsPerSecond = rollout.MeasureStepsPerSecond(Math.Max(1, 200_000 / copies));
+                    var summary = rollout.Record(steps, Path.Combine(outputDirectory, id), pngEvery: Math.Max(1, steps / 8), framesPerSecond: 30,
+                        new SynchronousProgress<int>(done => report(done, "")));
+                    summaries.Add((summary, stepsPerSecond));
                 });
+            }
         }
         catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or ArgumentException)
         {
@@ -139,11 +141,16 @@ internal static class TryCommand
         {
             table.AddRow(Markup.Escape(rollout.EnvId), $"{stepsPerSecond:N0}", $"{rollout.FramesPerSecond:N0}", $"{rollout.EpisodesFinished}", $"{rollout.SuccessFraction:P0}");
         }
-        AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine("steps/s: stepping without rendering; frames/s: rendering alone, one thread. Per core on this machine.");
+        output.Results("rollout", table, summaries.Select(s => new
+        {
+            Env = s.Rollout.EnvId, s.StepsPerSecond, s.Rollout.FramesPerSecond, Width = options.RenderWidth, Height = options.RenderHeight,
+            Episodes = s.Rollout.EpisodesFinished, Success = s.Rollout.SuccessFraction,
+            Video = Path.GetRelativePath(Environment.CurrentDirectory, s.Rollout.VideoPath), PngFrames = s.Rollout.PngPaths.Count,
+        }));
+        output.ResultLine("steps/s: stepping without rendering; frames/s: rendering alone, one thread. Per core on this machine.");
         foreach (var (rollout, _) in summaries)
         {
-            AnsiConsole.MarkupLine($"{Markup.Escape(rollout.EnvId)}: [blue]{Markup.Escape(Path.GetRelativePath(Environment.CurrentDirectory, rollout.VideoPath))}[/] and {rollout.PngPaths.Count} PNG frames");
+            output.ResultLine($"{Markup.Escape(rollout.EnvId)}: [blue]{Markup.Escape(Path.GetRelativePath(Environment.CurrentDirectory, rollout.VideoPath))}[/] and {rollout.PngPaths.Count} PNG frames");
         }
         return 0;
     }

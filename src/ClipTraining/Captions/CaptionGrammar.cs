@@ -49,11 +49,6 @@ public sealed class CaptionGrammar
     public static CaptionGrammar Default { get; } = new(new Dictionary<string, SceneGrammar>(StringComparer.Ordinal)
     {
         ["cartpole"] = CartPoleGrammar(),
-        // A CartPole frame whose cart has left the picture shows an empty track and nothing else: it is its own scene,
-        // so "a cart with a pole" is never taught as a description of it. (The first model learned that, rewarded an
-        // empty track above a falling pole, and DQN learned to drive the cart out of the picture.)
-        ["track"] = new SceneGrammar("track", Slots: [], Templates: [],
-            Generic: ["an empty track", "a thin line on a white background", "an empty rail with nothing on it", "a bare horizontal rail", "nothing but a track"]),
         ["mountaincar"] = MountainCarGrammar(),
         ["humanoid"] = HumanoidGrammar(),
     });
@@ -95,6 +90,7 @@ public sealed class CaptionGrammar
                 ["upright"] = ["standing upright", "vertically upright", "perfectly vertical", "balanced upright", "pointing straight up", "upright", "standing straight up", "held vertical"],
                 ["leaning"] = ["leaning over", "tilted", "slanted at an angle", "tipping to one side", "leaning", "not quite vertical"],
                 ["fallen"] = ["fallen over", "lying almost flat", "tipped over", "nearly horizontal", "toppled", "fallen down"],
+                ["hanging"] = ["hanging down", "hanging below the cart", "pointing straight down", "upside down", "dangling under the cart", "hanging beneath the track"],
             },
             ["side"] = new()
             {

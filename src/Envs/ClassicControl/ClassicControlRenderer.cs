@@ -3,8 +3,8 @@ using VlmRm.Envs.Rendering;
 namespace VlmRm.Envs.ClassicControl;
 
 /// <summary>
-/// What every classic-control renderer shares: Gymnasium's 600×400 scene drawn onto an output of any
-/// size (<see cref="SceneTransform.Cover"/>), and the rasterizer's coverage scratch row.
+/// What every classic-control renderer shares: Gymnasium's 600×400 scene drawn whole onto an output of any
+/// size (<see cref="SceneTransform.Contain"/>), and the rasterizer's coverage scratch row.
 /// </summary>
 public abstract class ClassicControlRenderer
 {
@@ -18,7 +18,7 @@ public abstract class ClassicControlRenderer
         Width = width;
         Height = height;
         Coverage = new float[width + 1];
-        Transform = SceneTransform.Cover(NativeWidth, NativeHeight, width, height);
+        Transform = SceneTransform.Contain(NativeWidth, NativeHeight, width, height);
     }
 
     public int Width { get; }

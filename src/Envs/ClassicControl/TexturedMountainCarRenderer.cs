@@ -184,8 +184,9 @@ internal sealed class SpriteMountainCarRenderer : ClassicControlRenderer, IMount
         {
             for (var px = 0; px < width; px++)
             {
-                var sx = (px + 0.5 - Transform.OffsetX) / Transform.Scale;
-                var sy = (py + 0.5 - Transform.OffsetY) / Transform.Scale;
+                // Margins outside the scene repeat its edge: the sky goes on above, the mountain below.
+                var sx = Math.Clamp((px + 0.5 - Transform.OffsetX) / Transform.Scale, 0.5 / scaleX, MountainCarRenderer.NativeWidth - 0.5 / scaleX);
+                var sy = Math.Clamp((py + 0.5 - Transform.OffsetY) / Transform.Scale, 0.5 / scaleY, MountainCarRenderer.NativeHeight - 0.5 / scaleY);
                 var (r, g, b, _) = background.Sample(sx * scaleX, sy * scaleY);
                 var i = (py * width + px) * 3;
                 _background[i] = (byte)(r + 0.5f);

@@ -2,15 +2,17 @@ namespace VlmRm.Envs.Rendering;
 
 /// <summary>
 /// Maps Gymnasium's classic-control scene (a 600×400 canvas, y up, flipped at the end) onto an output
-/// image of any size. The scene is scaled to cover the output and centered, which is exactly what
-/// CLIP's eval transform (shorter side resize, center crop) does to a native 600×400 frame, so a
-/// 224×224 render shows CLIP the same content it would see from the native frame.
+/// image of any size. The whole scene is scaled to fit the output and centred; the margins show the scene
+/// extended (more sky above, more ground below). A square output therefore shows CLIP the whole track:
+/// CLIP's eval transform (shorter side resize, centre crop) applied to a native 600×400 frame would keep
+/// only its middle 400 columns, which hides the CartPole track's ends (|x| &gt; 1.6) and MountainCar's
+/// goal flag and left hill.
 /// </summary>
 public readonly record struct SceneTransform(double Scale, double OffsetX, double OffsetY, double SceneHeight)
 {
-    public static SceneTransform Cover(double sceneWidth, double sceneHeight, int width, int height)
+    public static SceneTransform Contain(double sceneWidth, double sceneHeight, int width, int height)
     {
-        var scale = Math.Max(width / sceneWidth, height / sceneHeight);
+        var scale = Math.Min(width / sceneWidth, height / sceneHeight);
         return new SceneTransform(
             scale,
             (width - sceneWidth * scale) / 2,

@@ -14,20 +14,35 @@ public sealed record SizePoint(string Model, long Parameters, double Epic, strin
 /// <summary>
 /// The paper's figures as PNGs (ScottPlot), each with its numbers in a CSV beside it:
 /// reward landscapes (Fig. 2), EPIC vs model size (Fig. 4), goal/non-goal reward histograms (Fig. 7), learning curves.
-/// Both files are written atomically.
+/// Both files are written atomically. Figures are drawn to be printed: 1000×580 px with 13–18 pt text, legends
+/// beside the data (never over it), axes labelled with their units.
 /// </summary>
 public static class EvaluationPlots
 {
-    private const int Width = 900;
-    private const int Height = 560;
+    private const int Width = 1000;
+    private const int Height = 580;
 
-    /// <summary>Fig. 2: reward against the state coordinate, one line per α.</summary>
-    public static void RewardLandscape(string pngPath, string title, string xLabel, IReadOnlyList<Series> series)
+    /// <summary>What R_CLIP (Eq. 3) is measured in, for the axes that show it.</summary>
+    public const string RewardAxis = "CLIP reward (cosine, unitless)";
+
+    /// <summary>Fig. 2: reward against the state coordinate, one line per α; the goal's range shaded when given.</summary>
+    public static void RewardLandscape(string pngPath, string title, string xLabel, IReadOnlyList<Series> series, (double From, double To)? goal = null)
     {
-        var plot = NewPlot(title, xLabel, "CLIP reward");
-        foreach (var s in series) plot.Add.Scatter(s.X, s.Y).LegendText = s.Name;
-        plot.ShowLegend();
-        Save(plot, pngPath);
+        var plot = NewPlot(title, xLabel, RewardAxis);
+        if (goal is var (from, to))
+        {
+            var span = plot.Add.HorizontalSpan(from, to, Colors.SeaGreen.WithAlpha(0.12));
+            span.LegendText = "goal states";
+            span.LineWidth = 0;
+        }
+        foreach (var s in series)
+        {
+            var line = plot.Add.Scatter(s.X, s.Y);
+            line.LegendText = s.Name;
+            line.LineWidth = 2;
+            line.MarkerSize = 0;
+        }
+        Finish(plot, pngPath);
         WriteLongCsv(pngPath, "series", xLabel, "reward", series);
     }
 
@@ -35,12 +50,14 @@ public static class EvaluationPlots
     public static void EpicVsModelSize(string pngPath, string title, IReadOnlyList<SizePoint> points)
     {
         if (points.Count == 0) throw new ArgumentException("No model was evaluated: nothing to plot.");
-        var plot = NewPlot(title, "CLIP parameters (log scale)", "EPIC distance to labels");
+        var plot = NewPlot(title, "CLIP parameters (log scale)", "EPIC distance to goal labels (lower is better)");
         foreach (var variant in points.GroupBy(p => p.Variant))
         {
             var ordered = variant.OrderBy(p => p.Parameters).ToArray();
             var scatter = plot.Add.Scatter(ordered.Select(p => Math.Log10(p.Parameters)).ToArray(), ordered.Select(p => p.Epic).ToArray());
             scatter.LegendText = variant.Key;
+            scatter.LineWidth = 2;
+            scatter.MarkerSize = 8;
         }
         var (low, high) = (Math.Floor(points.Min(p => Math.Log10(p.Parameters))), Math.Ceiling(points.Max(p => Math.Log10(p.Parameters))));
         if (high == low) high = low + 1;
@@ -57,13 +74,17 @@ public static class EvaluationPlots
         ticks.AddRange(points.Select(p => Math.Log10(p.Parameters)).Distinct());
         ticks.Sort();
         plot.Axes.Bottom.SetTicks(ticks.ToArray(), ticks.Select(t => FormatCount(Math.Pow(10, t))).ToArray());
-        foreach (var p in points.GroupBy(p => p.Model).Select(g => g.First()))
+        // Each model named once, above its highest point, centred on it; the margins keep the names inside the figure.
+        foreach (var model in points.GroupBy(p => p.Model))
         {
-            var label = plot.Add.Text(p.Model, Math.Log10(p.Parameters), p.Epic);
-            label.LabelFontSize = 11;
+            var top = model.MaxBy(p => p.Epic)!;
+            var label = plot.Add.Text(model.Key, Math.Log10(top.Parameters), top.Epic);
+            label.LabelFontSize = 13;
+            label.LabelAlignment = Alignment.LowerCenter;
+            label.OffsetY = -8;
         }
-        plot.ShowLegend();
-        Save(plot, pngPath);
+        plot.Axes.Margins(0.12, 0.18);
+        Finish(plot, pngPath);
         var csv = new StringBuilder("model,parameters,variant,epic\n");
         foreach (var p in points) csv.Append(CultureInfo.InvariantCulture, $"{CsvText.Field(p.Model)},{p.Parameters},{CsvText.Field(p.Variant)},{p.Epic:R}\n");
         WriteCsv(pngPath, csv);
@@ -76,7 +97,7 @@ public static class EvaluationPlots
         var (min, max) = (rewards.Min(), rewards.Max());
         if (max <= min) max = min + 1e-6f;
         var width = (max - min) / bins;
-        var plot = NewPlot(title, "CLIP reward", "fraction of states");
+        var plot = NewPlot(title, RewardAxis, "fraction of the class's states");
         var csv = new StringBuilder("class,bin_start,bin_end,fraction\n");
         foreach (var (goal, name, color) in new[] { (true, "goal", Colors.SeaGreen), (false, "non-goal", Colors.OrangeRed) })
         {
@@ -96,10 +117,10 @@ public static class EvaluationPlots
             mean.LinePattern = LinePattern.Dotted;
             mean.LineWidth = 2;
             mean.Color = color;
+            mean.LegendText = $"{name} mean {values.Average():F3}";
             for (var b = 0; b < bins; b++) csv.Append(CultureInfo.InvariantCulture, $"{name},{min + b * width:R},{min + (b + 1) * width:R},{counts[b]:R}\n");
         }
-        plot.ShowLegend();
-        Save(plot, pngPath);
+        Finish(plot, pngPath);
         WriteCsv(pngPath, csv);
     }
 
@@ -113,9 +134,9 @@ public static class EvaluationPlots
             var line = plot.Add.Scatter(run.X, run.Y);
             line.LegendText = run.Name;
             line.MarkerSize = 0;
+            line.LineWidth = 2;
         }
-        plot.ShowLegend();
-        Save(plot, pngPath);
+        Finish(plot, pngPath);
         WriteLongCsv(pngPath, "run", "step", yLabel, runs);
     }
 
@@ -125,10 +146,22 @@ public static class EvaluationPlots
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
+        plot.Axes.Title.Label.FontSize = 18;
+        foreach (var axis in new IAxis[] { plot.Axes.Bottom, plot.Axes.Left })
+        {
+            axis.Label.FontSize = 15;
+            axis.TickLabelStyle.FontSize = 13;
+        }
         return plot;
     }
 
-    private static void Save(Plot plot, string pngPath) => AtomicFile.WriteAllBytes(pngPath, plot.GetImageBytes(Width, Height, ImageFormat.Png));
+    /// <summary>The legend goes to the right of the data, outside it, so no line or bar is ever hidden under it.</summary>
+    private static void Finish(Plot plot, string pngPath)
+    {
+        plot.ShowLegend(Edge.Right);
+        plot.Legend.FontSize = 13;
+        AtomicFile.WriteAllBytes(pngPath, plot.GetImageBytes(Width, Height, ImageFormat.Png));
+    }
 
     private static void WriteLongCsv(string pngPath, string seriesColumn, string xColumn, string yColumn, IReadOnlyList<Series> series)
     {

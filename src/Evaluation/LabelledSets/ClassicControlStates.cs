@@ -27,35 +27,28 @@ public sealed class ClassicControlStates : IDisposable
         }
     }
 
+    /// <summary>The environment ids with a uniform state sampler (the classic-control tasks).</summary>
+    public static bool Supports(string envId) => envId is "CartPole" or "MountainCar" or "MountainCarTextured";
+
     public EnvSpec Spec => _env.Spec;
     public int StateSize => _env is CartPoleEnv ? 4 : 2;
     public int ActionSize => Spec.ActionSize;
     public bool IsCartPole => _env is CartPoleEnv;
 
     /// <summary>Name and unit of <see cref="LandscapeCoordinate"/>.</summary>
-    public string LandscapeAxis => IsCartPole ? "pole angle (degrees)" : "car position x";
+    public string LandscapeAxis => IsCartPole ? "pole angle θ (degrees from upright; cart centred)" : "car position x (Gymnasium's track units; the flag at 0.45)";
 
-    /// <summary>
-    /// How far the cart may be from the centre with all of it in the frame. Square frames crop Gymnasium's
-    /// 600×400 scene to its central 400×400 (as CLIP's centre crop does), which shows x ∈ ±1.6, not ±2.4.
-    /// </summary>
-    public double CartPoleVisibleX
-    {
-        get
-        {
-            const double pixelsPerUnit = CartPoleRenderer.NativeWidth / (2 * CartPoleEnv.XThreshold);
-            const double cartHalfWidth = 25;
-            var visibleWidth = Math.Min(CartPoleRenderer.NativeWidth, CartPoleRenderer.NativeHeight * Spec.RenderWidth / (double)Spec.RenderHeight);
-            return Math.Min(CartPoleEnv.XThreshold, (visibleWidth / 2 - cartHalfWidth) / pixelsPerUnit);
-        }
-    }
+    /// <summary>Where <see cref="LandscapeCoordinate"/> satisfies the goal predicate: |θ| ≤ 12°, or x ≥ 0.45.</summary>
+    public (double From, double To) GoalRegion => IsCartPole
+        ? (-CartPoleEnv.ThetaThresholdRadians * 180 / Math.PI, CartPoleEnv.ThetaThresholdRadians * 180 / Math.PI)
+        : (MountainCarContinuousEnv.GoalPosition, MountainCarContinuousEnv.MaxPosition);
 
-    /// <summary>Uniform over the region the frame shows: CartPole x within <see cref="CartPoleVisibleX"/>, θ ∈ ±90°, velocities ±2; MountainCar x ∈ [−1.2, 0.6], v ∈ ±0.07.</summary>
+    /// <summary>Uniform over what the frame shows (the whole scene): CartPole x ∈ ±2.4, θ ∈ ±90°, velocities ±2; MountainCar x ∈ [−1.2, 0.6], v ∈ ±0.07.</summary>
     public void SampleState(Rng rng, Span<float> state)
     {
         if (IsCartPole)
         {
-            state[0] = (float)rng.Uniform(-CartPoleVisibleX, CartPoleVisibleX);
+            state[0] = (float)rng.Uniform(-CartPoleEnv.XThreshold, CartPoleEnv.XThreshold);
             state[1] = (float)rng.Uniform(-2, 2);
             state[2] = (float)rng.Uniform(-CartPoleMaxAngle, CartPoleMaxAngle);
             state[3] = (float)rng.Uniform(-2, 2);
@@ -65,6 +58,20 @@ public sealed class ClassicControlStates : IDisposable
             state[0] = (float)rng.Uniform(MountainCarContinuousEnv.MinPosition, MountainCarContinuousEnv.MaxPosition);
             state[1] = (float)rng.Uniform(-MountainCarContinuousEnv.MaxSpeed, MountainCarContinuousEnv.MaxSpeed);
         }
+    }
+
+    /// <summary><paramref name="count"/> states drawn by <see cref="SampleState"/> (count × StateSize) and their goal labels.</summary>
+    public (float[] States, bool[] IsGoal) SampleStates(int count, Rng rng)
+    {
+        var states = new float[count * StateSize];
+        var isGoal = new bool[count];
+        for (var i = 0; i < count; i++)
+        {
+            var state = states.AsSpan(i * StateSize, StateSize);
+            SampleState(rng, state);
+            isGoal[i] = IsGoal(state);
+        }
+        return (states, isGoal);
     }
 
     public void SampleAction(Rng rng, Span<float> action) =>

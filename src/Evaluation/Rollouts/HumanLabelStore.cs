@@ -20,6 +20,16 @@ public sealed record LabellerSummary(string Labeller, int Episodes, double Succe
 /// <summary>Success rates of the labelled episodes and, where the recording carries CLIP rewards, EPIC to the human frame labels.</summary>
 public sealed record HumanLabelSummary(int Episodes, int LabelledEpisodes, double? SuccessRate, IReadOnlyList<LabellerSummary> Labellers, double? Epic, string EpicNote);
 
+/// <summary>
+/// What the labels of one frame say: how many people labelled it and how many saw the goal, its CLIP reward where the
+/// recording has one, and whether the labellers split on it or CLIP rewards it like the other class (see
+/// <see cref="HumanLabelStore.Agreement"/>).
+/// </summary>
+public sealed record FrameAgreement(int Frame, int Step, int Votes, int GoalVotes, float? ClipReward, bool LabellersDisagree, bool ClipDisagrees);
+
+/// <summary>An episode's labels side by side: who labelled it, their verdicts, and each frame's <see cref="FrameAgreement"/>.</summary>
+public sealed record EpisodeAgreement(string Episode, IReadOnlyList<HumanEpisodeLabel> Labels, bool SuccessDisputed, IReadOnlyList<FrameAgreement> Frames);
+
 /// <summary>A submission the store refuses, with the reason shown to the person; <see cref="IsConflict"/> marks duplicates.</summary>
 public sealed class LabelRejectedException(string message, bool isConflict = false) : Exception(message)
 {
@@ -118,6 +128,57 @@ public sealed partial class HumanLabelStore
         double? successRate = labels.Count == 0 ? null : labels.Count(l => l.Success) / (double)labels.Count;
         var (epic, note) = EpicToHumanLabels(labels);
         return new HumanLabelSummary(Set.Episodes.Count, labels.Select(l => l.Episode).Distinct().Count(), successRate, labellers, epic, note);
+    }
+
+    /// <summary>
+    /// Every episode's labels compared. Labellers disagree on a frame some of them called the goal and some did not.
+    /// CLIP disagrees with the people on a frame they agree on (by majority) when its reward sits on the other class's
+    /// side: a goal frame rewarded below the mean reward of the set's non-goal frames, or a non-goal frame above the mean
+    /// of its goal frames. Both classes must occur among the labelled frames, else CLIP disagrees with nothing.
+    /// </summary>
+    public IReadOnlyList<EpisodeAgreement> Agreement()
+    {
+        var labels = Labels;
+        var votes = Set.Episodes.ToDictionary(e => e.Id, e => (Votes: new int[e.Frames.Count], Goal: new int[e.Frames.Count]));
+        foreach (var label in labels)
+        {
+            var (all, goal) = votes[label.Episode];
+            for (var i = 0; i < label.Frames.Length; i++)
+            {
+                all[i]++;
+                if (label.Frames[i]) goal[i]++;
+            }
+        }
+        // The mean CLIP reward of the frames people call the goal, and of those they call not the goal.
+        var goalRewards = new List<float>();
+        var otherRewards = new List<float>();
+        foreach (var episode in Set.Episodes.Where(e => e.Rewards is not null))
+        {
+            var (all, goal) = votes[episode.Id];
+            for (var i = 0; i < all.Length; i++)
+            {
+                if (all[i] == 0 || 2 * goal[i] == all[i]) continue;
+                (2 * goal[i] > all[i] ? goalRewards : otherRewards).Add(episode.Rewards![i]);
+            }
+        }
+        var comparable = goalRewards.Count > 0 && otherRewards.Count > 0;
+        var goalMean = comparable ? goalRewards.Average() : 0;
+        var otherMean = comparable ? otherRewards.Average() : 0;
+
+        return Set.Episodes.Select(episode =>
+        {
+            var (all, goal) = votes[episode.Id];
+            var frames = Enumerable.Range(0, all.Length).Select(i =>
+            {
+                float? reward = episode.Rewards is { } rewards ? rewards[i] : null;
+                var majorityGoal = 2 * goal[i] > all[i];
+                var majorityOther = all[i] > 0 && 2 * goal[i] < all[i];
+                var clipDisagrees = comparable && reward is { } r && (majorityGoal && r < otherMean || majorityOther && r > goalMean);
+                return new FrameAgreement(i, episode.Steps[i], all[i], goal[i], reward, goal[i] > 0 && goal[i] < all[i], clipDisagrees);
+            }).ToList();
+            var episodeLabels = labels.Where(l => l.Episode == episode.Id).ToList();
+            return new EpisodeAgreement(episode.Id, episodeLabels, episodeLabels.Select(l => l.Success).Distinct().Count() > 1, frames);
+        }).ToList();
     }
 
     /// <summary>CSV of every frame label: episode, step, frame, label, labeller, submitted.</summary>

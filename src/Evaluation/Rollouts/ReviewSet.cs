@@ -47,6 +47,9 @@ public sealed record ReviewSet
     public int FrameStride { get; init; }
     public int FrameWidth { get; init; }
     public int FrameHeight { get; init; }
+
+    /// <summary>The videos' frame rate (sets recorded before it was stored play at the recorder's default).</summary>
+    public int FramesPerSecond { get; init; } = 30;
     public string? RewardModel { get; init; }
     public required List<ReviewEpisode> Episodes { get; init; }
 

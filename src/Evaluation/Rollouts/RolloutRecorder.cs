@@ -93,7 +93,7 @@ public static class RolloutRecorder
         var set = new ReviewSet
         {
             Env = config.Env, Task = options.Task, RunId = runId, Checkpoint = checkpoint.Info.Name, CheckpointTimesteps = checkpoint.Info.Timesteps,
-            FrameStride = options.FrameStride, FrameWidth = options.FrameWidth, FrameHeight = options.FrameHeight,
+            FrameStride = options.FrameStride, FrameWidth = options.FrameWidth, FrameHeight = options.FrameHeight, FramesPerSecond = options.FramesPerSecond,
             RewardModel = rewardModel is null ? null : $"{rewardModel.Model.Folder.Name} alpha={rewardModel.Reward.Alpha}",
             Episodes = episodes,
         };

@@ -3,13 +3,13 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
 
-namespace VlmRm.Evaluation.Tests;
+namespace VlmRm.TestSupport;
 
 /// <summary>
 /// Debian's chromium, headless, driven over the Chrome DevTools Protocol (a WebSocket): navigate, run
 /// JavaScript in the page as a person's clicks would, take screenshots.
 /// </summary>
-internal sealed class HeadlessChromium : IAsyncDisposable
+public sealed class HeadlessChromium : IAsyncDisposable
 {
     public const string Missing = "Debian's chromium is not installed (./vlmrm setup installs it)";
 
@@ -104,11 +104,40 @@ internal sealed class HeadlessChromium : IAsyncDisposable
         }
     }
 
-    public async Task<byte[]> ScreenshotAsync(CancellationToken cancellationToken)
+    /// <summary>The page as it looks in the viewport, or the whole page.</summary>
+    public async Task<byte[]> ScreenshotAsync(CancellationToken cancellationToken, bool wholePage = true)
     {
-        var result = await SendAsync("Page.captureScreenshot", new { format = "png", captureBeyondViewport = true }, cancellationToken);
+        var result = await SendAsync("Page.captureScreenshot", new { format = "png", captureBeyondViewport = wholePage }, cancellationToken);
         return Convert.FromBase64String(result.GetProperty("data").GetString()!);
     }
+
+    /// <summary>Makes the viewport the size of a laptop screen (CSS pixels, scale 1).</summary>
+    public Task SetViewportAsync(int width, int height, CancellationToken cancellationToken) =>
+        SendAsync("Emulation.setDeviceMetricsOverride", new { width, height, deviceScaleFactor = 1, mobile = false }, cancellationToken);
+
+    /// <summary>Presses and releases one key as the keyboard would (trusted events, to whatever has the focus).</summary>
+    /// <param name="key">A DOM key value: a character ("1", "z", " ") or a name ("ArrowRight", "Enter", "Escape").</param>
+    public async Task PressAsync(string key, CancellationToken cancellationToken)
+    {
+        var (code, virtualKey, text) = key switch
+        {
+            "ArrowRight" => ("ArrowRight", 39, ""),
+            "ArrowLeft" => ("ArrowLeft", 37, ""),
+            "Enter" => ("Enter", 13, "\r"),
+            "Escape" => ("Escape", 27, ""),
+            " " => ("Space", 32, " "),
+            "," => ("Comma", 188, ","),
+            "." => ("Period", 190, "."),
+            [var c] when char.IsAsciiDigit(c) => ($"Digit{c}", (int)c, key),
+            [var c] when char.IsAsciiLetterLower(c) => ($"Key{char.ToUpperInvariant(c)}", (int)char.ToUpperInvariant(c), key),
+            _ => throw new ArgumentException($"No key mapping for '{key}'.", nameof(key)),
+        };
+        await SendAsync("Input.dispatchKeyEvent", new { type = text.Length > 0 ? "keyDown" : "rawKeyDown", key, code, windowsVirtualKeyCode = virtualKey, text }, cancellationToken);
+        await SendAsync("Input.dispatchKeyEvent", new { type = "keyUp", key, code, windowsVirtualKeyCode = virtualKey }, cancellationToken);
+    }
+
+    /// <summary>Types text into whatever has the focus, as an input method would.</summary>
+    public Task TypeAsync(string text, CancellationToken cancellationToken) => SendAsync("Input.insertText", new { text }, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,0 +1,43 @@
+using System.Diagnostics;
+using VlmRm.TestSupport;
+
+namespace VlmRm.Client.Tests;
+
+/// <summary>The VlmRm CLI run as a separate process with its output going to a pipe, as in CI, nohup or a batch job.</summary>
+internal static class CliProcess
+{
+    public sealed record Result(int ExitCode, IReadOnlyList<string> Lines, string Errors);
+
+    /// <summary>The CLI of the same build configuration as these tests (src/Client/bin/&lt;Debug|Release&gt;/net10.0).</summary>
+    public static string Executable { get; } = FindExecutable();
+
+    public static async Task<Result> RunAsync(string workingDirectory, TimeSpan timeout, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(Executable) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        // The models VlmRm ships; nothing is written there.
+        start.Environment["VLMRM_MODELS"] = Path.Combine(TestPaths.RepositoryRoot, "models");
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{Executable} did not start.");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"vlmrm {string.Join(' ', arguments)} ran past {timeout}. Output so far:\n{await output}");
+        }
+        var text = await output;
+        return new Result(process.ExitCode, text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList(), await errors);
+    }
+
+    private static string FindExecutable()
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}") ? "Debug" : "Release";
+        var path = Path.Combine(TestPaths.RepositoryRoot, "src", "Client", "bin", configuration, "net10.0", OperatingSystem.IsWindows() ? "VlmRm.Client.exe" : "VlmRm.Client");
+        return File.Exists(path) ? path : throw new FileNotFoundException($"The CLI is not built: {path} (dotnet build VlmRm.sln -c {configuration}).", path);
+    }
+}
