@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The paper in miniature with VlmRm's own CLIP (docs/REPRODUCTION.md): every number and figure there comes from
 # these commands. ≈ 1.5 hours on 2 cores; each step resumes or redoes only itself when run again.
-#   scripts/reproduce.sh [step ...]   steps: cartpole gt mountaincar sizes figures (default: all)
+#   scripts/reproduce.sh [step ...]   steps: cartpole gt mountaincar sizes figures reports (default: all)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -10,7 +10,7 @@ figures=docs/figures
 model=VlmRm-S-32/envs-v2
 mkdir -p "$out" "$figures"
 steps=("$@")
-((${#steps[@]})) || steps=(cartpole gt mountaincar sizes figures)
+((${#steps[@]})) || steps=(cartpole gt mountaincar sizes figures reports)
 
 for step in "${steps[@]}"; do
   case "$step" in
@@ -48,6 +48,10 @@ for step in "${steps[@]}"; do
       ./vlmrm evaluate curves "${cartpole[@]}" --runs runs/cluster --out "$figures/curves-cartpole.png"
       mapfile -t mountaincar < <(ls runs/cluster/tensorboard | grep -E '^repro-mountaincar\.')
       ./vlmrm evaluate curves "${mountaincar[@]}" --runs runs/cluster --tag rollout/success_rate --out "$figures/curves-mountaincar.png" ;;
-    *) echo "reproduce: unknown step '$step' (steps: cartpole gt mountaincar sizes figures)" >&2; exit 2 ;;
+    reports)      # each reproduction sweep as an HTML page that opens from disk (runs, videos, curves, EPIC figures)
+      for sweep in reproduction-cartpole reproduction-mountaincar; do
+        ./vlmrm report "sweeps/$sweep.yaml" --out "$out/report-$sweep" --episodes 10
+      done ;;
+    *) echo "reproduce: unknown step '$step' (steps: cartpole gt mountaincar sizes figures reports)" >&2; exit 2 ;;
   esac
 done

@@ -161,22 +161,23 @@ public sealed class ClipTrainer : IDisposable
         var n = _options.BatchSize;
         var size = Architecture.ImageSize;
         return (tensor(batch.Pixels, [n, 3, size, size]),
-                Tokens(batch.Captions.Select(c => c.Text).ToList()),
+                TokenTensor(batch.TokenIds, batch.Captions.Count),
                 tensor(batch.Targets, [n, batch.Captions.Count]));
     }
 
     /// <summary>Token ids [N, L] cut after the longest text's end token (exact under the causal mask, see <see cref="ClipModule.EncodeText"/>).</summary>
-    public Tensor Tokens(IReadOnlyList<string> texts)
+    public Tensor Tokens(IReadOnlyList<string> texts) => TokenTensor(_tokenizer.Tokenize(texts, Architecture.ContextLength), texts.Count);
+
+    private Tensor TokenTensor(long[] ids, int count)
     {
         var context = Architecture.ContextLength;
-        var ids = _tokenizer.Tokenize(texts, context);
         var length = 0;
-        for (var i = 0; i < texts.Count; i++) length = Math.Max(length, ids.AsSpan(i * context, context).IndexOf(ClipTokenizer.EndOfText) + 1);
-        return tensor(ids, [texts.Count, context]).narrow(1, 0, length);
+        for (var i = 0; i < count; i++) length = Math.Max(length, ids.AsSpan(i * context, context).IndexOf(ClipTokenizer.EndOfText) + 1);
+        return tensor(ids, [count, context]).narrow(1, 0, length);
     }
 
-    /// <summary>A step's batch: its pixels, its distinct captions and which caption is true of which frame.</summary>
-    private sealed record Batch(int Step, float[] Pixels, List<Caption> Captions, float[] Targets);
+    /// <summary>A step's batch: its pixels, its distinct captions (and their token ids) and which caption is true of which frame.</summary>
+    private sealed record Batch(int Step, float[] Pixels, List<Caption> Captions, long[] TokenIds, float[] Targets);
 
     private Batch DrawBatch(int step)
     {
@@ -199,7 +200,8 @@ public sealed class ClipTrainer : IDisposable
         {
             for (var k = 0; k < captions.Count; k++) targets[i * captions.Count + k] = captions[k].IsTrueOf(facts[i]) ? 1 : 0;
         }
-        return new Batch(step, pixels, captions, targets);
+        // Tokenized here, on the thread that draws the next batch, not on the training thread.
+        return new Batch(step, pixels, captions, _tokenizer.Tokenize(captions.Select(c => c.Text).ToList(), Architecture.ContextLength), targets);
     }
 
     /// <summary>Linear warm-up, then cosine decay to zero (OpenCLIP's schedule).</summary>

@@ -44,7 +44,7 @@ public class ReportTests
             Assert.Equal(["report-test.cartpole-gt.gt.s0", "report-test.cartpole-clip.VlmRm-S-32_envs-v2.a0.s0"],
                 (await Eval("[...document.querySelectorAll('#runs tr[data-run]')].map(r => r.dataset.run)")).EnumerateArray().Select(e => e.GetString()));
             Assert.Equal(2, (await Eval("[...document.querySelectorAll('#runs tr[data-run] td.done')].length")).GetInt32());
-            // Every figure loaded (1000 px wide PNGs): three curves per task, and the CLIP task's landscape and histogram.
+            // Every figure loaded (EvaluationPlots.Width, 1000 px): three curves per task, and the CLIP task's landscape and histogram.
             Assert.Equal(6, (await Eval("document.querySelectorAll('.curves img').length")).GetInt32());
             Assert.Equal(2, (await Eval("document.querySelectorAll('.epic-figures img').length")).GetInt32());
             Assert.True((await Eval("[...document.images].every(i => i.naturalWidth === 1000)")).GetBoolean(), "a figure did not load");

@@ -106,7 +106,7 @@ public sealed class ClipEvaluationTests
         foreach (var png in figures)
         {
             var image = Png.Read(Path.Combine(output, png));
-            Assert.Equal((900, 560), (image.Width, image.Height));
+            Assert.Equal((EvaluationPlots.Width, EvaluationPlots.Height), (image.Width, image.Height));
             Assert.True(image.Pixels.Distinct().Count() > 3, $"{png} is blank");
         }
         var sizeCsv = File.ReadAllLines(Path.ChangeExtension(sizePng, ".csv"));

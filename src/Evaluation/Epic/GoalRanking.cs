@@ -17,4 +17,18 @@ public static class GoalRanking
         }
         return wins / ((double)goals.Count * others.Count);
     }
+
+    /// <summary>The mean reward of the goal states (<paramref name="goal"/> true) or of the others; NaN when there are none.</summary>
+    public static double MeanReward(ReadOnlySpan<float> rewards, ReadOnlySpan<bool> isGoal, bool goal)
+    {
+        double sum = 0;
+        var count = 0;
+        for (var i = 0; i < rewards.Length; i++)
+        {
+            if (isGoal[i] != goal) continue;
+            sum += rewards[i];
+            count++;
+        }
+        return count == 0 ? double.NaN : sum / count;
+    }
 }

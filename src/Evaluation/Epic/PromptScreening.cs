@@ -25,7 +25,7 @@ public static class PromptScreening
     public static ScreeningResult Score(PromptCandidate candidate, ClipReward reward, SetEmbeddings embeddings, bool[] labels)
     {
         var rewards = Rewards(embeddings, reward);
-        return new ScreeningResult(candidate, EpicDistance.ToGoalLabels(rewards, labels), Mean(rewards, labels, true), Mean(rewards, labels, false));
+        return new ScreeningResult(candidate, EpicDistance.ToGoalLabels(rewards, labels), GoalRanking.MeanReward(rewards, labels, true), GoalRanking.MeanReward(rewards, labels, false));
     }
 
     /// <summary>Every goal × baseline × α combination, best (lowest EPIC) first.</summary>
@@ -51,18 +51,5 @@ public static class PromptScreening
             }
         }
         return results.OrderBy(r => r.Epic).ToList();
-    }
-
-    private static double Mean(float[] rewards, bool[] labels, bool goal)
-    {
-        double sum = 0;
-        var n = 0;
-        for (var i = 0; i < rewards.Length; i++)
-        {
-            if (labels[i] != goal) continue;
-            sum += rewards[i];
-            n++;
-        }
-        return n == 0 ? double.NaN : sum / n;
     }
 }

@@ -19,8 +19,8 @@ public sealed record SizePoint(string Model, long Parameters, double Epic, strin
 /// </summary>
 public static class EvaluationPlots
 {
-    private const int Width = 1000;
-    private const int Height = 580;
+    public const int Width = 1000;
+    public const int Height = 580;
 
     /// <summary>What R_CLIP (Eq. 3) is measured in, for the axes that show it.</summary>
     public const string RewardAxis = "CLIP reward (cosine, unitless)";
@@ -35,13 +35,7 @@ public static class EvaluationPlots
             span.LegendText = "goal states";
             span.LineWidth = 0;
         }
-        foreach (var s in series)
-        {
-            var line = plot.Add.Scatter(s.X, s.Y);
-            line.LegendText = s.Name;
-            line.LineWidth = 2;
-            line.MarkerSize = 0;
-        }
+        AddLines(plot, series);
         Finish(plot, pngPath);
         WriteLongCsv(pngPath, "series", xLabel, "reward", series);
     }
@@ -129,13 +123,7 @@ public static class EvaluationPlots
     {
         if (runs.Count == 0) throw new ArgumentException("No run had this metric: nothing to plot.");
         var plot = NewPlot(title, "environment steps", yLabel);
-        foreach (var run in runs)
-        {
-            var line = plot.Add.Scatter(run.X, run.Y);
-            line.LegendText = run.Name;
-            line.MarkerSize = 0;
-            line.LineWidth = 2;
-        }
+        AddLines(plot, runs);
         Finish(plot, pngPath);
         WriteLongCsv(pngPath, "run", "step", yLabel, runs);
     }
@@ -153,6 +141,17 @@ public static class EvaluationPlots
             axis.TickLabelStyle.FontSize = 13;
         }
         return plot;
+    }
+
+    private static void AddLines(Plot plot, IEnumerable<Series> series)
+    {
+        foreach (var s in series)
+        {
+            var line = plot.Add.Scatter(s.X, s.Y);
+            line.LegendText = s.Name;
+            line.LineWidth = 2;
+            line.MarkerSize = 0;
+        }
     }
 
     /// <summary>The legend goes to the right of the data, outside it, so no line or bar is ever hidden under it.</summary>

@@ -166,7 +166,7 @@ public static class SweepReport
             {
                 rewardModel.WithAlpha(alpha).Score(embeddings, rewards);
                 scores.Add(new AlphaScore(alpha, EpicDistance.ToGoalLabels(rewards, isGoal), GoalRanking.Accuracy(rewards, isGoal),
-                    Mean(rewards, isGoal, goal: true), Mean(rewards, isGoal, goal: false)));
+                    GoalRanking.MeanReward(rewards, isGoal, goal: true), GoalRanking.MeanReward(rewards, isGoal, goal: false)));
             }
 
             var name = FileName($"{first.Env}-{group.Key.Model}");
@@ -181,19 +181,6 @@ public static class SweepReport
                 [new Figure(landscape, "reward along the task's coordinate, goal states shaded"), new Figure(histogram, $"{options.EpicStates} uniformly drawn states, α = {runAlpha}")], options.EpicStates));
         }
         return results;
-    }
-
-    private static double Mean(ReadOnlySpan<float> rewards, ReadOnlySpan<bool> isGoal, bool goal)
-    {
-        double sum = 0;
-        var count = 0;
-        for (var i = 0; i < rewards.Length; i++)
-        {
-            if (isGoal[i] != goal) continue;
-            sum += rewards[i];
-            count++;
-        }
-        return count == 0 ? double.NaN : sum / count;
     }
 
     /// <summary>Fig. 4 for every task and prompt pair that the sweep rewarded with more than one model.</summary>
