@@ -77,6 +77,9 @@ public class OutputTests
         Assert.Contains("progress", events);
         Assert.Contains("evaluation", events);
         Assert.Equal("run", events[^1]);
+        // Each progress report once (train used to print every progress line twice).
+        var progress = result.Lines.Where(l => l.Contains("\"event\":\"progress\"", StringComparison.Ordinal)).ToList();
+        Assert.Equal(progress.Count, progress.Distinct().Count());
         var evaluation = JsonDocument.Parse(result.Lines.First(l => l.Contains("\"evaluation\"", StringComparison.Ordinal))).RootElement;
         Assert.InRange(evaluation.GetProperty("success_rate").GetDouble(), 0, 1);
         Directory.Delete(folder, recursive: true);

@@ -83,15 +83,9 @@ public sealed class ClipEvaluationTests
         {
             using var model = models.Load(name);
             var rewardModel = new ClipRewardModel(model, prompts, 0);
-            var embeddings = states.EmbedStates(grid, model);
-            var xs = Enumerable.Range(0, 19).Select(i => states.LandscapeCoordinate(grid.AsSpan(i * 4, 4))).ToArray();
-            var series = Alphas.Select(a =>
-            {
-                var rewards = new float[19];
-                rewardModel.WithAlpha(a).Score(embeddings, rewards);
-                return new Series($"α={a}", xs, rewards.Select(r => (double)r).ToArray());
-            }).ToList();
-            EvaluationPlots.RewardLandscape(Path.Combine(output, $"landscape-{name.Split('/')[0]}.png"), "CartPole", states.LandscapeAxis, series);
+            var series = Landscapes.Compute(states, rewardModel, Alphas, 19);
+            Assert.Equal(grid.Where((_, i) => i % 4 == 2).Select(theta => theta * 180 / Math.PI), series[0].X, (a, b) => Math.Abs(a - b) < 1e-3);
+            EvaluationPlots.RewardLandscape(Path.Combine(output, $"landscape-{name.Split('/')[0]}.png"), "CartPole", states.LandscapeAxis, series, states.GoalRegion);
 
             var setEmbeddings = EmbeddingCache.GetOrCompute(set, model);
             points.Add(new SizePoint(name, model.Manifest.Parameters, PromptScreening.Score(new PromptCandidate("", "", 0), rewardModel.Reward, setEmbeddings, set.Labels()).Epic, "α=0"));
@@ -115,6 +109,7 @@ public sealed class ClipEvaluationTests
         Assert.StartsWith($"{Small},{points[0].Parameters},α=0,", sizeCsv[1], StringComparison.Ordinal);
         var landscapeCsv = File.ReadAllLines(Path.Combine(output, "landscape-Synthetic-S.csv"));
         Assert.Equal(1 + 3 * 19, landscapeCsv.Length);
+        Assert.Equal("series,pole_angle_θ,reward", landscapeCsv[0]); // the axis label without its unit
         var histogramCsv = File.ReadAllLines(Path.Combine(output, "histogram-Synthetic-L.csv"));
         var goalFractions = histogramCsv.Skip(1).Where(l => l.StartsWith("goal,", StringComparison.Ordinal)).Sum(l => double.Parse(l.Split(',')[3], System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(1, goalFractions, 6);

@@ -174,7 +174,12 @@ public static class EvaluationPlots
 
     private static void WriteCsv(string pngPath, StringBuilder csv) => AtomicFile.WriteAllBytes(Path.ChangeExtension(pngPath, ".csv"), Encoding.UTF8.GetBytes(csv.ToString()));
 
-    private static string Column(string label) => new(label.Select(c => char.IsLetterOrDigit(c) ? char.ToLowerInvariant(c) : '_').ToArray());
+    /// <summary>A CSV column name from an axis label, its parenthesised unit left out: "car position x (…)" → car_position_x.</summary>
+    private static string Column(string label)
+    {
+        var name = label.Split(" (")[0].Trim();
+        return new(name.Select(c => char.IsLetterOrDigit(c) ? char.ToLowerInvariant(c) : '_').ToArray());
+    }
 
     private static string FormatCount(double n) => n >= 1e9 ? $"{n / 1e9:0.#}B" : n >= 1e6 ? $"{n / 1e6:0.#}M" : n >= 1e3 ? $"{n / 1e3:0.#}k" : $"{n:0}";
 }
