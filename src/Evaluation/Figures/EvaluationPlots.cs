@@ -77,7 +77,7 @@ public static class EvaluationPlots
             label.LabelAlignment = Alignment.LowerCenter;
             label.OffsetY = -8;
         }
-        plot.Axes.Margins(0.12, 0.18);
+        plot.Axes.Margins(0.25, 0.18);
         Finish(plot, pngPath);
         var csv = new StringBuilder("model,parameters,variant,epic\n");
         foreach (var p in points) csv.Append(CultureInfo.InvariantCulture, $"{CsvText.Field(p.Model)},{p.Parameters},{CsvText.Field(p.Variant)},{p.Epic:R}\n");
@@ -154,10 +154,14 @@ public static class EvaluationPlots
         }
     }
 
-    /// <summary>The legend goes to the right of the data, outside it, so no line or bar is ever hidden under it.</summary>
+    /// <summary>
+    /// The legend goes beside the data, outside it, so no line or bar is ever hidden under it: to the right, or below
+    /// when its labels are long (run ids), where it takes height instead of the data's width.
+    /// </summary>
     private static void Finish(Plot plot, string pngPath)
     {
-        plot.ShowLegend(Edge.Right);
+        var longest = plot.GetPlottables().Select(p => p.LegendItems.Select(i => i.LabelText.Length).DefaultIfEmpty(0).Max()).DefaultIfEmpty(0).Max();
+        plot.ShowLegend(longest > 24 ? Edge.Bottom : Edge.Right);
         plot.Legend.FontSize = 13;
         AtomicFile.WriteAllBytes(pngPath, plot.GetImageBytes(Width, Height, ImageFormat.Png));
     }
