@@ -161,7 +161,7 @@ internal static class EvaluateCommand
                 using var model = OnnxClipModel.Load(name, options);
                 var embeddings = Embed(labelled, model);
                 var rewardModel = new ClipRewardModel(model, prompts.Get(parse, labelled.Manifest.Env), 0);
-                var parameters = model.Manifest.Parameters > 0 ? model.Manifest.Parameters : KnownClipModels.Find(name)?.Parameters ?? throw new InvalidDataException($"{name}: model.json gives no parameter count.");
+                var parameters = KnownClipModels.ParameterCount(name, model.Manifest);
                 foreach (var a in ParseAlphas(parse.GetValue(alphas)!))
                 {
                     var epic = PromptScreening.Score(new PromptCandidate("", "", a), rewardModel.WithAlpha(a), embeddings, labelled.Labels()).Epic;

@@ -42,7 +42,8 @@ internal static class ReportCommand
             };
             var runStates = status.Runs.ToDictionary(r => r.RunId, r => new ReportRunState(r.State.ToString().ToLowerInvariant(), r.Timesteps, r.TotalTimesteps,
                 r.StepsPerSecond, r.MeanGroundTruthReturn, r.SuccessRate, r.Resumes, r.Error));
-            var index = await SweepReport.WriteAsync(spec.Name, runs, runStates, options, new SynchronousProgress<string>(step => Output.ForConsole().Message($"Report: {Markup.Escape(step)}…")), ct);
+            var console = Output.ForConsole();
+            var index = await SweepReport.WriteAsync(spec.Name, runs, runStates, options, new SynchronousProgress<string>(step => console.Message($"Report: {Markup.Escape(step)}…")), ct);
             AnsiConsole.MarkupLine($"Report of [blue]{Markup.Escape(spec.Name)}[/]: [blue]{Markup.Escape(index)}[/] (open it in a browser; no server needed)");
             return 0;
         }, ct));

@@ -16,6 +16,10 @@ public sealed record KnownExport(string Source, long Bytes, string Sha256);
 /// </summary>
 public static class KnownClipModels
 {
+    /// <summary>A model's parameter count: its manifest's, else the registry's for a known name; a clear error without either.</summary>
+    public static long ParameterCount(string name, ClipModelManifest manifest) =>
+        manifest.Parameters > 0 ? manifest.Parameters : Find(name)?.Parameters ?? throw new InvalidDataException($"{name}: model.json gives no parameter count.");
+
     public static IReadOnlyList<ClipModelInfo> All { get; } =
     [
         new("RN50/openai", 224, 1024, 102_007_137),

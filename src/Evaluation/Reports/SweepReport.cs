@@ -71,8 +71,9 @@ public static class SweepReport
         var curves = LearningCurves(runs, options, root, notes);
         progress?.Report("reward models");
         var rewardModels = RewardModels(runs, options, root, notes);
+        var sizes = SizeFigures(rewardModels, options, root);
 
-        var page = Page(sweep, runs, states, policies, curves, rewardModels, notes, options);
+        var page = Page(sweep, runs, states, policies, curves, rewardModels, sizes, notes, options, root);
         var index = Path.Combine(root, IndexFile);
         AtomicFile.WriteAllBytes(index, Encoding.UTF8.GetBytes(page));
         return index;
@@ -191,7 +192,7 @@ public static class SweepReport
         {
             var points = task.SelectMany(r =>
             {
-                var parameters = OnnxClipModelParameters(r.Model, options.Clip!);
+                var parameters = KnownClipModels.ParameterCount(r.Model, new ClipModelRegistry(options.Clip!).Resolve(r.Model).Manifest);
                 return r.Scores.Select(s => new SizePoint(r.Model, parameters, s.Epic, $"α={s.Alpha}"));
             }).ToList();
             var file = $"figures/epic-vs-size-{FileName(task.Key.Env)}.png";
@@ -201,16 +202,9 @@ public static class SweepReport
         return figures;
     }
 
-    private static long OnnxClipModelParameters(string model, ClipRuntimeOptions clip)
-    {
-        var manifest = new ClipModelRegistry(clip).Resolve(model).Manifest;
-        return manifest.Parameters > 0 ? manifest.Parameters : KnownClipModels.Find(model)?.Parameters ?? 0;
-    }
-
     private static string Page(string sweep, IReadOnlyList<SweepRun> runs, IReadOnlyDictionary<string, ReportRunState> states, Dictionary<string, ReviewSet?> policies,
-        List<TaskCurves> curves, List<RewardModelResult> rewardModels, List<string> notes, SweepReportOptions options)
+        List<TaskCurves> curves, List<RewardModelResult> rewardModels, List<Figure> sizes, List<string> notes, SweepReportOptions options, string root)
     {
-        var root = Path.GetFullPath(options.OutputDirectory);
         var html = new StringBuilder();
         html.Append(CultureInfo.InvariantCulture, $$"""
             <!doctype html>
@@ -281,7 +275,6 @@ public static class SweepReport
             foreach (var figure in model.Figures) AppendFigure(html, figure);
             html.Append("</div>\n");
         }
-        var sizes = rewardModels.Count > 1 ? SizeFigures(rewardModels, options, root) : [];
         if (sizes.Count > 0)
         {
             html.Append("<h3>Model size</h3>\n<div class=\"figures\">\n");
