@@ -42,6 +42,7 @@ public sealed class ClipTrainer : IDisposable
     private readonly CaptionGrammar _grammar = CaptionGrammar.Default;
     private readonly byte[] _frames;
     private readonly float[][] _pixelBuffers;
+    private readonly Tensor[] _pixelTensors;
     private readonly List<ClipTrainingPoint> _curve = [];
     private Task<Batch>? _nextBatch;
 
@@ -69,8 +70,14 @@ public sealed class ClipTrainer : IDisposable
             throw;
         }
         _frames = new byte[options.BatchSize * size * size * 3];
-        // Two pixel buffers: the next batch is drawn into one while the current step reads the other.
+        // Two pixel buffers and tensors over the same memory: the next batch is preprocessed into one while the
+        // current step reads the other, and no pixel is copied between them.
         _pixelBuffers = [new float[options.BatchSize * _preprocessor.FloatsPerImage], new float[options.BatchSize * _preprocessor.FloatsPerImage]];
+        _pixelTensors = [.. _pixelBuffers.Select(buffer =>
+        {
+            using var flat = frombuffer(buffer, ScalarType.Float32);
+            return flat.view(options.BatchSize, 3, size, size).DetachFromDisposeScope();
+        })];
         Directory.CreateDirectory(workDirectory);
         _stateFile = Path.Combine(workDirectory, "training-state.bin");
         Resumed = TryResume();
@@ -153,17 +160,13 @@ public sealed class ClipTrainer : IDisposable
         // Batches share the frame buffer, so the one being drawn ahead is finished (and used, if it is this step's) first.
         var pending = _nextBatch?.GetAwaiter().GetResult();
         _nextBatch = null;
-        return Tensors(pending is not null && pending.Step == step ? pending : DrawBatch(step));
+        var (pixels, tokens, targets) = Tensors(pending is not null && pending.Step == step ? pending : DrawBatch(step));
+        return (pixels.clone(), tokens, targets); // the caller's own pixels: the trainer draws into its tensors again
     }
 
-    private (Tensor Pixels, Tensor Tokens, Tensor Targets) Tensors(Batch batch)
-    {
-        var n = _options.BatchSize;
-        var size = Architecture.ImageSize;
-        return (tensor(batch.Pixels, [n, 3, size, size]),
-                TokenTensor(batch.TokenIds, batch.Captions.Count),
-                tensor(batch.Targets, [n, batch.Captions.Count]));
-    }
+    private (Tensor Pixels, Tensor Tokens, Tensor Targets) Tensors(Batch batch) =>
+        (batch.Pixels, TokenTensor(batch.TokenIds, batch.Captions.Count), tensor(batch.Targets, [_options.BatchSize, batch.Captions.Count]));
+
 
     /// <summary>Token ids [N, L] cut after the longest text's end token (exact under the causal mask, see <see cref="ClipModule.EncodeText"/>).</summary>
     public Tensor Tokens(IReadOnlyList<string> texts) => TokenTensor(_tokenizer.Tokenize(texts, Architecture.ContextLength), texts.Count);
@@ -177,12 +180,13 @@ public sealed class ClipTrainer : IDisposable
     }
 
     /// <summary>A step's batch: its pixels, its distinct captions (and their token ids) and which caption is true of which frame.</summary>
-    private sealed record Batch(int Step, float[] Pixels, List<Caption> Captions, long[] TokenIds, float[] Targets);
+    private sealed record Batch(int Step, Tensor Pixels, List<Caption> Captions, long[] TokenIds, float[] Targets);
 
     private Batch DrawBatch(int step)
     {
         var random = new Random(unchecked(_options.Seed * 1_000_003 + step)); // HashCode.Combine differs between processes
-        var pixels = _pixelBuffers[step % 2];
+        var pixels = _pixelTensors[step % 2];
+        var pixelBuffer = _pixelBuffers[step % 2];
         var n = _options.BatchSize;
         var frameBytes = Architecture.ImageSize * Architecture.ImageSize * 3;
         var facts = new IReadOnlySet<SceneFact>[n];
@@ -194,14 +198,49 @@ public sealed class ClipTrainer : IDisposable
             var caption = _grammar.Sample(facts[i], random);
             if (index.Add(caption.Text)) captions.Add(caption);
         }
-        _preprocessor.Preprocess(_frames, n, Architecture.ImageSize, Architecture.ImageSize, pixels);
-        var targets = new float[n * captions.Count];
-        for (var i = 0; i < n; i++)
-        {
-            for (var k = 0; k < captions.Count; k++) targets[i * captions.Count + k] = captions[k].IsTrueOf(facts[i]) ? 1 : 0;
-        }
+        _preprocessor.Preprocess(_frames, n, Architecture.ImageSize, Architecture.ImageSize, pixelBuffer);
         // Tokenized here, on the thread that draws the next batch, not on the training thread.
-        return new Batch(step, pixels, captions, _tokenizer.Tokenize(captions.Select(c => c.Text).ToList(), Architecture.ContextLength), targets);
+        return new Batch(step, pixels, captions, _tokenizer.Tokenize(captions.Select(c => c.Text).ToList(), Architecture.ContextLength), Targets(facts, captions));
+    }
+
+    /// <summary>
+    /// M[i, k] = 1 where caption k is true of frame i (<see cref="Caption.IsTrueOf"/>), with the batch's facts numbered
+    /// so that each test is a few word ANDs instead of hashing every fact's strings (a tenth of a small step's drawing).
+    /// </summary>
+    public static float[] Targets(IReadOnlyList<IReadOnlySet<SceneFact>> facts, IReadOnlyList<Caption> captions)
+    {
+        var numbers = new Dictionary<SceneFact, int>();
+        foreach (var frame in facts)
+        {
+            foreach (var fact in frame) numbers.TryAdd(fact, numbers.Count);
+        }
+        var words = (numbers.Count + 63) / 64;
+        var frameBits = new ulong[facts.Count * words];
+        for (var i = 0; i < facts.Count; i++)
+        {
+            foreach (var fact in facts[i]) frameBits[i * words + numbers[fact] / 64] |= 1UL << (numbers[fact] % 64);
+        }
+        var captionBits = new ulong[captions.Count * words];
+        var possible = new bool[captions.Count]; // false when a caption asserts a fact no frame of the batch shows
+        for (var k = 0; k < captions.Count; k++)
+        {
+            possible[k] = captions[k].Facts.All(numbers.ContainsKey);
+            foreach (var fact in captions[k].Facts.Where(numbers.ContainsKey)) captionBits[k * words + numbers[fact] / 64] |= 1UL << (numbers[fact] % 64);
+        }
+        var targets = new float[facts.Count * captions.Count];
+        for (var i = 0; i < facts.Count; i++)
+        {
+            var frame = frameBits.AsSpan(i * words, words);
+            for (var k = 0; k < captions.Count; k++)
+            {
+                if (!possible[k]) continue;
+                var caption = captionBits.AsSpan(k * words, words);
+                var holds = true;
+                for (var w = 0; w < words && holds; w++) holds = (frame[w] & caption[w]) == caption[w];
+                if (holds) targets[i * captions.Count + k] = 1;
+            }
+        }
+        return targets;
     }
 
     /// <summary>Linear warm-up, then cosine decay to zero (OpenCLIP's schedule).</summary>
@@ -281,6 +320,7 @@ public sealed class ClipTrainer : IDisposable
             // A failed prefetch has nothing left to release; the step that would have used it reported nothing yet.
         }
         foreach (var source in _sources) source?.Dispose();
+        foreach (var pixels in _pixelTensors ?? []) pixels?.Dispose();
         _optimizer.Dispose();
         _model.Dispose();
     }

@@ -18,6 +18,12 @@ public sealed record EnvOptions
 
     /// <summary>MuJoCo rendering flags; null keeps shadows, reflections and the skybox on.</summary>
     public RenderFlags? RenderFlags { get; init; }
+
+    /// <summary>The Humanoid's fixed camera; null keeps <see cref="HumanoidOptions.Camera"/>'s default.</summary>
+    public CameraPose? Camera { get; init; }
+
+    /// <summary>The pose the Humanoid's success flag tests; null keeps standing.</summary>
+    public HumanoidPose? SuccessPose { get; init; }
 }
 
 /// <summary>Creates environments by id, like gymnasium.make.</summary>
@@ -48,15 +54,20 @@ public static class EnvRegistry
             ["MountainCarContinuous-v0"] = ("Gymnasium's MountainCarContinuous-v0, unmodified", o =>
                 MountainCar(o, paper: false, MountainCarLook.Plain)),
             ["Humanoid"] = ("MuJoCo Humanoid-v4 with the paper's modifications: no termination, 100 steps, textures, fixed camera", o =>
-                new HumanoidEnv(new HumanoidOptions
+            {
+                var defaults = new HumanoidOptions();
+                return new HumanoidEnv(defaults with
                 {
                     ModelPath = o.ModelPath,
                     AssetsDirectory = o.AssetsDirectory,
-                    MaxEpisodeSteps = o.MaxEpisodeSteps ?? 100,
-                    RenderWidth = o.RenderWidth ?? 480,
-                    RenderHeight = o.RenderHeight ?? 480,
-                    Flags = o.RenderFlags ?? new RenderFlags(),
-                })),
+                    MaxEpisodeSteps = o.MaxEpisodeSteps ?? defaults.MaxEpisodeSteps,
+                    RenderWidth = o.RenderWidth ?? defaults.RenderWidth,
+                    RenderHeight = o.RenderHeight ?? defaults.RenderHeight,
+                    Flags = o.RenderFlags ?? defaults.Flags,
+                    Camera = o.Camera ?? defaults.Camera,
+                    SuccessPose = o.SuccessPose ?? defaults.SuccessPose,
+                });
+            }),
         };
 
     public static IReadOnlyCollection<string> Ids => Entries.Keys;

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Azure;
 using Azure.Identity;
@@ -9,9 +8,10 @@ namespace VlmRm.Grains;
 
 /// <summary>
 /// Checkpoints in Azure Blob Storage (Azurite locally): the data blob is uploaded under its own new
-/// name, read back and checked for size and SHA-256, then its sidecar is written and the run's
-/// latest.json (and best.json) blob is pointed at it. Readers follow the pointer and verify again, so
-/// a half-written or damaged checkpoint is never loaded.
+/// name (in blocks, streamed from the trainer's spool file), read back as a stream and checked for size and
+/// SHA-256, then its sidecar is written and the run's latest.json (and best.json) blob is pointed at it.
+/// Readers download to a temporary file, verify again and read from there, so a half-written or damaged
+/// checkpoint is never loaded and a 3 GB one is never in memory.
 /// </summary>
 public sealed class BlobCheckpointStore(BlobContainerClient container) : ICheckpointStore
 {
@@ -29,7 +29,7 @@ public sealed class BlobCheckpointStore(BlobContainerClient container) : ICheckp
         return new BlobCheckpointStore(service.GetBlobContainerClient(container));
     }
 
-    public async Task<CheckpointInfo> SaveAsync(string runId, string name, ReadOnlyMemory<byte> content, long timesteps, double trainingReward, bool isBest, CancellationToken cancellationToken)
+    public async Task<CheckpointInfo> SaveAsync(string runId, string name, Stream content, long timesteps, double trainingReward, bool isBest, CancellationToken cancellationToken)
     {
         try
         {
@@ -43,17 +43,23 @@ public sealed class BlobCheckpointStore(BlobContainerClient container) : ICheckp
         }
     }
 
-    private async Task<CheckpointInfo> SaveOnceAsync(string runId, string name, ReadOnlyMemory<byte> content, long timesteps, double trainingReward, bool isBest, CancellationToken cancellationToken)
+    private async Task<CheckpointInfo> SaveOnceAsync(string runId, string name, Stream content, long timesteps, double trainingReward, bool isBest, CancellationToken cancellationToken)
     {
         await EnsureContainerAsync(cancellationToken);
-        var sha = Convert.ToHexStringLower(SHA256.HashData(content.Span));
-        var info = new CheckpointInfo(runId, name, timesteps, trainingReward, content.Length, sha, DateTimeOffset.UtcNow);
+        var start = content.Position; // a retry after ContainerNotFound reads the content again
+        var (bytes, sha) = await CheckpointBytes.CopyAsync(content, null, cancellationToken);
+        content.Position = start;
+        var info = new CheckpointInfo(runId, name, timesteps, trainingReward, bytes, sha, DateTimeOffset.UtcNow);
         var data = container.GetBlobClient($"{runId}/{name}.ckpt");
-        await data.UploadAsync(BinaryData.FromBytes(content), overwrite: true, cancellationToken);
-        var stored = (await data.DownloadContentAsync(cancellationToken)).Value.Content.ToMemory();
-        if (stored.Length != content.Length || Convert.ToHexStringLower(SHA256.HashData(stored.Span)) != sha)
+        await data.UploadAsync(content, overwrite: true, cancellationToken);
+        content.Position = start;
+        await using (var stored = await data.OpenReadAsync(cancellationToken: cancellationToken))
         {
-            throw new IOException($"Checkpoint {runId}/{name} did not read back intact from blob storage ({stored.Length} of {content.Length} bytes); not marked latest.");
+            var (storedBytes, storedSha) = await CheckpointBytes.CopyAsync(stored, null, cancellationToken);
+            if (storedBytes != bytes || storedSha != sha)
+            {
+                throw new IOException($"Checkpoint {runId}/{name} did not read back intact from blob storage ({storedBytes} of {bytes} bytes); not marked latest.");
+            }
         }
         var sidecar = BinaryData.FromObjectAsJson(info, Json);
         await container.GetBlobClient($"{runId}/{name}.json").UploadAsync(sidecar, overwrite: true, cancellationToken);
@@ -81,6 +87,12 @@ public sealed class BlobCheckpointStore(BlobContainerClient container) : ICheckp
 
     public Task<LoadedCheckpoint?> LoadAsync(CheckpointInfo info, CancellationToken cancellationToken) => TryReadAsync(info, cancellationToken);
 
+    public async Task DeleteAsync(CheckpointInfo info, CancellationToken cancellationToken)
+    {
+        await container.GetBlobClient($"{info.RunId}/{info.Name}.json").DeleteIfExistsAsync(cancellationToken: cancellationToken);
+        await container.GetBlobClient($"{info.RunId}/{info.Name}.ckpt").DeleteIfExistsAsync(cancellationToken: cancellationToken);
+    }
+
     private async Task<LoadedCheckpoint?> LoadAsync(string runId, string pointer, bool fallBack, CancellationToken cancellationToken)
     {
         if (!await container.ExistsAsync(cancellationToken)) return null;
@@ -95,15 +107,25 @@ public sealed class BlobCheckpointStore(BlobContainerClient container) : ICheckp
 
     private async Task<LoadedCheckpoint?> TryReadAsync(CheckpointInfo info, CancellationToken cancellationToken)
     {
+        // Downloaded to a temporary file deleted when the checkpoint is disposed, verified before it is handed out.
+        var file = new FileStream(Path.Combine(Path.GetTempPath(), $"vlmrm-checkpoint-{Guid.NewGuid():N}.ckpt"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None,
+            bufferSize: 1 << 20, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
         try
         {
-            var bytes = (await container.GetBlobClient($"{info.RunId}/{info.Name}.ckpt").DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
-            return bytes.Length == info.Bytes && Convert.ToHexStringLower(SHA256.HashData(bytes)) == info.Sha256 ? new LoadedCheckpoint(info, bytes) : null;
+            await container.GetBlobClient($"{info.RunId}/{info.Name}.ckpt").DownloadToAsync(file, cancellationToken);
+            if (await CheckpointBytes.MatchAsync(file, info, cancellationToken)) return new LoadedCheckpoint(info, file);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
-            return null;
+            // Listed but gone (deleted by retention, or never finished): not loadable.
         }
+        catch
+        {
+            await file.DisposeAsync();
+            throw;
+        }
+        await file.DisposeAsync();
+        return null;
     }
 
     private async Task<CheckpointInfo?> ReadInfoAsync(string blobName, CancellationToken cancellationToken)

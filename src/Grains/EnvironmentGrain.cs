@@ -1,7 +1,9 @@
+using Microsoft.Extensions.Options;
 using Orleans.Placement;
 using VlmRm.Abstractions;
 using VlmRm.Envs;
 using VlmRm.Rl;
+using VlmRm.Rl.Labelling;
 using VlmRm.Rl.Presets;
 
 namespace VlmRm.Grains;
@@ -10,18 +12,20 @@ namespace VlmRm.Grains;
 /// One run's environment copies, placed on the silo of the learner that first calls it (a step is a
 /// message per vectorized step). CLIP runs render each reached state into a buffer of B frames; labelling
 /// sends them to the reward grain keyed for this silo, so frames leave the silo only when it may not host
-/// reward grains (a CPU silo in a cluster with GPU silos). No persisted state: the learner's checkpoints
-/// hold the copies' state.
+/// reward grains (a CPU silo in a cluster with GPU silos), and then in messages of at most
+/// RewardBatching:MaxMessageBytes (Orleans refuses bodies over 100 MB; a paper-sized Humanoid batch is 2.2 GB).
+/// No persisted state: the learner's checkpoints hold the copies' state.
 /// </summary>
 [PreferLocalPlacement]
 #pragma warning disable CA1001 // The copies are disposed in OnDeactivateAsync, the grain's end of life.
-public sealed class EnvironmentGrain(ILocalSiloDetails silo) : Grain, IEnvironmentGrain
+public sealed class EnvironmentGrain(ILocalSiloDetails silo, IOptions<RewardBatchingOptions> batching) : Grain, IEnvironmentGrain
 {
 #pragma warning restore CA1001
 
     private VectorEnv? _env;
     private RewardSpec? _reward;
-    private byte[] _frames = [];
+    private FrameChunks? _frames;
+    private byte[] _stepFrames = [];
     private int _framesHeld;
 
     public Task<EnvironmentDescription> CreateAsync(EnvironmentRequest request)
@@ -31,7 +35,8 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo) : Grain, IEnvironme
         var frames = config.Reward.LabellerFrames();
         _env = Algorithm1Trainer.MakeEnvironment(config, frames);
         _reward = RewardSpecs.From(config.Reward);
-        _frames = frames is { } f ? new byte[Algorithm1Trainer.LabelBatchSize(config) * f.Bytes] : [];
+        _frames = frames is { } f ? new FrameChunks(Algorithm1Trainer.LabelBatchSize(config), f, batching.Value.MaxMessageBytes) : null;
+        _stepFrames = frames is { } g ? new byte[config.NumEnvs * g.Bytes] : [];
         var spec = _env.Spec;
         var observations = (BoxSpace)spec.ObservationSpace;
         var (low, high, discrete) = spec.ActionSpace switch
@@ -47,20 +52,15 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo) : Grain, IEnvironme
     public Task<EnvironmentStep> StepAsync(EnvironmentActions actions)
     {
         var env = Environment();
-        var frames = Span<byte>.Empty;
-        if (_frames.Length > 0)
+        if (_frames is { } held && _framesHeld + env.Count > held.Capacity)
         {
-            var frameBytes = env.FrameBytes;
-            if ((_framesHeld + env.Count) * frameBytes > _frames.Length)
-            {
-                throw new InvalidOperationException($"Environment of run {this.GetPrimaryKeyString()} holds {_framesHeld} unlabelled frames, its labelling batch is {_frames.Length / frameBytes}: label before stepping on.");
-            }
-            frames = _frames.AsSpan(_framesHeld * frameBytes, env.Count * frameBytes);
+            throw new InvalidOperationException($"Environment of run {this.GetPrimaryKeyString()} holds {_framesHeld} unlabelled frames, its labelling batch is {held.Capacity}: label before stepping on.");
         }
-        env.Step(actions.Actions, frames, renderParallelism: System.Environment.ProcessorCount);
+        env.Step(actions.Actions, _stepFrames, renderParallelism: System.Environment.ProcessorCount);
         VlmRmMetrics.EnvironmentSteps.Add(env.Count);
-        if (!frames.IsEmpty)
+        if (_frames is { } frames)
         {
+            for (var i = 0; i < env.Count; i++) _stepFrames.AsSpan(i * env.FrameBytes, env.FrameBytes).CopyTo(frames[_framesHeld + i]);
             _framesHeld += env.Count;
             VlmRmMetrics.FramesRendered.Add(env.Count);
             VlmRmMetrics.AddFramesAwaitingLabels(env.Count);
@@ -73,19 +73,28 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo) : Grain, IEnvironme
     {
         var env = Environment();
         var here = silo.SiloAddress.ToString();
-        if (_frames.Length == 0) return new EnvironmentLabels(environmentRewards, here);
+        if (_frames is not { } frames) return new EnvironmentLabels(environmentRewards, here);
         if (environmentRewards.Length != _framesHeld)
         {
             throw new InvalidOperationException($"Environment of run {this.GetPrimaryKeyString()} was asked to label {environmentRewards.Length} transitions but holds frames of {_framesHeld}.");
         }
         var count = _framesHeld;
         var reward = _reward!;
-        var request = new RewardRequest(count, environmentRewards, _frames.AsSpan(0, count * env.FrameBytes).ToArray(), env.Spec.RenderWidth, env.Spec.RenderHeight);
-        var response = await GrainFactory.GetGrain<IRewardGrain>(reward.GrainKey(silo.SiloAddress.ToParsableString())).LabelAsync(reward, request);
+        var rewardGrain = GrainFactory.GetGrain<IRewardGrain>(reward.GrainKey(silo.SiloAddress.ToParsableString()));
+        var rewards = new float[count];
+        var labelledOn = here;
+        // One message per chunk, in order: a chunk is at most the message limit, and the batcher groups them with other runs' frames.
+        foreach (var (first, run, bytes) in frames.Runs(0, count))
+        {
+            var request = new RewardRequest(run, environmentRewards[first..(first + run)], bytes.ToArray(), env.Spec.RenderWidth, env.Spec.RenderHeight);
+            var response = await rewardGrain.LabelAsync(reward, request);
+            response.Rewards.CopyTo(rewards, first);
+            labelledOn = response.Silo;
+            if (response.Silo != here) VlmRmMetrics.FrameBytesAcrossSilos.Add(request.Frames.Length);
+        }
         _framesHeld = 0;
         VlmRmMetrics.AddFramesAwaitingLabels(-count);
-        if (response.Silo != here) VlmRmMetrics.FrameBytesAcrossSilos.Add(request.Frames.Length);
-        return new EnvironmentLabels(response.Rewards, response.Silo);
+        return new EnvironmentLabels(rewards, labelledOn);
     }
 
     public Task<byte[]> SaveStateAsync() => Task.FromResult(Environment().SaveState());

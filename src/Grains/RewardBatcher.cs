@@ -11,6 +11,9 @@ public sealed class RewardBatchingOptions
 {
     public int MaxBatchFrames { get; set; } = 256;
     public TimeSpan MaxWait { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>The most frame bytes one labelling message carries (Orleans' default body limit is 100 MB).</summary>
+    public long MaxMessageBytes { get; set; } = Rl.Labelling.FrameChunks.DefaultMessageBytes;
 }
 
 /// <summary>
@@ -67,38 +70,56 @@ public sealed class RewardBatcher(ClipModelCache models, ILocalSiloDetails silo,
         lock (_queues) return queue.Frames;
     }
 
-    /// <summary>One model call for every request of the same frame size, then the results split back per caller.</summary>
+    /// <summary>
+    /// One model call per group of same-size requests holding at most MaxBatchFrames frames (or one request, if
+    /// larger), then the results split back per caller: the concatenated frames stay bounded however many wait.
+    /// </summary>
     private void Label(ClipRewardModel model, List<Waiting> batch)
     {
-        foreach (var group in batch.GroupBy(b => (b.Request.FrameWidth, b.Request.FrameHeight)))
+        var limit = options.Value.MaxBatchFrames;
+        foreach (var sameSize in batch.GroupBy(b => (b.Request.FrameWidth, b.Request.FrameHeight)))
         {
-            var items = group.ToList();
-            var total = items.Sum(i => i.Request.Count);
-            var frames = new byte[items.Sum(i => i.Request.Frames.Length)];
-            var offset = 0;
-            foreach (var item in items)
+            var group = new List<Waiting>();
+            foreach (var waiting in sameSize)
             {
-                item.Request.Frames.CopyTo(frames, offset);
-                offset += item.Request.Frames.Length;
+                if (group.Count > 0 && group.Sum(g => g.Request.Count) + waiting.Request.Count > limit)
+                {
+                    LabelTogether(model, group, sameSize.Key.FrameWidth, sameSize.Key.FrameHeight);
+                    group = [];
+                }
+                group.Add(waiting);
             }
-            var rewards = new float[total];
-            var embeddings = new float[total * model.EmbedDim];
-            var clock = Stopwatch.StartNew();
-            model.Label(frames, group.Key.FrameHeight, group.Key.FrameWidth, rewards, embeddings);
-            VlmRmMetrics.ClipLatency.Record(clock.Elapsed.TotalMilliseconds);
-            VlmRmMetrics.ClipBatchSize.Record(total);
-            VlmRmMetrics.ClipCallersPerBatch.Record(items.Count);
-            var start = 0;
-            foreach (var item in items)
-            {
-                var count = item.Request.Count;
-                item.Done.TrySetResult(new RewardResponse(
-                    rewards.AsSpan(start, count).ToArray(),
-                    embeddings.AsSpan(start * model.EmbedDim, count * model.EmbedDim).ToArray(),
-                    items.Count,
-                    silo.SiloAddress.ToString()));
-                start += count;
-            }
+            LabelTogether(model, group, sameSize.Key.FrameWidth, sameSize.Key.FrameHeight);
+        }
+    }
+
+    private void LabelTogether(ClipRewardModel model, List<Waiting> items, int width, int height)
+    {
+        var total = items.Sum(i => i.Request.Count);
+        var frames = new byte[items.Sum(i => (long)i.Request.Frames.Length)];
+        var offset = 0;
+        foreach (var item in items)
+        {
+            item.Request.Frames.CopyTo(frames, offset);
+            offset += item.Request.Frames.Length;
+        }
+        var rewards = new float[total];
+        var embeddings = new float[total * model.EmbedDim];
+        var clock = Stopwatch.StartNew();
+        model.Label(frames, height, width, rewards, embeddings);
+        VlmRmMetrics.ClipLatency.Record(clock.Elapsed.TotalMilliseconds);
+        VlmRmMetrics.ClipBatchSize.Record(total);
+        VlmRmMetrics.ClipCallersPerBatch.Record(items.Count);
+        var start = 0;
+        foreach (var item in items)
+        {
+            var count = item.Request.Count;
+            item.Done.TrySetResult(new RewardResponse(
+                rewards.AsSpan(start, count).ToArray(),
+                embeddings.AsSpan(start * model.EmbedDim, count * model.EmbedDim).ToArray(),
+                items.Count,
+                silo.SiloAddress.ToString()));
+            start += count;
         }
     }
 

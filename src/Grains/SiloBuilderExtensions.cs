@@ -64,7 +64,9 @@ public static class SiloBuilderExtensions
         silo.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
         silo.Services.AddSingleton<ClipModelCache>();
         silo.Services.AddSingleton<RewardBatcher>();
-        silo.Services.AddOptions<RewardBatchingOptions>();
+        silo.Services.AddOptions<RewardBatchingOptions>().BindConfiguration("RewardBatching")
+            .Validate(o => o.MaxBatchFrames > 0 && o.MaxWait >= TimeSpan.Zero && o.MaxMessageBytes >= 1 << 20,
+                "RewardBatching: MaxBatchFrames must be positive, MaxWait not negative and MaxMessageBytes at least 1 MiB (1048576).");
         silo.UseSiloMetadata(new Dictionary<string, string> { [RewardSiloPlacementDirector.DevicesKey] = options.Devices ?? DetectDevices(clip) });
         silo.AddPlacementDirector<RewardSiloPlacement, RewardSiloPlacementDirector>();
         VlmRmMetrics.EnsureCreated();

@@ -91,23 +91,16 @@ public sealed class Algorithm1Trainer : IDisposable
         _environmentActions = new float[config.NumEnvs * spec.ActionSize];
         _rewards = new float[labelBatch];
         _labelledEpisodeReturns = new double[config.NumEnvs];
-        _frames = frames is { } f ? new byte[config.NumEnvs * f.Bytes] : [];
+        _frames = frames is { } f ? new byte[checked(config.NumEnvs * f.Bytes)] : [];
     }
 
     /// <summary>Transitions B holds at most: whole vectorized steps, so the labelling batch rounded up to a multiple of the copies.</summary>
-    public static int LabelBatchSize(RunConfig config) => (config.Reward.BatchSize + config.NumEnvs - 1) / config.NumEnvs * config.NumEnvs;
+    public static int LabelBatchSize(RunConfig config) => checked((config.Reward.BatchSize + config.NumEnvs - 1) / config.NumEnvs * config.NumEnvs);
 
     /// <summary>The run's environment copies in this process, reset, rendering at <paramref name="frames"/> when the labeller needs pixels.</summary>
     public static VectorEnv MakeEnvironment(RunConfig config, FrameSize? frames)
     {
-        var options = new EnvOptions
-        {
-            MaxEpisodeSteps = config.EpisodeLength,
-            RenderWidth = frames?.Width ?? config.EnvOptions.RenderWidth,
-            RenderHeight = frames?.Height ?? config.EnvOptions.RenderHeight,
-            AssetsDirectory = config.EnvOptions.AssetsDirectory,
-        };
-        var env = EnvRegistry.MakeVector(config.Env, config.NumEnvs, config.Seed, options);
+        var env = EnvRegistry.MakeVector(config.Env, config.NumEnvs, config.Seed, config.EnvironmentOptions(frames));
         env.Reset();
         return env;
     }
@@ -240,7 +233,25 @@ public sealed class Algorithm1Trainer : IDisposable
         var isBest = double.IsFinite(reward) && reward > _bestTrainingReward;
         if (isBest) _bestTrainingReward = reward;
         _lastCheckpoint = Timesteps;
-        var info = await _store.SaveAsync(RunId, $"step-{Timesteps:D12}", await CreateCheckpointAsync(cancellationToken), Timesteps, reward, isBest, cancellationToken);
+        // Spooled to a temporary file, then streamed to the store: a checkpoint with a 1M-transition Humanoid replay
+        // buffer is 3 GB, over what a MemoryStream or one upload of a byte[] can hold.
+        CheckpointInfo info;
+        await using (var spool = new FileStream(Path.Combine(Path.GetTempPath(), $"vlmrm-{Environment.ProcessId}-{Guid.NewGuid():N}.ckpt"), FileMode.CreateNew, FileAccess.ReadWrite,
+                         FileShare.None, bufferSize: 1 << 20, FileOptions.DeleteOnClose | FileOptions.Asynchronous))
+        {
+            await WriteCheckpointAsync(spool, cancellationToken);
+            spool.Position = 0;
+            info = await _store.SaveAsync(RunId, $"step-{Timesteps:D12}", spool, Timesteps, reward, isBest, cancellationToken);
+        }
+        try
+        {
+            await CheckpointRetention.PruneAsync(_store, RunId, _config.KeepCheckpoints, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The checkpoint is stored; what expired is deleted after the next one.
+            _log?.Scalar("checkpoint/prune_failures", 1, Timesteps);
+        }
         _log?.Flush();
         return info;
     }
@@ -272,7 +283,7 @@ public sealed class Algorithm1Trainer : IDisposable
     public async Task<bool> TryResumeAsync(CancellationToken cancellationToken = default)
     {
         if (_store is null) return false;
-        var latest = await _store.LoadLatestAsync(RunId, cancellationToken);
+        using var latest = await _store.LoadLatestAsync(RunId, cancellationToken);
         if (latest is null) return false;
         await RestoreCheckpointAsync(latest.Content, cancellationToken);
         return true;
@@ -282,12 +293,12 @@ public sealed class Algorithm1Trainer : IDisposable
     /// The policy alone from a checkpoint of a run with this configuration, without the environments and the
     /// replay buffer a resumed run needs (rollout videos, evaluation of old checkpoints).
     /// </summary>
-    public static IOffPolicyAlgorithm LoadPolicy(RunConfig config, EnvSpec spec, byte[] content)
+    public static IOffPolicyAlgorithm LoadPolicy(RunConfig config, EnvSpec spec, Stream content)
     {
         var algorithm = CreateAlgorithm(config, spec, SelectDevice(config.Device));
         try
         {
-            using var reader = new BinaryReader(new MemoryStream(content));
+            using var reader = new BinaryReader(content, System.Text.Encoding.UTF8, leaveOpen: true);
             ReadHeader(reader, config);
             reader.ReadInt64(); // timesteps
             reader.ReadInt64(); // vector steps
@@ -305,12 +316,12 @@ public sealed class Algorithm1Trainer : IDisposable
         }
     }
 
-    public async Task<byte[]> CreateCheckpointAsync(CancellationToken cancellationToken = default)
+    /// <summary>The run's whole state (policy, optimizers, environments, statistics, replay buffer when configured) written to <paramref name="destination"/>.</summary>
+    public async Task WriteCheckpointAsync(Stream destination, CancellationToken cancellationToken = default)
     {
         if (_unlabelled.Count > 0) throw new InvalidOperationException("Label the unlabelled buffer before checkpointing (FlushAsync).");
         var environmentState = await _env.SaveStateAsync(cancellationToken);
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        using (var writer = new BinaryWriter(destination, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             writer.Write(CheckpointMagic);
             writer.Write(CheckpointFormat);
@@ -330,12 +341,12 @@ public sealed class Algorithm1Trainer : IDisposable
             writer.Write(_config.CheckpointReplayBuffer);
             if (_config.CheckpointReplayBuffer) _labelled.Save(writer);
         }
-        return stream.ToArray();
     }
 
-    public async Task RestoreCheckpointAsync(byte[] content, CancellationToken cancellationToken = default)
+    /// <summary>Continues from a checkpoint <see cref="WriteCheckpointAsync"/> wrote, read from <paramref name="content"/>'s position.</summary>
+    public async Task RestoreCheckpointAsync(Stream content, CancellationToken cancellationToken = default)
     {
-        using var reader = new BinaryReader(new MemoryStream(content));
+        using var reader = new BinaryReader(content, System.Text.Encoding.UTF8, leaveOpen: true);
         try
         {
             ReadHeader(reader, _config);
@@ -370,7 +381,8 @@ public sealed class Algorithm1Trainer : IDisposable
     public async Task<(CheckpointInfo Checkpoint, EvaluationResult Result)?> EvaluateBestCheckpointAsync(int episodes, CancellationToken cancellationToken = default)
     {
         if (_store is null) throw new InvalidOperationException("This trainer has no checkpoint store.");
-        if (await _store.LoadBestAsync(RunId, cancellationToken) is not { } best) return null;
+        using var best = await _store.LoadBestAsync(RunId, cancellationToken);
+        if (best is null) return null;
         await RestoreCheckpointAsync(best.Content, cancellationToken);
         return (best.Info, Evaluate(episodes));
     }
@@ -378,7 +390,7 @@ public sealed class Algorithm1Trainer : IDisposable
     /// <summary>Runs the deterministic policy for <paramref name="episodes"/> episodes on fresh copies; ground-truth return and success.</summary>
     public EvaluationResult Evaluate(int episodes, int seed = 10_000)
     {
-        using var env = EnvRegistry.MakeVector(_config.Env, 1, seed, new EnvOptions { MaxEpisodeSteps = _config.EpisodeLength });
+        using var env = EnvRegistry.MakeVector(_config.Env, 1, seed, _config.EnvironmentOptions());
         env.Reset();
         var buffer = new float[env.Spec.ActionSize];
         var actions = new float[env.Spec.ActionSize];

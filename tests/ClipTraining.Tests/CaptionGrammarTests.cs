@@ -46,6 +46,36 @@ public class CaptionGrammarTests
     }
 
     [Fact]
+    public void The_training_targets_mark_exactly_the_captions_true_of_each_frame()
+    {
+        var random = new Random(5);
+        var frame = new byte[32 * 32 * 3];
+        var facts = new List<IReadOnlySet<SceneFact>>();
+        var captions = new List<Caption>();
+        foreach (var envId in new[] { "CartPole", "MountainCar" })
+        {
+            using var source = SceneSources.Create(envId, 32, assetsDirectory: null, humanoidPool: 1, seed: 1);
+            for (var i = 0; i < 40; i++)
+            {
+                facts.Add(source.Draw(random, frame));
+                captions.Add(CaptionGrammar.Default.Sample(facts[^1], random));
+            }
+        }
+        captions.Add(new Caption("a fact no frame shows", [new SceneFact("pole", "on the moon")]));
+        var targets = ClipTrainer.Targets(facts, captions);
+        var marked = 0;
+        for (var i = 0; i < facts.Count; i++)
+        {
+            for (var k = 0; k < captions.Count; k++)
+            {
+                Assert.Equal(captions[k].IsTrueOf(facts[i]) ? 1f : 0f, targets[i * captions.Count + k]);
+                marked += (int)targets[i * captions.Count + k];
+            }
+        }
+        Assert.InRange(marked, facts.Count, facts.Count * captions.Count / 2); // each frame's own caption, and shared ones
+    }
+
+    [Fact]
     public void Cart_pole_frames_name_the_poles_state_from_its_angle()
     {
         using var source = SceneSources.Create("CartPole", 64, null, 1, 0);

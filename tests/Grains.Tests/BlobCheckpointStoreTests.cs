@@ -28,10 +28,15 @@ public sealed class BlobCheckpointStoreTests : IDisposable
     {
         var store = Store("basic");
         var ct = TestContext.Current.CancellationToken;
-        await store.SaveAsync("r", "a", new byte[] { 1, 2 }, 10, 5, isBest: true, ct);
-        await store.SaveAsync("r", "b", new byte[] { 3, 4, 5 }, 20, 1, isBest: false, ct);
+        await store.SaveAsync("r", "a", new MemoryStream([1, 2]), 10, 5, isBest: true, ct);
+        await store.SaveAsync("r", "b", new MemoryStream([3, 4, 5]), 20, 1, isBest: false, ct);
         Assert.Equal("b", (await store.LoadLatestAsync("r", ct))!.Info.Name);
-        Assert.Equal([1, 2], (await store.LoadBestAsync("r", ct))!.Content);
+        using (var best = await store.LoadBestAsync("r", ct))
+        using (var bytes = new MemoryStream())
+        {
+            await best!.Content.CopyToAsync(bytes, ct);
+            Assert.Equal([1, 2], bytes.ToArray());
+        }
         Assert.Equal(["a", "b"], (await store.ListAsync("r", ct)).Select(c => c.Name));
 
         // Damage the newest data blob behind the store's back: it must never be loaded.

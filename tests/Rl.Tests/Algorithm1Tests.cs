@@ -24,7 +24,7 @@ public class Algorithm1Tests
         public ValueTask LabelAsync(LabelBatch batch, Memory<float> rewards, CancellationToken cancellationToken)
         {
             BatchSizes.Add(batch.Count);
-            if (frames is not null) Frames.Add(batch.Frames.ToArray());
+            if (frames is not null) Frames.Add([.. batch.Frames!.Runs(0, batch.Count).SelectMany(run => run.Bytes.ToArray())]);
             for (var i = 0; i < batch.Count; i++) rewards.Span[i] = reward?.Invoke(batch, i) ?? batch.EnvironmentRewards.Span[i];
             return ValueTask.CompletedTask;
         }
@@ -76,11 +76,16 @@ public class Algorithm1Tests
         using var model = new SyntheticModels(("Synthetic/rl", new ClipArchitecture())).Load("Synthetic/rl");
         var rewardModel = new ClipRewardModel(model, new RewardPrompts("pole vertically upright on top of the cart", "pole and cart"), alpha: 0.5f);
         var labeller = new ClipLabeller(rewardModel, new FrameSize(32, 32));
-        var config = Config(numEnvs: 2, b: 6) with { TotalTimesteps = 12, Reward = new RewardSection { Labeller = "clip", BatchSize = 6 } };
+        // 2 copies × 10 steps: each copy ends one 10-step episode, so the labelled return is a CLIP return.
+        var config = Config(numEnvs: 2, b: 6) with { TotalTimesteps = 20, Reward = new RewardSection { Labeller = "clip", BatchSize = 6 } };
         using var trainer = new Algorithm1Trainer(config, labeller);
         await trainer.RunAsync(cancellationToken: TestContext.Current.CancellationToken);
-        Assert.Equal(12, trainer.Timesteps);
-        Assert.True(double.IsFinite(trainer.Progress.MeanLabelledReturn) || trainer.Progress.Episodes == 0);
+        Assert.Equal(20, trainer.Timesteps);
+        Assert.Equal(20, trainer.LabelledTransitions);
+        Assert.Equal(2, trainer.Progress.Episodes);
+        var labelledReturn = trainer.Progress.MeanLabelledReturn;
+        Assert.True(double.IsFinite(labelledReturn) && labelledReturn != 0, $"CLIP return {labelledReturn}");
+        Assert.InRange(labelledReturn, -10, 10); // ten rewards in [−1, 1] (Definition 1 with unit embeddings)
     }
 
     [Fact]

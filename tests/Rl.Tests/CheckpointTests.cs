@@ -67,16 +67,47 @@ public class CheckpointTests
     }
 
     [Fact]
+    public async Task A_run_keeps_its_newest_checkpoints_and_its_best_and_deletes_the_rest()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var store = new FileCheckpointStore(Directory.CreateTempSubdirectory("vlmrm-retention-").FullName);
+        var config = Dqn(2000) with { KeepCheckpoints = 2, EpisodeLength = 20 }; // saved by hand every 200 steps
+        using var trainer = new Algorithm1Trainer(config, new GroundTruthLabeller(), "kept", store);
+        var saved = new List<CheckpointInfo>();
+        while (!trainer.IsComplete)
+        {
+            await trainer.StepAsync(ct);
+            if (trainer.Timesteps % 200 == 0) saved.Add(await trainer.SaveCheckpointAsync(ct));
+        }
+        var best = saved.Where(c => double.IsFinite(c.TrainingReward)).MaxBy(c => c.TrainingReward)!;
+        var kept = await store.ListAsync("kept", ct);
+        Assert.Equal(saved.OrderBy(c => c.Timesteps).TakeLast(2).Append(best).Select(c => c.Name).Distinct().Order(), kept.Select(c => c.Name).Order());
+        Assert.Equal(saved[^1].Name, (await store.LoadLatestAsync("kept", ct))!.Info.Name);
+        Assert.Equal(best.Name, (await store.LoadBestAsync("kept", ct))!.Info.Name);
+        Assert.Equal(kept.Count * 2 + 2, Directory.GetFiles(Path.Combine(store.Root, "kept")).Length); // data and sidecar each, and the two pointers
+    }
+
+    [Fact]
+    public void Retention_keeps_the_newest_n_and_the_earliest_of_the_highest_rewards()
+    {
+        CheckpointInfo At(long step, double reward) => new("r", $"step-{step}", step, reward, 1, "", DateTimeOffset.UnixEpoch);
+        var checkpoints = new[] { At(1, double.NaN), At(2, 5), At(3, 9), At(4, 9), At(5, 1), At(6, 2) };
+        Assert.Equal([1, 2, 4], CheckpointRetention.Expired(checkpoints, keepLast: 2).Select(c => c.Timesteps));
+        Assert.Empty(CheckpointRetention.Expired(checkpoints, keepLast: 0));
+        Assert.Empty(CheckpointRetention.Expired(checkpoints, keepLast: 6));
+    }
+
+    [Fact]
     public async Task Best_checkpoint_follows_the_highest_training_reward_and_latest_the_newest()
     {
         var root = Directory.CreateTempSubdirectory("vlmrm-ckpt-").FullName;
         var store = new FileCheckpointStore(root);
         var ct = TestContext.Current.CancellationToken;
-        await store.SaveAsync("r", "a", new byte[] { 1 }, 10, 5.0, isBest: true, ct);
-        await store.SaveAsync("r", "b", new byte[] { 2, 2 }, 20, 9.0, isBest: true, ct);
-        await store.SaveAsync("r", "c", new byte[] { 3, 3, 3 }, 30, 1.0, isBest: false, ct);
-        Assert.Equal("c", (await store.LoadLatestAsync("r", ct))!.Info.Name);
-        Assert.Equal([2, 2], (await store.LoadBestAsync("r", ct))!.Content);
+        await store.SaveAsync("r", "a", new MemoryStream([1]), 10, 5.0, isBest: true, ct);
+        await store.SaveAsync("r", "b", new MemoryStream([2, 2]), 20, 9.0, isBest: true, ct);
+        await store.SaveAsync("r", "c", new MemoryStream([3, 3, 3]), 30, 1.0, isBest: false, ct);
+        using (var latest = await store.LoadLatestAsync("r", ct)) Assert.Equal("c", latest!.Info.Name);
+        using (var best = await store.LoadBestAsync("r", ct)) Assert.Equal([2, 2], ReadAll(best!.Content));
         Assert.Equal(["a", "b", "c"], (await store.ListAsync("r", ct)).Select(i => i.Name));
         Assert.Null(await store.LoadLatestAsync("unknown-run", ct));
     }
@@ -87,8 +118,8 @@ public class CheckpointTests
         var root = Directory.CreateTempSubdirectory("vlmrm-ckpt-").FullName;
         var store = new FileCheckpointStore(root);
         var ct = TestContext.Current.CancellationToken;
-        await store.SaveAsync("r", "a", new byte[] { 1, 1 }, 10, 1, false, ct);
-        await store.SaveAsync("r", "b", new byte[] { 2, 2 }, 20, 1, false, ct);
+        await store.SaveAsync("r", "a", new MemoryStream([1, 1]), 10, 1, false, ct);
+        await store.SaveAsync("r", "b", new MemoryStream([2, 2]), 20, 1, false, ct);
         File.WriteAllBytes(Path.Combine(root, "r", "b.ckpt"), [2, 7]); // bit rot after the fact
         var loaded = await store.LoadLatestAsync("r", ct);
         Assert.Equal("a", loaded!.Info.Name);
@@ -103,8 +134,32 @@ public class CheckpointTests
         using var dqn = new Algorithm1Trainer(Dqn(100), new GroundTruthLabeller());
         using var sac = new Algorithm1Trainer(Sac(100), new GroundTruthLabeller());
         var ct = TestContext.Current.CancellationToken;
-        var bytes = await dqn.CreateCheckpointAsync(ct);
-        Assert.Contains("checkpoint is for dqn on 2×CartPole", (await Assert.ThrowsAsync<InvalidDataException>(() => sac.RestoreCheckpointAsync(bytes, ct))).Message);
-        Assert.Contains("truncated", (await Assert.ThrowsAsync<InvalidDataException>(() => dqn.RestoreCheckpointAsync(bytes[..(bytes.Length / 2)], ct))).Message);
+        using var checkpoint = new MemoryStream();
+        await dqn.WriteCheckpointAsync(checkpoint, ct);
+        var bytes = checkpoint.ToArray();
+        Assert.Contains("checkpoint is for dqn on 2×CartPole", (await Assert.ThrowsAsync<InvalidDataException>(() => sac.RestoreCheckpointAsync(new MemoryStream(bytes), ct))).Message);
+        Assert.Contains("truncated", (await Assert.ThrowsAsync<InvalidDataException>(() => dqn.RestoreCheckpointAsync(new MemoryStream(bytes[..(bytes.Length / 2)]), ct))).Message);
+    }
+
+    [Fact]
+    public async Task Checkpoints_stream_through_the_store_and_restore_the_same_run()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var store = new FileCheckpointStore(Directory.CreateTempSubdirectory("vlmrm-stream-").FullName);
+        using var trainer = new Algorithm1Trainer(Dqn(400), new GroundTruthLabeller(), "streamed", store);
+        while (trainer.Timesteps < 300) await trainer.StepAsync(ct);
+        var saved = await trainer.SaveCheckpointAsync(ct);
+        using var expected = new MemoryStream();
+        await trainer.WriteCheckpointAsync(expected, ct);
+        using var loaded = await store.LoadLatestAsync("streamed", ct);
+        Assert.Equal((saved.Bytes, expected.Length), (loaded!.Info.Bytes, loaded.Content.Length));
+        Assert.Equal(expected.ToArray(), ReadAll(loaded.Content));
+    }
+
+    private static byte[] ReadAll(Stream stream)
+    {
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
     }
 }

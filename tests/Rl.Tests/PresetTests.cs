@@ -1,3 +1,5 @@
+using VlmRm.Envs.Mujoco;
+using VlmRm.Rl.Labelling;
 using VlmRm.Rl.Presets;
 
 namespace VlmRm.Rl.Tests;
@@ -69,6 +71,12 @@ public class PresetTests
     [InlineData("reward:\n  alpha: 1.5\n", "reward.alpha: 1.5 is not in [0, 1]")]
     [InlineData("algorithm: dqn\ndqn:\n  learning_rate_schedule: cosine\n", "dqn.learning_rate_schedule: 'cosine' is not constant or linear")]
     [InlineData("", "the file is empty")]
+    [InlineData("env: CartPole\nenv_options:\n  success_pose: kneeling\n", "env_options: camera, render_flags, success_pose and model_path apply to the Humanoid, not to CartPole")]
+    [InlineData("env: Humanoid\nalgorithm: sac\nenv_options:\n  success_pose: lotus\n", "env_options.success_pose: 'lotus' is not standing or kneeling")]
+    [InlineData("env: Humanoid\nalgorithm: sac\nenv_options:\n  camera:\n    look_at: [0, 1]\n", "env_options.camera.look_at: 2 numbers given")]
+    [InlineData("env: Humanoid\nalgorithm: sac\nenv_options:\n  camera:\n    distance: -1\n", "env_options.camera: distance must be positive")]
+    [InlineData("env: Humanoid\nalgorithm: sac\nenv_options:\n  model_path: /no/such/humanoid.xml\n", "env_options.model_path: no MJCF file at /no/such/humanoid.xml")]
+    [InlineData("env_options:\n  render_width: 100000\n", "env_options.render_width: 100000×: frames are 8×8 to 4096×4096")]
     public void Invalid_values_are_clear_errors(string yaml, string expected)
     {
         Assert.Contains(expected, Assert.Throws<InvalidDataException>(() => RunConfigLoader.Parse(yaml, "x.yaml")).Message);
@@ -79,5 +87,90 @@ public class PresetTests
     {
         var error = Assert.Throws<FileNotFoundException>(() => RunConfigLoader.LoadFile("no-such-preset"));
         Assert.Contains("cartpole-dqn", error.Message);
+    }
+
+    public static TheoryData<string> Sweeps()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.GetFiles(Path.Combine(RunConfigLoader.PresetsDirectory, "..", "sweeps"), "*.yaml")) data.Add(Path.GetFileName(file));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Presets))]
+    public void Every_shipped_preset_plans_at_its_real_sizes(string name)
+    {
+        var plan = RunPlan.For(RunConfigLoader.LoadFile(name), name);
+        AssertFits(plan);
+    }
+
+    [Theory]
+    [MemberData(nameof(Sweeps))]
+    public void Every_run_of_every_shipped_sweep_plans_at_its_real_sizes(string file)
+    {
+        var path = Path.Combine(RunConfigLoader.PresetsDirectory, "..", "sweeps", file);
+        var runs = SweepSpec.LoadFile(path).Expand(path);
+        Assert.NotEmpty(runs);
+        foreach (var run in runs) AssertFits(RunPlan.For(run.Config, run.RunId));
+    }
+
+    private static void AssertFits(RunPlan plan)
+    {
+        Assert.True(plan.LabelBatch > 0);
+        foreach (var layout in new[] { plan.UnlabelledFrames, plan.LabellingMessages }.OfType<FrameChunkLayout>())
+        {
+            Assert.Equal((long)plan.LabelBatch * plan.Env.FrameBytes, layout.TotalBytes);
+            Assert.Equal(plan.LabelBatch, Enumerable.Range(0, layout.Chunks).Sum(layout.FramesInChunk));
+            Assert.All(Enumerable.Range(0, layout.Chunks), c => Assert.InRange((long)layout.FramesInChunk(c) * plan.Env.FrameBytes, 1, Math.Min(layout.ChunkBytes, Array.MaxLength)));
+        }
+        Assert.True(plan.LabellingMessages is null || plan.LabellingMessages.Value.ChunkBytes <= 100_000_000, "a message is over Orleans' 100 MB body limit");
+    }
+
+    [Fact]
+    public void Humanoid_preset_plans_the_papers_batch_over_2_GiB_in_chunks_with_its_camera_and_task()
+    {
+        var config = RunConfigLoader.LoadFile("humanoid-sac");
+        var plan = RunPlan.For(config, "humanoid-sac");
+        Assert.Equal(3200, plan.LabelBatch);
+        var frames = plan.UnlabelledFrames!.Value;
+        Assert.Equal(3200L * 480 * 480 * 3, frames.TotalBytes); // 2.2 GB: over int and over .NET's array limit
+        Assert.True(frames.TotalBytes > int.MaxValue);
+        Assert.Equal(9, frames.Chunks); // 388 frames of 691,200 bytes per 256 MiB
+        Assert.Equal(33, plan.LabellingMessages!.Value.Chunks); // 97 frames per 64 MiB message
+        // 376 observation values on the paper's model; Debian's humanoid (no assets folder given) has more bodies.
+        Assert.Equal(1_000_000L * (2 * plan.Env.ObservationSize + plan.Env.ActionSize + 2) * 4, plan.CheckpointReplayBytes);
+        Assert.True(plan.CheckpointReplayBytes > 3_000_000_000);
+
+        using var env = (HumanoidEnv)Envs.EnvRegistry.Make(config.Env, config.EnvironmentOptions(config.Reward.LabellerFrames()));
+        Assert.Equal(new CameraPose(0, 0, 1, 3.5, 180, -10), env.Options.Camera);
+        Assert.Equal(HumanoidPose.Kneeling, env.Options.SuccessPose);
+        Assert.Equal((480, 480, 100), (env.Spec.RenderWidth, env.Spec.RenderHeight, env.Spec.MaxEpisodeSteps));
+        Assert.Equal(32, config.NumEnvs);
+    }
+
+    [Fact]
+    public void A_plan_that_does_not_fit_names_the_setting()
+    {
+        var config = RunConfigLoader.LoadFile("humanoid-sac") with { Sac = RunConfigLoader.LoadFile("humanoid-sac").Sac! with { BufferSize = 10_000_000 } };
+        var error = Assert.Throws<InvalidDataException>(() => RunPlan.For(config, "big.yaml"));
+        var observations = RunPlan.For(RunConfigLoader.LoadFile("humanoid-sac"), "humanoid-sac").Env.ObservationSize;
+        Assert.Contains("big.yaml: A replay buffer of 10,000,000 transitions", error.Message);
+        Assert.Contains($"lower buffer_size to at most {Array.MaxLength / observations:N0}", error.Message);
+        var tooSmall = Assert.Throws<InvalidDataException>(() => RunPlan.For(RunConfigLoader.LoadFile("humanoid-sac"), "x.yaml", messageBytes: 1000));
+        Assert.Contains("cannot hold one 480×480 frame", tooSmall.Message);
+    }
+
+    [Fact]
+    public void Chunked_frames_keep_every_frame_in_order_across_chunks()
+    {
+        var frame = new FrameSize(4, 2); // 24 bytes
+        var frames = new FrameChunks(10, frame, chunkBytes: 3 * 24 + 5); // 3 frames per chunk, 4 chunks
+        Assert.Equal((3, 4), (frames.Layout.FramesPerChunk, frames.Layout.Chunks));
+        for (var i = 0; i < 10; i++) frames[i].Fill((byte)i);
+        var runs = frames.Runs(2, 7).ToList();
+        Assert.Equal([(2, 1), (3, 3), (6, 3)], runs.Select(r => (r.First, r.Count)));
+        Assert.Equal(Enumerable.Range(2, 7).SelectMany(i => Enumerable.Repeat((byte)i, 24)), runs.SelectMany(r => r.Bytes.ToArray()));
+        Assert.Throws<ArgumentOutOfRangeException>(() => frames[10].Length);
+        Assert.Throws<ArgumentOutOfRangeException>(() => frames.Runs(5, 6).ToList());
     }
 }

@@ -78,6 +78,7 @@ public sealed class HumanoidEnv : IEnv
     }
 
     public EnvSpec Spec { get; }
+    public HumanoidOptions Options => _options;
     public string ModelPath { get; }
 
     /// <summary>Time per environment step (timestep × frame skip): 0.015 s on Humanoid-v4.</summary>

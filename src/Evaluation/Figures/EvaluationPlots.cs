@@ -64,17 +64,24 @@ public static class EvaluationPlots
                 if (t <= high) ticks.Add(t);
             }
         }
-        // Each model's own size is labelled too: a sweep of a few models rarely spans several 1-2-5 ticks.
-        ticks.AddRange(points.Select(p => Math.Log10(p.Parameters)).Distinct());
+        // Each model's own size is labelled too (a sweep of a few models rarely spans several 1-2-5 ticks), and a
+        // round tick within 15% of one is dropped so the two labels do not print over each other.
+        var sizes = points.Select(p => Math.Log10(p.Parameters)).Distinct().ToList();
+        ticks.RemoveAll(t => sizes.Any(size => Math.Abs(size - t) < 0.06));
+        ticks.AddRange(sizes);
         ticks.Sort();
         plot.Axes.Bottom.SetTicks(ticks.ToArray(), ticks.Select(t => FormatCount(Math.Pow(10, t))).ToArray());
-        // Each model named once, above its highest point, centred on it; the margins keep the names inside the figure.
+        // Each model named once, above its highest point: centred on it, but running inwards from the smallest and the
+        // largest model so the names at the ends stay inside the data area.
+        var (smallest, largest) = (points.Min(p => p.Parameters), points.Max(p => p.Parameters));
         foreach (var model in points.GroupBy(p => p.Model))
         {
             var top = model.MaxBy(p => p.Epic)!;
             var label = plot.Add.Text(model.Key, Math.Log10(top.Parameters), top.Epic);
             label.LabelFontSize = 13;
-            label.LabelAlignment = Alignment.LowerCenter;
+            label.LabelAlignment = top.Parameters == smallest && smallest != largest ? Alignment.LowerLeft
+                : top.Parameters == largest && smallest != largest ? Alignment.LowerRight
+                : Alignment.LowerCenter;
             label.OffsetY = -8;
         }
         plot.Axes.Margins(0.25, 0.18);

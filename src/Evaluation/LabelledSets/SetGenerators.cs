@@ -3,6 +3,7 @@ using VlmRm.Envs.Mujoco;
 using VlmRm.Evaluation.Rollouts;
 using VlmRm.Rl;
 using VlmRm.Rl.Checkpoints;
+using VlmRm.Rl.Labelling;
 using VlmRm.Rl.Presets;
 
 namespace VlmRm.Evaluation.LabelledSets;
@@ -39,10 +40,7 @@ public static class SetGenerators
     {
         var checkpoints = await store.ListAsync(runId, cancellationToken);
         if (checkpoints.Count == 0) throw new InvalidDataException($"Run '{runId}' has no checkpoints in the store.");
-        using var env = EnvRegistry.Make(config.Env, new EnvOptions
-        {
-            MaxEpisodeSteps = config.EpisodeLength, RenderWidth = frameSize, RenderHeight = frameSize, AssetsDirectory = config.EnvOptions.AssetsDirectory,
-        });
+        using var env = EnvRegistry.Make(config.Env, config.EnvironmentOptions(new FrameSize(frameSize, frameSize)));
         if (pose is not null && env is not HumanoidEnv) throw new ArgumentException($"A pose test applies to the Humanoid, not to {config.Env}.");
         var spec = env.Spec;
         var writer = new LabelledSetWriter(outputDirectory, frameSize, frameSize);
@@ -50,7 +48,7 @@ public static class SetGenerators
         var labeller = pose is { } p ? $"predicate:{p.ToString().ToLowerInvariant()}" : $"predicate:{spec.Id}-success";
         foreach (var info in checkpoints)
         {
-            var checkpoint = await store.LoadAsync(info, cancellationToken)
+            using var checkpoint = await store.LoadAsync(info, cancellationToken)
                              ?? throw new InvalidDataException($"Checkpoint {info.Name} of run '{runId}' is missing or does not verify (size/SHA-256); delete it or rerun.");
             using var policy = Algorithm1Trainer.LoadPolicy(config, spec, checkpoint.Content);
             var player = new PolicyEpisodes(policy, env, info.Timesteps, seed);

@@ -82,7 +82,9 @@ public static class SweepReport
     /// <summary>The run's checkpoint with the highest training reward, rolled out deterministically and recorded; null without one.</summary>
     private static async Task<ReviewSet?> SelectedPolicyAsync(SweepRun run, SweepReportOptions options, string root, List<string> notes, CancellationToken cancellationToken)
     {
-        if (await options.Checkpoints.LoadBestAsync(run.RunId, cancellationToken) is null)
+        bool hasBest;
+        using (var best = await options.Checkpoints.LoadBestAsync(run.RunId, cancellationToken)) hasBest = best is not null;
+        if (!hasBest)
         {
             notes.Add($"{run.RunId} has no checkpoint yet: no policy to judge.");
             return null;

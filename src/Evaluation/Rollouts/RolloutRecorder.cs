@@ -3,6 +3,7 @@ using VlmRm.Envs;
 using VlmRm.Envs.Imaging;
 using VlmRm.Rl;
 using VlmRm.Rl.Checkpoints;
+using VlmRm.Rl.Labelling;
 using VlmRm.Rl.Presets;
 
 namespace VlmRm.Evaluation.Rollouts;
@@ -34,16 +35,10 @@ public static class RolloutRecorder
     {
         if (options.Episodes < 1) throw new ArgumentOutOfRangeException(nameof(options), options.Episodes, "Record at least one episode.");
         if (options.FrameStride < 1) throw new ArgumentOutOfRangeException(nameof(options), options.FrameStride, "The frame stride must be ≥ 1.");
-        var checkpoint = (latestInsteadOfBest ? await store.LoadLatestAsync(runId, cancellationToken) : await store.LoadBestAsync(runId, cancellationToken))
+        using var checkpoint = (latestInsteadOfBest ? await store.LoadLatestAsync(runId, cancellationToken) : await store.LoadBestAsync(runId, cancellationToken))
                          ?? throw new InvalidDataException($"Run '{runId}' has no intact {(latestInsteadOfBest ? "latest" : "best")} checkpoint in the store; train it first (`vlmrm train`).");
 
-        using var env = EnvRegistry.Make(config.Env, new EnvOptions
-        {
-            MaxEpisodeSteps = config.EpisodeLength,
-            RenderWidth = options.FrameWidth,
-            RenderHeight = options.FrameHeight,
-            AssetsDirectory = config.EnvOptions.AssetsDirectory,
-        });
+        using var env = EnvRegistry.Make(config.Env, config.EnvironmentOptions(new FrameSize(options.FrameWidth, options.FrameHeight)));
         using var policy = Algorithm1Trainer.LoadPolicy(config, env.Spec, checkpoint.Content);
         var root = Path.GetFullPath(outputDirectory);
         Directory.CreateDirectory(Path.Combine(root, "episodes"));

@@ -20,7 +20,7 @@ public sealed class ReplayBuffer
 
     public ReplayBuffer(int capacity, int observationSize, int actionSize)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        CheckShape(capacity, observationSize, actionSize);
         Capacity = capacity;
         ObservationSize = observationSize;
         ActionSize = actionSize;
@@ -35,6 +35,18 @@ public sealed class ReplayBuffer
     public int ObservationSize { get; }
     public int ActionSize { get; }
     public int Count { get; private set; }
+
+    /// <summary>Refuses a shape whose arrays .NET cannot hold (buffer_size × observation size over 2³¹ values).</summary>
+    public static void CheckShape(long capacity, int observationSize, int actionSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        var widest = capacity * Math.Max(observationSize, actionSize);
+        if (capacity > int.MaxValue || widest > Array.MaxLength)
+        {
+            throw new ArgumentException($"A replay buffer of {capacity:N0} transitions of {observationSize} observation values holds {widest:N0} values in one array, " +
+                $"over .NET's {Array.MaxLength:N0}; lower buffer_size to at most {Array.MaxLength / Math.Max(observationSize, actionSize):N0}.", nameof(capacity));
+        }
+    }
 
     /// <summary>Bytes the arrays of a buffer of this shape take.</summary>
     public static long BytesFor(long capacity, int observationSize, int actionSize) =>

@@ -4,7 +4,8 @@ namespace VlmRm.Rl.Buffers;
 
 /// <summary>
 /// Algorithm 1's unlabelled buffer B: transitions (s, a, s′) waiting for their reward, with what a
-/// labeller may use (environment reward, success flag, frame of s′). Flat preallocated arrays.
+/// labeller may use (environment reward, success flag, frame of s′). Flat preallocated arrays; the frames in
+/// chunks, since the paper's Humanoid batch is over 2 GiB.
 /// </summary>
 public sealed class UnlabelledBuffer
 {
@@ -13,7 +14,6 @@ public sealed class UnlabelledBuffer
         Capacity = capacity;
         ObservationSize = observationSize;
         ActionSize = actionSize;
-        FrameSize = frames;
         Observations = new float[capacity * observationSize];
         NextObservations = new float[capacity * observationSize];
         Actions = new float[capacity * actionSize];
@@ -22,13 +22,12 @@ public sealed class UnlabelledBuffer
         EpisodeEnds = new bool[capacity];
         Successes = new bool[capacity];
         EnvIndices = new int[capacity];
-        Frames = frames is { } f ? new byte[(long)capacity * f.Bytes] : [];
+        Frames = frames is { } f ? new FrameChunks(capacity, f) : null;
     }
 
     public int Capacity { get; }
     public int ObservationSize { get; }
     public int ActionSize { get; }
-    public FrameSize? FrameSize { get; }
     public int Count { get; private set; }
     public float[] Observations { get; }
     public float[] NextObservations { get; }
@@ -38,7 +37,7 @@ public sealed class UnlabelledBuffer
     public bool[] EpisodeEnds { get; }
     public bool[] Successes { get; }
     public int[] EnvIndices { get; }
-    public byte[] Frames { get; }
+    public FrameChunks? Frames { get; }
 
     public void Add(ReadOnlySpan<float> observation, ReadOnlySpan<float> action, ReadOnlySpan<float> nextObservation, bool terminated, bool episodeEnd,
         float environmentReward, bool success, int envIndex, ReadOnlySpan<byte> frame)
@@ -53,15 +52,10 @@ public sealed class UnlabelledBuffer
         EpisodeEnds[i] = episodeEnd;
         Successes[i] = success;
         EnvIndices[i] = envIndex;
-        if (FrameSize is { } f) frame.CopyTo(Frames.AsSpan(i * f.Bytes, f.Bytes));
+        if (Frames is { } frames) frame.CopyTo(frames[i]);
     }
 
-    public LabelBatch AsBatch() => new(
-        Count,
-        EnvironmentRewards.AsMemory(0, Count),
-        Successes.AsMemory(0, Count),
-        FrameSize is { } f ? Frames.AsMemory(0, Count * f.Bytes) : ReadOnlyMemory<byte>.Empty,
-        FrameSize);
+    public LabelBatch AsBatch() => new(Count, EnvironmentRewards.AsMemory(0, Count), Successes.AsMemory(0, Count), Frames);
 
     public void Clear() => Count = 0;
 }

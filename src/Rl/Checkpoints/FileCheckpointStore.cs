@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using VlmRm.Envs.Imaging;
 
@@ -16,25 +15,35 @@ public sealed class FileCheckpointStore(string root) : ICheckpointStore
 
     public string Root { get; } = Path.GetFullPath(root);
 
-    public Task<CheckpointInfo> SaveAsync(string runId, string name, ReadOnlyMemory<byte> content, long timesteps, double trainingReward, bool isBest, CancellationToken cancellationToken)
+    public async Task<CheckpointInfo> SaveAsync(string runId, string name, Stream content, long timesteps, double trainingReward, bool isBest, CancellationToken cancellationToken)
     {
         var folder = RunFolder(runId);
-        var info = new CheckpointInfo(runId, name, timesteps, trainingReward, content.Length, Convert.ToHexStringLower(SHA256.HashData(content.Span)), DateTimeOffset.UtcNow);
-        AtomicFile.WriteAllBytes(Path.Combine(folder, name + ".ckpt"), content.Span);
+        var (bytes, sha) = (0L, "");
+        // Streamed to a temporary file while hashed, then renamed: the data is whole on disk before any listing names it.
+        await AtomicFile.WriteAsync(Path.Combine(folder, name + ".ckpt"), async file => (bytes, sha) = await CheckpointBytes.CopyAsync(content, file, cancellationToken));
+        var info = new CheckpointInfo(runId, name, timesteps, trainingReward, bytes, sha, DateTimeOffset.UtcNow);
         var sidecar = JsonSerializer.SerializeToUtf8Bytes(info, Json);
         AtomicFile.WriteAllBytes(Path.Combine(folder, name + ".json"), sidecar);
         AtomicFile.WriteAllBytes(Path.Combine(folder, "latest.json"), sidecar);
         if (isBest) AtomicFile.WriteAllBytes(Path.Combine(folder, "best.json"), sidecar);
-        return Task.FromResult(info);
+        return info;
     }
 
-    public Task<LoadedCheckpoint?> LoadLatestAsync(string runId, CancellationToken cancellationToken) => Task.FromResult(Load(runId, "latest.json"));
+    public Task<LoadedCheckpoint?> LoadLatestAsync(string runId, CancellationToken cancellationToken) => LoadAsync(runId, "latest.json", cancellationToken);
 
-    public Task<LoadedCheckpoint?> LoadBestAsync(string runId, CancellationToken cancellationToken) => Task.FromResult(Load(runId, "best.json"));
+    public Task<LoadedCheckpoint?> LoadBestAsync(string runId, CancellationToken cancellationToken) => LoadAsync(runId, "best.json", cancellationToken);
 
     public Task<IReadOnlyList<CheckpointInfo>> ListAsync(string runId, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<CheckpointInfo>>(List(runId));
 
-    public Task<LoadedCheckpoint?> LoadAsync(CheckpointInfo info, CancellationToken cancellationToken) => Task.FromResult(TryRead(Path.Combine(Root, info.RunId), info));
+    public Task<LoadedCheckpoint?> LoadAsync(CheckpointInfo info, CancellationToken cancellationToken) => TryReadAsync(Path.Combine(Root, info.RunId), info, cancellationToken);
+
+    public Task DeleteAsync(CheckpointInfo info, CancellationToken cancellationToken)
+    {
+        var folder = RunFolder(info.RunId);
+        File.Delete(Path.Combine(folder, info.Name + ".json"));
+        File.Delete(Path.Combine(folder, info.Name + ".ckpt"));
+        return Task.CompletedTask;
+    }
 
     private List<CheckpointInfo> List(string runId)
     {
@@ -48,24 +57,27 @@ public sealed class FileCheckpointStore(string root) : ICheckpointStore
             .ToList();
     }
 
-    private LoadedCheckpoint? Load(string runId, string pointer)
+    private async Task<LoadedCheckpoint?> LoadAsync(string runId, string pointer, CancellationToken cancellationToken)
     {
         var folder = Path.Combine(Root, runId);
-        var pointed = ReadInfo(Path.Combine(folder, pointer));
-        if (pointed is not null && TryRead(folder, pointed) is { } loaded) return loaded;
+        if (ReadInfo(Path.Combine(folder, pointer)) is { } pointed && await TryReadAsync(folder, pointed, cancellationToken) is { } loaded) return loaded;
+        if (pointer != "latest.json") return null;
         // The pointer is missing or its file is damaged: fall back to the newest intact checkpoint.
-        return pointer == "latest.json"
-            ? List(runId).OrderByDescending(i => i.Timesteps).Select(info => TryRead(folder, info)).FirstOrDefault(c => c is not null)
-            : null;
+        foreach (var info in List(runId).OrderByDescending(i => i.Timesteps))
+        {
+            if (await TryReadAsync(folder, info, cancellationToken) is { } intact) return intact;
+        }
+        return null;
     }
 
-    private static LoadedCheckpoint? TryRead(string folder, CheckpointInfo info)
+    private static async Task<LoadedCheckpoint?> TryReadAsync(string folder, CheckpointInfo info, CancellationToken cancellationToken)
     {
         var path = Path.Combine(folder, info.Name + ".ckpt");
         if (!File.Exists(path)) return null;
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length != info.Bytes || Convert.ToHexStringLower(SHA256.HashData(bytes)) != info.Sha256) return null;
-        return new LoadedCheckpoint(info, bytes);
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 1 << 20);
+        if (await CheckpointBytes.MatchAsync(file, info, cancellationToken)) return new LoadedCheckpoint(info, file);
+        await file.DisposeAsync();
+        return null;
     }
 
     private static CheckpointInfo? ReadInfo(string path)

@@ -13,9 +13,12 @@ public sealed class ClipLabeller(ClipRewardModel model, FrameSize frames) : IRew
     public ValueTask LabelAsync(LabelBatch batch, Memory<float> rewards, CancellationToken cancellationToken)
     {
         if (batch.FrameSize != frames) throw new ArgumentException($"CLIP labeller expects {frames.Width}×{frames.Height} frames, got {batch.FrameSize}.");
-        var needed = batch.Count * model.EmbedDim;
-        if (_embeddings.Length < needed) _embeddings = new float[needed];
-        model.Label(batch.Frames.Span[..(batch.Count * frames.Bytes)], frames.Height, frames.Width, rewards.Span[..batch.Count], _embeddings.AsSpan(0, needed));
+        foreach (var (first, count, bytes) in batch.Frames!.Runs(0, batch.Count))
+        {
+            var needed = count * model.EmbedDim;
+            if (_embeddings.Length < needed) _embeddings = new float[needed];
+            model.Label(bytes.Span, frames.Height, frames.Width, rewards.Span.Slice(first, count), _embeddings.AsSpan(0, needed));
+        }
         return ValueTask.CompletedTask;
     }
 }

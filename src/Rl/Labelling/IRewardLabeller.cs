@@ -18,14 +18,17 @@ public interface IRewardLabeller
 
 public readonly record struct FrameSize(int Width, int Height)
 {
-    public int Bytes => Width * Height * 3;
+    public int Bytes => checked(Width * Height * 3);
 }
 
 /// <summary>
 /// What the labeller may use: the environment's own reward and success flag of each transition, and,
-/// when it asked for them, the frames of the states the transitions reached (Count × H × W × 3).
+/// when it asked for them, the frames of the states the transitions reached (the first Count of <paramref name="Frames"/>).
 /// </summary>
-public readonly record struct LabelBatch(int Count, ReadOnlyMemory<float> EnvironmentRewards, ReadOnlyMemory<bool> Successes, ReadOnlyMemory<byte> Frames, FrameSize? FrameSize);
+public readonly record struct LabelBatch(int Count, ReadOnlyMemory<float> EnvironmentRewards, ReadOnlyMemory<bool> Successes, FrameChunks? Frames)
+{
+    public FrameSize? FrameSize => Frames?.Frame;
+}
 
 /// <summary>The environment's reward: validates the learning code on tasks with a known answer.</summary>
 public sealed class GroundTruthLabeller : IRewardLabeller

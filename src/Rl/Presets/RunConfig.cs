@@ -1,3 +1,5 @@
+using VlmRm.Envs;
+using VlmRm.Envs.Mujoco;
 using VlmRm.Rl.Algorithms;
 using VlmRm.Rl.Labelling;
 
@@ -22,6 +24,9 @@ public sealed record RunConfig
     /// <summary>Environment steps between checkpoints; 0 saves only at the end.</summary>
     public long CheckpointInterval { get; init; }
 
+    /// <summary>Checkpoints kept: the newest this many and the best (<see cref="Checkpoints.CheckpointRetention"/>); 0 keeps all.</summary>
+    public int KeepCheckpoints { get; init; }
+
     /// <summary>Include the labelled replay buffer in checkpoints (large; resumes exactly).</summary>
     public bool CheckpointReplayBuffer { get; init; } = true;
 
@@ -43,13 +48,65 @@ public sealed record RunConfig
 
     /// <summary>The chosen algorithm's hyperparameters (its defaults when the file gives none).</summary>
     public OffPolicyOptions OffPolicy => Algorithm == "sac" ? Sac ?? new SacOptions() : Dqn ?? new DqnOptions();
+
+    /// <summary>
+    /// The run's environment settings, for training and for every later use of the run (evaluation, videos,
+    /// labelled sets), rendering at <paramref name="frames"/> when given, else at env_options' render size.
+    /// </summary>
+    public EnvOptions EnvironmentOptions(FrameSize? frames = null) => new()
+    {
+        MaxEpisodeSteps = EpisodeLength,
+        RenderWidth = frames?.Width ?? EnvOptions.RenderWidth,
+        RenderHeight = frames?.Height ?? EnvOptions.RenderHeight,
+        AssetsDirectory = EnvOptions.AssetsDirectory,
+        ModelPath = EnvOptions.ModelPath,
+        RenderFlags = EnvOptions.RenderFlags is { } f ? new RenderFlags(f.Shadows, f.Reflection, f.Skybox) : null,
+        Camera = EnvOptions.Camera?.ToPose(),
+        SuccessPose = EnvOptions.SuccessPose is { } pose ? Enum.Parse<HumanoidPose>(pose, ignoreCase: true) : null,
+    };
 }
 
+/// <summary>Environment settings (env_options); each environment reads the ones that apply to it.</summary>
 public sealed record EnvSection
 {
     public int? RenderWidth { get; init; }
     public int? RenderHeight { get; init; }
     public string? AssetsDirectory { get; init; }
+
+    /// <summary>An MJCF file for MuJoCo environments (overrides the assets folder's model).</summary>
+    public string? ModelPath { get; init; }
+
+    /// <summary>Humanoid: the camera fixed in the world; keys left out keep the environment's default.</summary>
+    public CameraSection? Camera { get; init; }
+
+    /// <summary>Humanoid: MuJoCo's shadows, reflection and skybox.</summary>
+    public RenderFlagsSection? RenderFlags { get; init; }
+
+    /// <summary>Humanoid: the pose the success flag tests (standing or kneeling).</summary>
+    public string? SuccessPose { get; init; }
+}
+
+/// <summary>A free camera: look-at point (x, y, z), distance, azimuth and elevation in degrees.</summary>
+public sealed record CameraSection
+{
+    public List<double>? LookAt { get; init; }
+    public double? Distance { get; init; }
+    public double? Azimuth { get; init; }
+    public double? Elevation { get; init; }
+
+    public CameraPose ToPose()
+    {
+        var d = new HumanoidOptions().Camera;
+        return new CameraPose(LookAt?[0] ?? d.LookAtX, LookAt?[1] ?? d.LookAtY, LookAt?[2] ?? d.LookAtZ,
+            Distance ?? d.Distance, Azimuth ?? d.Azimuth, Elevation ?? d.Elevation);
+    }
+}
+
+public sealed record RenderFlagsSection
+{
+    public bool Shadows { get; init; } = true;
+    public bool Reflection { get; init; } = true;
+    public bool Skybox { get; init; } = true;
 }
 
 /// <summary>Where rewards come from (Algorithm 1's labeller) and the labelling batch B.</summary>

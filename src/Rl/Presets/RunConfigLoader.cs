@@ -1,4 +1,5 @@
 using VlmRm.Envs;
+using VlmRm.Envs.Mujoco;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
@@ -88,6 +89,7 @@ public static class RunConfigLoader
         if (c.NumEnvs <= 0) Fail("num_envs", "must be positive");
         if (c.EpisodeLength is <= 0) Fail("episode_length", "must be positive");
         if (c.CheckpointInterval < 0) Fail("checkpoint_interval", "must not be negative");
+        if (c.KeepCheckpoints < 0) Fail("keep_checkpoints", "must not be negative (0 keeps every checkpoint)");
         if (c.Device is not ("auto" or "cpu" or "cuda")) Fail("device", $"'{c.Device}' is not auto, cpu or cuda");
         if (c.OffPolicy.BatchSize <= 0 || c.OffPolicy.BufferSize <= 0) Fail(c.Algorithm, "batch_size and buffer_size must be positive");
         if (c.OffPolicy.TrainFreq <= 0 || c.OffPolicy.GradientSteps < 0) Fail(c.Algorithm, "train_freq must be positive and gradient_steps not negative");
@@ -101,8 +103,23 @@ public static class RunConfigLoader
             if (string.IsNullOrWhiteSpace(reward.Model)) Fail("reward.model", "a CLIP run names its model (e.g. ViT-B-32/openai)");
             if (reward.Goal.Count == 0) Fail("reward.goal", "a CLIP run needs at least one goal prompt");
             if (reward.Baseline.Count == 0) Fail("reward.baseline", "a CLIP run needs at least one baseline prompt");
-            if (reward.FrameWidth < 8 || reward.FrameHeight < 8) Fail("reward.frame_width", "frames must be at least 8×8");
+            if (reward.FrameWidth is < 8 or > 4096 || reward.FrameHeight is < 8 or > 4096) Fail("reward.frame_width", $"{reward.FrameWidth}×{reward.FrameHeight}: frames are 8×8 to 4096×4096");
         }
+        var env = c.EnvOptions;
+        if (env.RenderWidth is < 8 or > 4096 || env.RenderHeight is < 8 or > 4096) Fail("env_options.render_width", $"{env.RenderWidth}×{env.RenderHeight}: frames are 8×8 to 4096×4096");
+        if (env.Camera?.LookAt is { Count: not 3 } lookAt) Fail("env_options.camera.look_at", $"{lookAt.Count} numbers given; a look-at point is [x, y, z]");
+        if (env.Camera is { } camera && (camera.Distance is <= 0 || new[] { camera.Distance, camera.Azimuth, camera.Elevation }.Concat(camera.LookAt?.Select(v => (double?)v) ?? []).Any(v => v is { } x && !double.IsFinite(x))))
+        {
+            Fail("env_options.camera", "distance must be positive and every value a finite number");
+        }
+        if (env.SuccessPose is { } pose && !Enum.TryParse<HumanoidPose>(pose, ignoreCase: true, out _))
+        {
+            Fail("env_options.success_pose", $"'{pose}' is not {string.Join(" or ", Enum.GetNames<HumanoidPose>().Select(n => n.ToLowerInvariant()))}");
+        }
+        var humanoidOnly = env.Camera is not null || env.RenderFlags is not null || env.SuccessPose is not null || env.ModelPath is not null;
+        if (humanoidOnly && !c.Env.Equals("Humanoid", StringComparison.OrdinalIgnoreCase)) Fail("env_options", $"camera, render_flags, success_pose and model_path apply to the Humanoid, not to {c.Env}");
+        if (env.ModelPath is { } model && !File.Exists(model)) Fail("env_options.model_path", $"no MJCF file at {Path.GetFullPath(model)}");
+        if (env.AssetsDirectory is { } assets && !Directory.Exists(assets)) Fail("env_options.assets_directory", $"no folder at {Path.GetFullPath(assets)}");
     }
 
     private static string FindPresets()

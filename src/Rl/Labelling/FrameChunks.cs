@@ -1,0 +1,88 @@
+namespace VlmRm.Rl.Labelling;
+
+/// <summary>
+/// Frames of one labelling batch in arrays of at most <see cref="ChunkBytes"/> each, whole frames per array.
+/// The paper's Humanoid batch (B = 3200 frames of 480 × 480 × 3 bytes, 2.2 GB) is over .NET's 2 GiB array
+/// limit, and one chunk is also the most a labelling message carries between silos.
+/// </summary>
+public sealed class FrameChunks
+{
+    /// <summary>256 MiB: large enough that CartPole's and MountainCar's batches are one chunk, small enough to allocate anywhere.</summary>
+    public const long DefaultChunkBytes = 256L << 20;
+
+    /// <summary>The most frame bytes one labelling message carries by default: under Orleans' 100 MB body limit.</summary>
+    public const long DefaultMessageBytes = 64L << 20;
+
+    private readonly byte[][] _chunks;
+
+    public FrameChunks(int capacity, FrameSize frame, long chunkBytes = DefaultChunkBytes)
+    {
+        Layout = new FrameChunkLayout(capacity, frame, chunkBytes);
+        _chunks = new byte[Layout.Chunks][];
+        for (var c = 0; c < _chunks.Length; c++) _chunks[c] = new byte[(long)Layout.FramesInChunk(c) * frame.Bytes];
+    }
+
+    public FrameChunkLayout Layout { get; }
+    public int Capacity => Layout.Capacity;
+    public FrameSize Frame => Layout.Frame;
+    public long ChunkBytes => Layout.ChunkBytes;
+
+    /// <summary>Frame <paramref name="index"/>'s bytes (H × W × 3).</summary>
+    public Span<byte> this[int index]
+    {
+        get
+        {
+            var (chunk, offset) = Layout.Locate(index);
+            return _chunks[chunk].AsSpan(offset * Frame.Bytes, Frame.Bytes);
+        }
+    }
+
+    /// <summary>
+    /// Frames [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>) as contiguous runs, each
+    /// inside one chunk: (index of the run's first frame, its frame count, its bytes).
+    /// </summary>
+    public IEnumerable<(int First, int Count, Memory<byte> Bytes)> Runs(int start, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        if (start + count > Capacity) throw new ArgumentOutOfRangeException(nameof(count), $"frames {start}..{start + count} are beyond the {Capacity} this batch holds");
+        var end = start + count;
+        while (start < end)
+        {
+            var (chunk, offset) = Layout.Locate(start);
+            var run = Math.Min(end - start, Layout.FramesInChunk(chunk) - offset);
+            yield return (start, run, _chunks[chunk].AsMemory(offset * Frame.Bytes, run * Frame.Bytes));
+            start += run;
+        }
+    }
+}
+
+/// <summary>How <see cref="FrameChunks"/> splits a batch, computed without allocating it (a preset's plan checks it at its real size).</summary>
+public readonly record struct FrameChunkLayout
+{
+    public FrameChunkLayout(int capacity, FrameSize frame, long chunkBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        if (frame.Bytes <= 0) throw new ArgumentException($"A frame of {frame.Width}×{frame.Height} has no pixels.", nameof(frame));
+        if (chunkBytes < frame.Bytes) throw new ArgumentException($"A chunk of {chunkBytes:N0} bytes cannot hold one {frame.Width}×{frame.Height} frame ({frame.Bytes:N0} bytes).", nameof(chunkBytes));
+        Capacity = capacity;
+        Frame = frame;
+        ChunkBytes = chunkBytes;
+        FramesPerChunk = (int)Math.Min(Array.MaxLength / frame.Bytes, chunkBytes / frame.Bytes);
+        Chunks = (capacity + FramesPerChunk - 1) / FramesPerChunk;
+    }
+
+    public int Capacity { get; }
+    public FrameSize Frame { get; }
+    public long ChunkBytes { get; }
+    public int FramesPerChunk { get; }
+    public int Chunks { get; }
+    public long TotalBytes => (long)Capacity * Frame.Bytes;
+
+    public int FramesInChunk(int chunk) => Math.Min(FramesPerChunk, Capacity - chunk * FramesPerChunk);
+
+    public (int Chunk, int Offset) Locate(int index)
+    {
+        if ((uint)index >= (uint)Capacity) throw new ArgumentOutOfRangeException(nameof(index), $"frame {index} is beyond the {Capacity} this batch holds");
+        return (index / FramesPerChunk, index % FramesPerChunk);
+    }
+}
