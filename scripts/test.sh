@@ -33,6 +33,17 @@ for trx in "$results"/*.trx; do
   failed=$((failed + ${f:-0} + ${e:-0} + ${t:-0} + ${a:-0}))
   skipped=$((skipped + ${total:-0} - ${executed:-0}))
 done
+# The same count from the test platform's own summary of each project ("total: N"): the line below must count
+# every test it ran, so a TRX file that lost tests (as one overwritten by another did) fails the run.
+platform=0
+for log in "$results"/*.log; do
+  t=$(sed -n 's/^ *total: \([0-9]*\)$/\1/p' "$log" | tail -1)
+  platform=$((platform + ${t:-0}))
+done
+if ((passed + failed + skipped != platform)); then
+  echo "test: the TRX files count $((passed + failed + skipped)) tests but the test platform reported $platform" >&2
+  status=1
+fi
 if ((passed + failed == 0 && status == 0)); then
   echo "no test was executed" >&2
   status=1

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Export an OpenCLIP model's two towers to ONNX in the folder layout VlmRm loads.
 
-Needs PyTorch and open_clip (pip install torch open_clip_torch), plus, for the options:
-  --fp16  onnx and onnxconverter-common     --int8  onnxruntime (its quantization tool)
+Needs PyTorch, open_clip and onnx (pip install torch open_clip_torch onnx), plus, for the options:
+  --fp16  onnxconverter-common     --int8  onnxruntime (its quantization tool)
 
   python tools/export_openclip.py ViT-B-32/openai --out models
   python tools/export_openclip.py ViT-bigG-14/laion2b_s39b_b160k --out models --fp16
@@ -15,14 +15,17 @@ writes models/<name with / as __>/:
   reference.json  embeddings PyTorch computed for fixed texts and for images defined by integer
                formulas (the same as VlmRm.Clip.Models.ReferenceImages); VlmRm checks them on load
   bpe_simple_vocab_16e6.txt.gz  the tokenizer file shipped with open_clip
-Embeddings are exported unnormalized (VlmRm normalizes). Batch size is dynamic. Towers over 2 GB are
-written with ONNX external data (image.onnx.data beside image.onnx): keep those files together.
+Embeddings are exported unnormalized (VlmRm normalizes). Batch size is dynamic. Towers over 2 GB (protobuf's
+limit: ViT-H-14, ViT-bigG-14, in fp32, fp16 or int8) are written with ONNX external data, all of a tower's weights
+in one file beside it (image.onnx.data, text.onnx.data); model.json lists those files with their sizes and
+SHA-256 too, and VlmRm checks every one before loading. Keep the folder's files together.
 """
 import argparse
 import hashlib
 import json
 import os
 import shutil
+import tempfile
 
 import numpy as np
 import torch
@@ -79,6 +82,63 @@ def file_facts(path):
     return os.path.getsize(path), digest.hexdigest()
 
 
+# Towers larger than this are saved with external data (protobuf refuses messages over 2 GiB).
+EXTERNAL_DATA_ABOVE = 1_800_000_000
+
+
+def folder_bytes(folder):
+    return sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
+
+
+def save_tower(model, path, external):
+    """Writes an onnx.ModelProto to path, its weights inline or, when external, in one path + ".data" file."""
+    import onnx
+    data = path + ".data"
+    if os.path.exists(data):
+        os.remove(data)
+    if external:
+        onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                        location=os.path.basename(data), size_threshold=1024)
+    else:
+        onnx.save_model(model, path)
+
+
+def export_tower(module, example, path, input_name, output_name, opset, fp16, int8):
+    """torch.onnx.export into a scratch folder (a large export scatters one file per weight there), then
+    converted as asked and saved to path with all its weights in one external file when it is over 2 GB."""
+    import onnx
+    with tempfile.TemporaryDirectory() as scratch:
+        exported = os.path.join(scratch, "tower.onnx")
+        torch.onnx.export(module, example, exported, input_names=[input_name], output_names=[output_name],
+                          dynamic_axes={input_name: {0: "batch"}, output_name: {0: "batch"}}, opset_version=opset)
+        external = folder_bytes(scratch) > EXTERNAL_DATA_ABOVE
+        model = onnx.load(exported)  # external data, if any, is read back in
+        if fp16:
+            from onnxconverter_common import float16
+            model = float16.convert_float_to_float16(model, keep_io_types=True)
+        if int8:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+            staged = os.path.join(scratch, "staged.onnx")
+            save_tower(model, staged, external)
+            quantized = os.path.join(scratch, "quantized.onnx")
+            quantize_dynamic(staged, quantized, weight_type=QuantType.QInt8, use_external_data_format=external)
+            model = onnx.load(quantized)
+            external = external and folder_bytes(scratch) > EXTERNAL_DATA_ABOVE
+        save_tower(model, path, external)
+    return external
+
+
+def tower_entry(folder, file, input_name, output_name):
+    """model.json's record of a tower: its .onnx and its external data file, each with size and SHA-256."""
+    size, sha = file_facts(os.path.join(folder, file))
+    entry = {"file": file, "input": input_name, "output": output_name, "bytes": size, "sha256": sha, "data": []}
+    data = file + ".data"
+    if os.path.exists(os.path.join(folder, data)):
+        data_size, data_sha = file_facts(os.path.join(folder, data))
+        entry["data"].append({"file": data, "bytes": data_size, "sha256": data_sha})
+    return entry
+
+
 def normalize_of(preprocess):
     for t in preprocess.transforms:
         if t.__class__.__name__ == "Normalize":
@@ -108,24 +168,9 @@ def main():
     image_path, text_path = os.path.join(folder, "image.onnx"), os.path.join(folder, "text.onnx")
 
     with torch.no_grad():
-        torch.onnx.export(ImageTower(model), torch.zeros(1, 3, size, size), image_path,
-                          input_names=["image"], output_names=["image_embeds"],
-                          dynamic_axes={"image": {0: "batch"}, "image_embeds": {0: "batch"}}, opset_version=args.opset)
-        torch.onnx.export(TextTower(model), open_clip.tokenize(["a photo"], context_length=context), text_path,
-                          input_names=["text"], output_names=["text_embeds"],
-                          dynamic_axes={"text": {0: "batch"}, "text_embeds": {0: "batch"}}, opset_version=args.opset)
-
-    if args.fp16:
-        import onnx
-        from onnxconverter_common import float16
-        for path in (image_path, text_path):
-            onnx.save(float16.convert_float_to_float16(onnx.load(path), keep_io_types=True), path)
-    if args.int8:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-        for path in (image_path, text_path):
-            quantized = path + ".int8"
-            quantize_dynamic(path, quantized, weight_type=QuantType.QInt8)
-            os.replace(quantized, path)
+        export_tower(ImageTower(model), torch.zeros(1, 3, size, size), image_path, "image", "image_embeds", args.opset, args.fp16, args.int8)
+        export_tower(TextTower(model), open_clip.tokenize(["a photo"], context_length=context), text_path, "text", "text_embeds",
+                     args.opset, args.fp16, args.int8)
 
     tokenizer = os.path.join(os.path.dirname(open_clip.__file__), "bpe_simple_vocab_16e6.txt.gz")
     shutil.copy(tokenizer, os.path.join(folder, "bpe_simple_vocab_16e6.txt.gz"))
@@ -140,15 +185,13 @@ def main():
             "images": REFERENCE_IMAGES, "image_embeddings": image_embeddings.tolist(),
         }, f)
 
-    image_bytes, image_sha = file_facts(image_path)
-    text_bytes, text_sha = file_facts(text_path)
     manifest = {
         "name": args.name, "image_size": size, "mean": mean, "std": std,
         "embed_dim": int(image_embeddings.shape[1]),
         "parameters": sum(p.numel() for p in model.parameters()),
         "context_length": context,
-        "image": {"file": "image.onnx", "input": "image", "output": "image_embeds", "bytes": image_bytes, "sha256": image_sha},
-        "text": {"file": "text.onnx", "input": "text", "output": "text_embeds", "bytes": text_bytes, "sha256": text_sha},
+        "image": tower_entry(folder, "image.onnx", "image", "image_embeds"),
+        "text": tower_entry(folder, "text.onnx", "text", "text_embeds"),
         "tokenizer": "bpe_simple_vocab_16e6.txt.gz",
     }
     with open(os.path.join(folder, "model.json"), "w") as f:

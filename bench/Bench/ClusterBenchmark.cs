@@ -75,6 +75,23 @@ internal static class ClusterBenchmark
     private static Speed Cluster(RunConfig config, int silos, int runs)
     {
         var data = Directory.CreateTempSubdirectory("vlmrm-bench-cluster-").FullName;
+        var hosts = StartSilos(silos, data);
+        try
+        {
+            var requests = Enumerable.Range(0, runs).Select(s => new RunRequest($"bench-{silos}-{runs}.s{s}", RunConfigLoader.ToJson(config with { Seed = s }), null)).ToList();
+            var clock = Stopwatch.StartNew();
+            var status = RunSweep(hosts[0], $"bench-{silos}-{runs}", requests);
+            return new Speed(status.Runs.Sum(r => r.StepsPerSecond), runs * Steps / clock.Elapsed.TotalSeconds);
+        }
+        finally
+        {
+            StopSilos(hosts);
+        }
+    }
+
+    /// <summary><paramref name="silos"/> silos in this process on free loopback ports, clustered with the first; grain state and checkpoints under <paramref name="data"/>.</summary>
+    internal static List<IHost> StartSilos(int silos, string data)
+    {
         var primary = new IPEndPoint(IPAddress.Loopback, FreePort());
         var hosts = new List<IHost>();
         for (var i = 0; i < silos; i++)
@@ -91,28 +108,29 @@ internal static class ClusterBenchmark
             host.StartAsync().GetAwaiter().GetResult();
             hosts.Add(host);
         }
-        try
+        return hosts;
+    }
+
+    /// <summary>Submits <paramref name="requests"/> as one sweep, all at once, and waits until every run is done (throws naming any that is not).</summary>
+    internal static SweepStatus RunSweep(IHost silo, string name, IReadOnlyList<RunRequest> requests)
+    {
+        var sweep = silo.Services.GetRequiredService<IClusterClient>().GetGrain<ISweepGrain>(name);
+        var status = sweep.SubmitAsync(requests, requests.Count).GetAwaiter().GetResult();
+        while (!status.IsFinished)
         {
-            var client = hosts[0].Services.GetRequiredService<IClusterClient>();
-            var sweep = client.GetGrain<ISweepGrain>($"bench-{silos}-{runs}");
-            var requests = Enumerable.Range(0, runs).Select(s => new RunRequest($"bench-{silos}-{runs}.s{s}", RunConfigLoader.ToJson(config with { Seed = s }), null)).ToList();
-            var clock = Stopwatch.StartNew();
-            var status = sweep.SubmitAsync(requests, runs).GetAwaiter().GetResult();
-            while (!status.IsFinished)
-            {
-                Thread.Sleep(100);
-                status = sweep.GetStatusAsync().GetAwaiter().GetResult();
-            }
-            if (status.Runs.Any(r => r.State != RunState.Done)) throw new InvalidOperationException(string.Join("; ", status.Runs.Select(r => $"{r.RunId}: {r.State} {r.Error}")));
-            return new Speed(status.Runs.Sum(r => r.StepsPerSecond), runs * Steps / clock.Elapsed.TotalSeconds);
+            Thread.Sleep(100);
+            status = sweep.GetStatusAsync().GetAwaiter().GetResult();
         }
-        finally
+        if (status.Runs.Any(r => r.State != RunState.Done)) throw new InvalidOperationException(string.Join("; ", status.Runs.Select(r => $"{r.RunId}: {r.State} {r.Error}")));
+        return status;
+    }
+
+    internal static void StopSilos(List<IHost> hosts)
+    {
+        foreach (var host in Enumerable.Reverse(hosts))
         {
-            foreach (var host in Enumerable.Reverse(hosts))
-            {
-                host.StopAsync().GetAwaiter().GetResult();
-                host.Dispose();
-            }
+            host.StopAsync().GetAwaiter().GetResult();
+            host.Dispose();
         }
     }
 

@@ -8,9 +8,12 @@ var suites = new Dictionary<string, Action>(StringComparer.OrdinalIgnoreCase)
     ["mujoco"] = MujocoBenchmark.Run,
     ["cluster"] = ClusterBenchmark.Run,
     ["cliptrain"] = ClipTrainingBenchmark.Run,
+    ["paper"] = PaperScaleBenchmark.Run,
 };
+// Run only when named: minutes of Humanoid rendering and gigabytes of checkpoint (docs/BENCHMARKS.md).
+string[] onRequest = ["paper"];
 
-var requested = args.Length > 0 ? args : suites.Keys.ToArray();
+var requested = args.Length > 0 ? args : suites.Keys.Except(onRequest).ToArray();
 foreach (var name in requested)
 {
     if (!suites.TryGetValue(name, out var run))

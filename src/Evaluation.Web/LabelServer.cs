@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Logging;
+using VlmRm.Envs.Hosting;
 using VlmRm.Evaluation.LabelledSets;
 using VlmRm.Evaluation.Rollouts;
 
@@ -15,8 +16,11 @@ public sealed record LabelServerOptions
     /// <summary>A review set recorded by <c>vlmrm evaluate videos</c>.</summary>
     public required string ReviewDirectory { get; init; }
 
-    /// <summary>Loopback by default: the page has no authentication, so exposing it is a deliberate choice.</summary>
+    /// <summary>Loopback by default: the page has no authentication, so exposing it is a deliberate choice (<see cref="AllowRemote"/>).</summary>
     public string Url { get; init; } = "http://127.0.0.1:5080";
+
+    /// <summary>Permits a <see cref="Url"/> beyond loopback.</summary>
+    public bool AllowRemote { get; init; }
 }
 
 /// <summary>
@@ -30,6 +34,7 @@ public static class LabelServer
 
     public static WebApplication Build(LabelServerOptions options, Action<ILoggingBuilder>? logging = null)
     {
+        LoopbackBinding.Require(options.Url, "--url", options.AllowRemote, "--allow-remote");
         var store = new HumanLabelStore(options.ReviewDirectory);
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(options.Url);

@@ -33,9 +33,9 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo, IOptions<RewardBatc
         Release();
         var config = RunConfigLoader.FromJson(request.ConfigJson, request.RunId);
         var frames = config.Reward.LabellerFrames();
-        _env = Algorithm1Trainer.MakeEnvironment(config, frames);
+        _env = RunFactory.MakeEnvironment(config, frames);
         _reward = RewardSpecs.From(config.Reward);
-        _frames = frames is { } f ? new FrameChunks(Algorithm1Trainer.LabelBatchSize(config), f, batching.Value.MaxMessageBytes) : null;
+        _frames = frames is { } f ? new FrameChunks(RunFactory.LabelBatchSize(config), f, batching.Value.MaxMessageBytes) : null;
         _stepFrames = frames is { } g ? new byte[config.NumEnvs * g.Bytes] : [];
         var spec = _env.Spec;
         var observations = (BoxSpace)spec.ObservationSpace;

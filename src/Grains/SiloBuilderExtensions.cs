@@ -31,6 +31,12 @@ public sealed class VlmRmSiloOptions
     /// there are any. Default: "cuda" when ONNX Runtime offers its CUDA provider and CLIP may use it.
     /// </summary>
     public string? Devices { get; set; }
+
+    /// <summary>
+    /// How often a sweep with unfinished runs is woken by its reminder (persisted with the grain state: Redis in a
+    /// cluster), so that a sweep whose silo died resumes its runs with no client attached.
+    /// </summary>
+    public TimeSpan SweepWatchPeriod { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 public static class SiloBuilderExtensions
@@ -47,13 +53,18 @@ public static class SiloBuilderExtensions
             var redis = options.RedisConnectionString ?? throw new ArgumentException("Redis clustering needs VlmRm:RedisConnectionString.");
             silo.UseRedisClustering(redis);
             silo.AddRedisGrainStorage(StorageName, o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis));
+            silo.UseRedisReminderService(o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis));
         }
         else
         {
             var stateDirectory = Path.Combine(options.DataDirectory, "state");
             Directory.CreateDirectory(stateDirectory);
             silo.Services.AddGrainStorage(StorageName, (sp, _) => new FileGrainStorage(stateDirectory, sp.GetRequiredService<Serializer>()));
+            // One machine: the reminders live as long as the silo, which is as long as the sweep's own timer.
+            silo.UseInMemoryReminderService();
         }
+        if (options.SweepWatchPeriod <= TimeSpan.Zero) throw new ArgumentException($"VlmRm:SweepWatchPeriod must be positive, not {options.SweepWatchPeriod}.");
+        silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromTicks(Math.Min(o.MinimumReminderPeriod.Ticks, options.SweepWatchPeriod.Ticks)));
         silo.Services.AddSingleton<ICheckpointStore>(_ => options.CheckpointStore switch
         {
             "blob" => BlobCheckpointStore.Create(options.BlobConnectionString, options.BlobServiceUri, options.BlobContainer),

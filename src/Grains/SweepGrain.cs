@@ -13,13 +13,17 @@ public sealed class SweepState
 
 /// <summary>
 /// Schedules a sweep's runs on learner grains, at most MaxConcurrent at once, and keeps every run's
-/// status in persisted state. A timer polls running learners; after a restart the first call (a client
-/// asking for status) reactivates the sweep, which picks up where its state says it was.
+/// status in persisted state. A timer polls running learners while the sweep is active; a reminder
+/// (VlmRm:SweepWatchPeriod) reactivates it wherever the cluster has a silo after its own silo died, so the
+/// sweep picks up where its state says it was, and its runs resume, with no client attached. The reminder
+/// goes when every run has finished.
 /// </summary>
 public sealed class SweepGrain(
     [PersistentState("sweep", SiloBuilderExtensions.StorageName)] IPersistentState<SweepState> state,
-    ILogger<SweepGrain> logger) : Grain, ISweepGrain
+    Microsoft.Extensions.Options.IOptions<VlmRmSiloOptions> siloOptions,
+    ILogger<SweepGrain> logger) : Grain, ISweepGrain, IRemindable
 {
+    private const string WatchReminder = "watch";
     private IGrainTimer? _timer;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -38,9 +42,18 @@ public sealed class SweepGrain(
         }
         await state.WriteStateAsync();
         await GrainFactory.GetGrain<ISweepIndexGrain>(ISweepIndexGrain.Key).AddAsync(this.GetPrimaryKeyString());
+        var period = siloOptions.Value.SweepWatchPeriod;
+        await this.RegisterOrUpdateReminder(WatchReminder, period, period);
         await TickAsync();
-        EnsureTimer();
+        if (!state.State.Statuses.Values.All(s => s.IsFinished)) EnsureTimer();
         return Status();
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != WatchReminder) return;
+        if (state.State.Statuses.Values.Any(s => !s.IsFinished)) EnsureTimer();
+        await TickAsync();
     }
 
     public Task<SweepStatus> GetStatusAsync() => Task.FromResult(Status());
@@ -93,6 +106,7 @@ public sealed class SweepGrain(
         {
             _timer?.Dispose();
             _timer = null;
+            if (await this.GetReminder(WatchReminder) is { } reminder) await this.UnregisterReminder(reminder);
         }
     }
 }

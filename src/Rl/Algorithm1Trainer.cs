@@ -32,11 +32,6 @@ public sealed record EvaluationResult(double MeanReturn, double SuccessRate, IRe
 /// </summary>
 public sealed class Algorithm1Trainer : IDisposable
 {
-    // 2: the environments' state is a length-prefixed block, so copies stepped in another process can supply it.
-    // 3: optimizer state written by AdamOptimizer (TorchSharp's Adam is no longer used).
-    private const int CheckpointFormat = 3;
-    private const string CheckpointMagic = "VLMRMCK1";
-
     private readonly RunConfig _config;
     private readonly IRewardLabeller _labeller;
     private readonly ICheckpointStore? _store;
@@ -73,16 +68,16 @@ public sealed class Algorithm1Trainer : IDisposable
         _store = store;
         _log = log;
         RunId = runId;
-        Device = SelectDevice(config.Device);
-        torch.set_num_threads(config.TorchThreads > 0 ? config.TorchThreads : DefaultTorchThreads);
+        Device = RunFactory.SelectDevice(config.Device);
+        torch.set_num_threads(config.TorchThreads > 0 ? config.TorchThreads : RunFactory.DefaultTorchThreads);
 
         var frames = labeller.Frames;
-        _env = environment ?? MakeEnvironment(config, frames);
+        _env = environment ?? RunFactory.MakeEnvironment(config, frames);
         if (_env.Count != config.NumEnvs) throw new ArgumentException($"The run asks for {config.NumEnvs} environment copies; the environment given has {_env.Count}.", nameof(environment));
         var spec = _env.Spec;
-        _algorithm = CreateAlgorithm(config, spec, Device);
+        _algorithm = RunFactory.CreateAlgorithm(config, spec, Device);
         _labelled = new ReplayBuffer(config.OffPolicy.BufferSize, spec.ObservationSize, spec.ActionSize);
-        var labelBatch = LabelBatchSize(config);
+        var labelBatch = RunFactory.LabelBatchSize(config);
         _unlabelled = new UnlabelledBuffer(labelBatch, spec.ObservationSize, spec.ActionSize, frames);
         _statistics = new EpisodeStatistics(config.StatsWindow);
         _rng = new Rng((ulong)config.Seed);
@@ -93,20 +88,6 @@ public sealed class Algorithm1Trainer : IDisposable
         _labelledEpisodeReturns = new double[config.NumEnvs];
         _frames = frames is { } f ? new byte[checked(config.NumEnvs * f.Bytes)] : [];
     }
-
-    /// <summary>Transitions B holds at most: whole vectorized steps, so the labelling batch rounded up to a multiple of the copies.</summary>
-    public static int LabelBatchSize(RunConfig config) => checked((config.Reward.BatchSize + config.NumEnvs - 1) / config.NumEnvs * config.NumEnvs);
-
-    /// <summary>The run's environment copies in this process, reset, rendering at <paramref name="frames"/> when the labeller needs pixels.</summary>
-    public static VectorEnv MakeEnvironment(RunConfig config, FrameSize? frames)
-    {
-        var env = EnvRegistry.MakeVector(config.Env, config.NumEnvs, config.Seed, config.EnvironmentOptions(frames));
-        env.Reset();
-        return env;
-    }
-
-    /// <summary>TorchSharp threads when the configuration names none: one per core (2 threads: SAC updates 1.5× faster than 1; docs/BENCHMARKS.md).</summary>
-    public static int DefaultTorchThreads => Environment.ProcessorCount;
 
     public string RunId { get; }
     public torch.Device Device { get; }
@@ -289,90 +270,23 @@ public sealed class Algorithm1Trainer : IDisposable
         return true;
     }
 
-    /// <summary>
-    /// The policy alone from a checkpoint of a run with this configuration, without the environments and the
-    /// replay buffer a resumed run needs (rollout videos, evaluation of old checkpoints).
-    /// </summary>
-    public static IOffPolicyAlgorithm LoadPolicy(RunConfig config, EnvSpec spec, Stream content)
-    {
-        var algorithm = CreateAlgorithm(config, spec, SelectDevice(config.Device));
-        try
-        {
-            using var reader = new BinaryReader(content, System.Text.Encoding.UTF8, leaveOpen: true);
-            ReadHeader(reader, config);
-            reader.ReadInt64(); // timesteps
-            reader.ReadInt64(); // vector steps
-            reader.ReadInt64(); // last checkpoint
-            reader.ReadDouble(); // best training reward
-            new Rng(0).Read(reader);
-            algorithm.Load(reader);
-            return algorithm;
-        }
-        catch (Exception e)
-        {
-            algorithm.Dispose();
-            if (e is EndOfStreamException) throw new InvalidDataException("Checkpoint ends early: it is truncated.", e);
-            throw;
-        }
-    }
-
     /// <summary>The run's whole state (policy, optimizers, environments, statistics, replay buffer when configured) written to <paramref name="destination"/>.</summary>
     public async Task WriteCheckpointAsync(Stream destination, CancellationToken cancellationToken = default)
     {
         if (_unlabelled.Count > 0) throw new InvalidOperationException("Label the unlabelled buffer before checkpointing (FlushAsync).");
         var environmentState = await _env.SaveStateAsync(cancellationToken);
-        using (var writer = new BinaryWriter(destination, System.Text.Encoding.UTF8, leaveOpen: true))
-        {
-            writer.Write(CheckpointMagic);
-            writer.Write(CheckpointFormat);
-            writer.Write(_config.Env);
-            writer.Write(_config.Algorithm);
-            writer.Write(_config.NumEnvs);
-            writer.Write(Timesteps);
-            writer.Write(_vectorSteps);
-            writer.Write(_lastCheckpoint);
-            writer.Write(_bestTrainingReward);
-            _rng.Write(writer);
-            _algorithm.Save(writer);
-            writer.Write(environmentState.Length);
-            writer.Write(environmentState);
-            _statistics.Save(writer);
-            foreach (var r in _labelledEpisodeReturns) writer.Write(r);
-            writer.Write(_config.CheckpointReplayBuffer);
-            if (_config.CheckpointReplayBuffer) _labelled.Save(writer);
-        }
+        RunCheckpoint.Write(destination, _config, new RunCounters(Timesteps, _vectorSteps, _lastCheckpoint, _bestTrainingReward), Parts, environmentState);
     }
 
     /// <summary>Continues from a checkpoint <see cref="WriteCheckpointAsync"/> wrote, read from <paramref name="content"/>'s position.</summary>
     public async Task RestoreCheckpointAsync(Stream content, CancellationToken cancellationToken = default)
     {
-        using var reader = new BinaryReader(content, System.Text.Encoding.UTF8, leaveOpen: true);
-        try
-        {
-            ReadHeader(reader, _config);
-            Timesteps = reader.ReadInt64();
-            _vectorSteps = reader.ReadInt64();
-            _lastCheckpoint = reader.ReadInt64();
-            _bestTrainingReward = reader.ReadDouble();
-            _rng.Read(reader);
-            _algorithm.Load(reader);
-            var environmentBytes = reader.ReadInt32();
-            var environmentState = reader.ReadBytes(environmentBytes);
-            if (environmentState.Length != environmentBytes) throw new EndOfStreamException();
-            await _env.LoadStateAsync(environmentState, cancellationToken);
-            _statistics.Load(reader);
-            for (var i = 0; i < _labelledEpisodeReturns.Length; i++) _labelledEpisodeReturns[i] = reader.ReadDouble();
-            if (reader.ReadBoolean()) _labelled.Load(reader);
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException($"Checkpoint of run {RunId} ends early: it is truncated.", e);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidDataException($"Checkpoint of run {RunId} cannot be restored: {e.Message}", e);
-        }
+        var (counters, environmentState) = RunCheckpoint.Read(content, _config, Parts, $"Checkpoint of run {RunId}");
+        (Timesteps, _vectorSteps, _lastCheckpoint, _bestTrainingReward) = (counters.Timesteps, counters.VectorSteps, counters.LastCheckpoint, counters.BestTrainingReward);
+        await _env.LoadStateAsync(environmentState, cancellationToken);
     }
+
+    private RunParts Parts => new(_rng, _algorithm, _statistics, _labelledEpisodeReturns, _labelled);
 
     /// <summary>
     /// The paper's evaluation (appendix C): the run's checkpoint with the highest training reward, restored into this
@@ -419,33 +333,4 @@ public sealed class Algorithm1Trainer : IDisposable
         if (_log is null || _vectorSteps % Math.Max(1, 1000 / (_config.OffPolicy.TrainFreq * _env.Count)) != 0) return;
         foreach (var (tag, value) in _lastTrain.Values) _log.Scalar(tag, value, Timesteps);
     }
-
-    private static IOffPolicyAlgorithm CreateAlgorithm(RunConfig config, EnvSpec spec, torch.Device device) => config.Algorithm switch
-    {
-        "sac" => new Sac(config.Sac ?? new SacOptions(), spec.ObservationSize,
-            spec.ActionSpace as BoxSpace ?? throw new ArgumentException($"SAC needs a continuous action space; {spec.Id} has {spec.ActionSpace}."), config.TotalTimesteps, device, config.Seed),
-        "dqn" => new Dqn(config.Dqn ?? new DqnOptions(), spec.ObservationSize,
-            spec.ActionSpace as DiscreteSpace ?? throw new ArgumentException($"DQN needs a discrete action space; {spec.Id} has {spec.ActionSpace}."), config.TotalTimesteps, device, config.Seed),
-        _ => throw new ArgumentException($"Unknown algorithm '{config.Algorithm}'."),
-    };
-
-    private static void ReadHeader(BinaryReader reader, RunConfig config)
-    {
-        if (reader.ReadString() != CheckpointMagic) throw new InvalidDataException("not a VlmRm checkpoint");
-        var format = reader.ReadInt32();
-        if (format != CheckpointFormat) throw new InvalidDataException($"checkpoint format {format}, this build reads {CheckpointFormat}");
-        var (env, algorithm, copies) = (reader.ReadString(), reader.ReadString(), reader.ReadInt32());
-        if (env != config.Env || algorithm != config.Algorithm || copies != config.NumEnvs)
-        {
-            throw new InvalidDataException($"checkpoint is for {algorithm} on {copies}×{env}, this run is {config.Algorithm} on {config.NumEnvs}×{config.Env}");
-        }
-    }
-
-    private static torch.Device SelectDevice(string choice) => choice switch
-    {
-        "cpu" => torch.CPU,
-        "cuda" when !torch.cuda.is_available() => throw new InvalidOperationException("device: cuda was asked for, but TorchSharp sees no CUDA device (the CPU package is installed; see docs/RL.md)."),
-        "cuda" => torch.CUDA,
-        _ => torch.cuda.is_available() ? torch.CUDA : torch.CPU,
-    };
 }

@@ -1,21 +1,27 @@
 using OpenTelemetry.Metrics;
 using Orleans.Dashboard;
 using VlmRm.Clip.Models;
+using VlmRm.Envs.Hosting;
 using VlmRm.Grains;
 
 // A standalone silo. Configuration (appsettings.json, environment variables VlmRm__*, command line):
 //   VlmRm:Clustering localhost|redis, VlmRm:RedisConnectionString, VlmRm:DataDirectory,
 //   VlmRm:CheckpointStore file|blob, VlmRm:BlobConnectionString | VlmRm:BlobServiceUri,
 //   Silo:SiloPort, Silo:GatewayPort, Silo:AdvertisedIP (the pod's IP in a cluster), Silo:ClusterId,
-//   Silo:ShutdownSeconds (graceful shutdown budget), Dashboard:Urls (loopback by default), Clip:* (ClipRuntimeOptions),
-//   VlmRm:Devices (cuda|cpu, advertised in silo metadata; detected by default).
+//   Silo:ShutdownSeconds (graceful shutdown budget), Dashboard:Urls (loopback unless Dashboard:AllowRemote=true), Clip:* (ClipRuntimeOptions),
+//   VlmRm:Devices (cuda|cpu, advertised in silo metadata; detected by default), VlmRm:SweepWatchPeriod (reminder that
+//   wakes sweeps after a silo dies; 00:01:00), RewardBatching:MaxBatchFrames|MaxWait|MaxMessageBytes.
 // The dashboard is at /dashboard, Prometheus metrics (meters VlmRm and Microsoft.Orleans) at /metrics.
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.Configuration.GetSection("VlmRm").Get<VlmRmSiloOptions>() ?? new VlmRmSiloOptions();
 var clip = builder.Configuration.GetSection("Clip").Get<ClipRuntimeOptions>() ?? new ClipRuntimeOptions();
 var siloPort = builder.Configuration.GetValue("Silo:SiloPort", 11111);
 var gatewayPort = builder.Configuration.GetValue("Silo:GatewayPort", 30000);
-builder.WebHost.UseUrls(builder.Configuration.GetValue("Dashboard:Urls", "http://127.0.0.1:8080")!);
+var dashboardUrls = builder.Configuration.GetValue("Dashboard:Urls", "http://127.0.0.1:8080")!;
+// The dashboard and /metrics have no authentication: beyond loopback only when asked for (the container images do,
+// where the pod's cluster-internal service is the boundary).
+LoopbackBinding.Require(dashboardUrls, "Dashboard:Urls", builder.Configuration.GetValue("Dashboard:AllowRemote", false), "Dashboard:AllowRemote=true");
+builder.WebHost.UseUrls(dashboardUrls);
 // On SIGTERM (a pod being stopped) Orleans deactivates every grain; learners checkpoint on deactivation,
 // which needs more than the host's default 30 s when a replay buffer goes to blob storage.
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(builder.Configuration.GetValue("Silo:ShutdownSeconds", 90)));

@@ -138,6 +138,30 @@ public class HumanoidTests
     }
 
     [Fact]
+    public void Environments_disposed_on_another_thread_leave_the_render_threads_able_to_draw_new_ones()
+    {
+        // The render workers outlive a run's environments; disposing those (a grain deactivating) frees their
+        // contexts on another thread. The workers then draw the next run's environments (the crash: a worker
+        // whose current context had been destroyed elsewhere jumped into freed memory on its next draw).
+        var options = new EnvOptions { RenderWidth = 48, RenderHeight = 48, RenderFlags = new RenderFlags(false, false, false) };
+        byte[] first;
+        using (var run = EnvRegistry.MakeVector("Humanoid", 4, seed: 5, options))
+        {
+            run.Reset();
+            first = new byte[4 * run.FrameBytes];
+            run.Render(first, maxDegreeOfParallelism: 2);
+        }
+        for (var next = 0; next < 3; next++)
+        {
+            using var run = EnvRegistry.MakeVector("Humanoid", 4, seed: 5, options);
+            run.Reset();
+            var frames = new byte[4 * run.FrameBytes];
+            run.Render(frames, maxDegreeOfParallelism: 2);
+            Assert.Equal(first, frames);
+        }
+    }
+
+    [Fact]
     public void A_broken_mjcf_file_is_a_clear_error_naming_the_file()
     {
         var path = Path.Combine(Directory.CreateTempSubdirectory("vlmrm-mjcf-").FullName, "broken.xml");

@@ -50,7 +50,7 @@ public sealed class FramesAcrossSilosTests
 
         // The same frames, rendered and labelled here.
         var frameSize = config.Reward.LabellerFrames()!.Value;
-        using var env = Algorithm1Trainer.MakeEnvironment(config, frameSize);
+        using var env = RunFactory.MakeEnvironment(config, frameSize);
         var frames = new byte[200L * frameSize.Bytes];
         for (var step = 0; step < 50; step++) env.Step(actions, frames.AsSpan(step * config.NumEnvs * frameSize.Bytes, config.NumEnvs * frameSize.Bytes));
         using var model = OnnxClipModel.Load(Model, _clip);

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using System.Net;
 using System.Net.Sockets;
 using VlmRm.TestSupport;
@@ -24,6 +26,76 @@ internal static class LocalServices
 
     public static string AzuriteConnectionString(int port) =>
         $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteAccountKey};BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
+
+    /// <summary>The standalone silo as built in Release (./vlmrm test builds it).</summary>
+    public static string SiloDll => Path.Combine(TestPaths.RepositoryRoot, "src", "Silo", "bin", "Release", "net10.0", "VlmRm.Silo.dll");
+
+    /// <summary>A standalone silo process clustered through <paramref name="redis"/>, on free loopback ports; returns it with its silo and dashboard ports.</summary>
+    public static (Process Process, int SiloPort, int DashboardPort) StartRedisSilo(string redis, string dataDirectory, params string[] settings)
+    {
+        var (siloPort, gatewayPort, httpPort) = (FreePort(), FreePort(), FreePort());
+        var process = Start("dotnet", [SiloDll,
+            "--VlmRm:Clustering=redis", $"--VlmRm:RedisConnectionString={redis}", $"--VlmRm:DataDirectory={dataDirectory}",
+            $"--Silo:SiloPort={siloPort}", $"--Silo:GatewayPort={gatewayPort}", $"--Dashboard:Urls=http://127.0.0.1:{httpPort}", .. settings], gatewayPort);
+        return (process, siloPort, httpPort);
+    }
+
+    /// <summary>
+    /// A redis-server and <paramref name="silos"/> silo processes clustered through it, each with <paramref name="settings"/>;
+    /// skips the test where the silo is not built or redis-server not installed. Every process is added to
+    /// <paramref name="processes"/>, for the test to stop.
+    /// </summary>
+    public static (string Redis, string Data, List<(Process Process, int SiloPort, int DashboardPort)> Silos) StartRedisCluster(List<Process> processes, int silos, params string[] settings)
+    {
+        Assert.SkipUnless(File.Exists(SiloDll), $"the silo is not built in Release ({SiloDll}); ./vlmrm test builds it");
+        Assert.SkipWhen(!File.Exists("/usr/bin/redis-server"), "redis-server is not installed (./vlmrm setup installs it)");
+        var redisPort = FreePort();
+        processes.Add(StartRedis(redisPort));
+        var redis = $"127.0.0.1:{redisPort}";
+        var data = Directory.CreateTempSubdirectory("vlmrm-redis-").FullName;
+        var started = new List<(Process Process, int SiloPort, int DashboardPort)>();
+        for (var i = 0; i < silos; i++)
+        {
+            var silo = StartRedisSilo(redis, data, settings);
+            processes.Add(silo.Process);
+            started.Add(silo);
+        }
+        return (redis, data, started);
+    }
+
+    /// <summary>A client of the cluster that <paramref name="redis"/> lists, started.</summary>
+    public static async Task<IHost> RedisClientAsync(string redis, CancellationToken ct)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.UseOrleansClient(client =>
+        {
+            client.UseRedisClustering(redis);
+            client.Configure<Orleans.Configuration.ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("vlmrm", "vlmrm"));
+        });
+        var host = builder.Build();
+        await host.StartAsync(ct);
+        return host;
+    }
+
+    /// <summary>
+    /// Active silos, once <paramref name="expected"/> have joined (or, <paramref name="atMost"/>, once no more than that
+    /// remain: dead ones declared so) or after 90 s.
+    /// </summary>
+    public static async Task<int> ActiveSilosAsync(IClusterClient client, int expected, bool atMost = false)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var management = client.GetGrain<IManagementGrain>(0);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+#pragma warning disable xUnit1051 // IManagementGrain.GetHosts takes no token; WaitAsync bounds the wait instead.
+            var active = (await management.GetHosts(onlyActive: true).WaitAsync(ct)).Count;
+#pragma warning restore xUnit1051
+            if ((atMost ? active <= expected : active >= expected) || DateTime.UtcNow >= deadline) return active;
+            await Task.Delay(500, ct);
+        }
+    }
 
     public static Process StartRedis(int port) => Start("redis-server", ["--port", $"{port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], port);
 

@@ -14,44 +14,12 @@ public sealed class RedisClusterTests : IDisposable
     [Fact]
     public async Task Two_silo_processes_cluster_through_redis_and_serve_the_dashboard()
     {
-        var silo = Path.Combine(TestPaths.RepositoryRoot, "src", "Silo", "bin", "Release", "net10.0", "VlmRm.Silo.dll");
-        Assert.SkipUnless(File.Exists(silo), $"the silo is not built in Release ({silo}); ./vlmrm test builds it");
-        Assert.SkipWhen(!File.Exists("/usr/bin/redis-server"), "redis-server is not installed (./vlmrm setup installs it)");
         var ct = TestContext.Current.CancellationToken;
-        var redisPort = LocalServices.FreePort();
-        _processes.Add(LocalServices.StartRedis(redisPort));
-        var redis = $"127.0.0.1:{redisPort}";
-        var data = Directory.CreateTempSubdirectory("vlmrm-redis-").FullName;
-        var dashboardPort = 0;
-        for (var i = 0; i < 2; i++)
-        {
-            var (siloPort, gatewayPort, httpPort) = (LocalServices.FreePort(), LocalServices.FreePort(), LocalServices.FreePort());
-            if (i == 0) dashboardPort = httpPort;
-            _processes.Add(LocalServices.Start("dotnet", [silo,
-                "--VlmRm:Clustering=redis", $"--VlmRm:RedisConnectionString={redis}", $"--VlmRm:DataDirectory={data}",
-                $"--Silo:SiloPort={siloPort}", $"--Silo:GatewayPort={gatewayPort}", $"--Dashboard:Urls=http://127.0.0.1:{httpPort}"], gatewayPort));
-        }
+        var (redis, _, silos) = LocalServices.StartRedisCluster(_processes, 2);
+        var dashboardPort = silos[0].DashboardPort;
 
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleansClient(client =>
-        {
-            client.UseRedisClustering(redis);
-            client.Configure<Orleans.Configuration.ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("vlmrm", "vlmrm"));
-        });
-        using var host = builder.Build();
-        await host.StartAsync(ct);
-        var management = host.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
-        var active = 0;
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (active < 2 && DateTime.UtcNow < deadline)
-        {
-#pragma warning disable xUnit1051 // IManagementGrain.GetHosts takes no token; WaitAsync bounds the wait instead.
-            active = (await management.GetHosts(onlyActive: true).WaitAsync(ct)).Count;
-#pragma warning restore xUnit1051
-            if (active < 2) await Task.Delay(500, ct);
-        }
-        Assert.Equal(2, active);
+        using var host = await LocalServices.RedisClientAsync(redis, ct);
+        Assert.Equal(2, await LocalServices.ActiveSilosAsync(host.Services.GetRequiredService<IClusterClient>(), 2));
 
         using var http = new HttpClient();
         var page = await http.GetAsync(new Uri($"http://127.0.0.1:{dashboardPort}/dashboard"), ct);

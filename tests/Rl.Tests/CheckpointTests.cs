@@ -156,6 +156,57 @@ public class CheckpointTests
         Assert.Equal(expected.ToArray(), ReadAll(loaded.Content));
     }
 
+    [Fact]
+    public async Task A_checkpoint_over_2_GiB_streams_through_the_file_store_without_being_held_in_memory()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var root = Directory.CreateTempSubdirectory("vlmrm-big-checkpoint-").FullName;
+        try
+        {
+            var store = new FileCheckpointStore(root);
+            const long size = (2L << 30) + 12_345; // past int.MaxValue, what a 700k-transition Humanoid buffer needs
+            var allocated = GC.GetTotalAllocatedBytes(precise: true);
+            var info = await store.SaveAsync("big", "step-1", new PatternStream(size), 1, 0, isBest: true, ct);
+            Assert.Equal(size, info.Bytes);
+            using (var loaded = await store.LoadLatestAsync("big", ct))
+            {
+                Assert.Equal(size, loaded!.Content.Length);
+                loaded.Content.Position = size - 3;
+                var tail = new byte[3];
+                loaded.Content.ReadExactly(tail);
+                Assert.Equal(PatternStream.Bytes(size - 3, 3), tail);
+            }
+            Assert.True(GC.GetTotalAllocatedBytes(precise: true) - allocated < 256L << 20, "the checkpoint was buffered in memory");
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    /// <summary>A read-only stream of <paramref name="length"/> bytes whose byte i is a function of i, held nowhere.</summary>
+    private sealed class PatternStream(long length) : Stream
+    {
+        public static byte[] Bytes(long from, int count) => [.. Enumerable.Range(0, count).Select(i => At(from + i))];
+        private static byte At(long i) => (byte)(i * 31 % 251);
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => length;
+        public override long Position { get; set; }
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = (int)Math.Min(count, length - Position);
+            for (var i = 0; i < n; i++) buffer[offset + i] = At(Position + i);
+            Position += n;
+            return n;
+        }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     private static byte[] ReadAll(Stream stream)
     {
         using var copy = new MemoryStream();

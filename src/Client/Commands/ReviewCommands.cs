@@ -57,10 +57,11 @@ internal static class ReviewCommands
     {
         var review = new Argument<DirectoryInfo>("review-set") { Description = "A review set recorded by `vlmrm evaluate videos`." };
         var url = new Option<string>("--url") { Description = "Where to listen (loopback by default: the page has no login).", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
-        var command = new Command("serve-labels", "Serve the human-evaluation page: watch rollouts, label frames, see success rate and EPIC.") { review, url };
+        var allowRemote = new Option<bool>("--allow-remote") { Description = "Permit a --url beyond this machine (the page has no login: put it behind something that authenticates)." };
+        var command = new Command("serve-labels", "Serve the human-evaluation page: watch rollouts, label frames, see success rate and EPIC.") { review, url, allowRemote };
         command.SetAction((parse, cancellationToken) => UserErrors.ReportAsync(async () =>
         {
-            var app = LabelServer.Build(new LabelServerOptions { ReviewDirectory = parse.GetValue(review)!.FullName, Url = parse.GetValue(url)! });
+            var app = LabelServer.Build(new LabelServerOptions { ReviewDirectory = parse.GetValue(review)!.FullName, Url = parse.GetValue(url)!, AllowRemote = parse.GetValue(allowRemote) });
             AnsiConsole.MarkupLine($"Labelling page on [blue]{Markup.Escape(parse.GetValue(url)!)}[/]; Ctrl+C stops it. Labels: {Markup.Escape(Path.Combine(parse.GetValue(review)!.FullName, HumanLabelStore.LabelsFile))}");
             await app.StartAsync(cancellationToken);
             await app.WaitForShutdownAsync(cancellationToken);

@@ -72,4 +72,15 @@ public sealed record TowerFile
 
     public long? Bytes { get; init; }
     public string? Sha256 { get; init; }
+
+    /// <summary>The tower's ONNX external data files (towers over 2 GB keep their weights beside the .onnx), each checked like the tower.</summary>
+    public List<DataFile> Data { get; init; } = [];
+}
+
+/// <summary>A file a tower needs besides its .onnx, relative to the model folder, with its size and SHA-256.</summary>
+public sealed record DataFile
+{
+    public required string File { get; init; }
+    public long? Bytes { get; init; }
+    public string? Sha256 { get; init; }
 }

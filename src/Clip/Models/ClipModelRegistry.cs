@@ -49,25 +49,34 @@ public sealed class ClipModelRegistry(ClipRuntimeOptions options)
         return new ClipModelFolder(name, folder, manifest, image, text, tokenizer, File.Exists(reference) ? reference : null);
     }
 
+    /// <summary>The tower's .onnx and every external data file it lists: present, of the recorded size, with the recorded SHA-256.</summary>
     private string VerifyFile(string folder, TowerFile tower, string role)
     {
-        var path = Path.Combine(folder, tower.File);
+        var path = VerifyFile(folder, tower.File, tower.Bytes, tower.Sha256, role, knownExport: true);
+        foreach (var data in tower.Data) VerifyFile(folder, data.File, data.Bytes, data.Sha256, $"{role} data", knownExport: false);
+        return path;
+    }
+
+    private string VerifyFile(string folder, string file, long? bytes, string? sha256, string role, bool knownExport)
+    {
+        var path = Path.Combine(folder, file);
         if (!File.Exists(path)) throw new FileNotFoundException($"The {role} file {path} named in {ManifestFile} is missing.", path);
         var length = new FileInfo(path).Length;
-        if (tower.Bytes is { } expected && expected != length)
+        if (bytes is { } expected && expected != length)
         {
             var kind = length < expected ? "truncated" : "longer than recorded";
             throw new InvalidDataException($"{path} is {kind}: {ManifestFile} records {expected:N0} bytes, the file has {length:N0}.");
         }
         if (!options.VerifyChecksums) return path;
-        var knownBySize = KnownClipModels.Exports.FirstOrDefault(e => e.Bytes == length);
-        if (tower.Sha256 is null && knownBySize is null) return path;
-        var actual = Convert.ToHexStringLower(SHA256.HashData(File.OpenRead(path)));
-        if (tower.Sha256 is { } sha && !string.Equals(sha, actual, StringComparison.OrdinalIgnoreCase))
+        var knownBySize = knownExport ? KnownClipModels.Exports.FirstOrDefault(e => e.Bytes == length) : null;
+        if (sha256 is null && knownBySize is null) return path;
+        string actual;
+        using (var stream = File.OpenRead(path)) actual = Convert.ToHexStringLower(SHA256.HashData(stream));
+        if (sha256 is { } sha && !string.Equals(sha, actual, StringComparison.OrdinalIgnoreCase))
         {
             throw new InvalidDataException($"{path} does not match {ManifestFile}: SHA-256 {actual}, expected {sha.ToLowerInvariant()}. The file is damaged or belongs to another model.");
         }
-        if (tower.Sha256 is null && knownBySize is { } export && export.Sha256 != actual)
+        if (sha256 is null && knownBySize is { } export && export.Sha256 != actual)
         {
             throw new InvalidDataException($"{path} has the size of {export.Source} ({export.Bytes:N0} bytes) but SHA-256 {actual}, expected {export.Sha256}: the copy is damaged.");
         }

@@ -37,6 +37,23 @@ internal sealed class OnnxGraphBuilder
         return name;
     }
 
+    /// <summary>
+    /// A float initializer whose bytes lie in <paramref name="location"/> (relative to the model file) from
+    /// <paramref name="offset"/>: ONNX external data, for weights beyond protobuf's 2 GB. Counted as parameters.
+    /// </summary>
+    public string ExternalInitializer(string name, long[] dims, string location, long offset)
+    {
+        var values = dims.Aggregate(1L, (a, b) => a * b);
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, DataLocation = TensorProto.Types.DataLocation.External };
+        tensor.Dims.AddRange(dims);
+        tensor.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = location });
+        tensor.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = offset.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        tensor.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = (values * sizeof(float)).ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        _graph.Initializer.Add(tensor);
+        ParameterCount += values;
+        return name;
+    }
+
     /// <summary>A float16 initializer (values rounded to the nearest half), counted as parameters.</summary>
     public string HalfInitializer(string name, ReadOnlySpan<float> values, long[] dims)
     {

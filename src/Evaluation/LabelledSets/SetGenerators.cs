@@ -50,7 +50,7 @@ public static class SetGenerators
         {
             using var checkpoint = await store.LoadAsync(info, cancellationToken)
                              ?? throw new InvalidDataException($"Checkpoint {info.Name} of run '{runId}' is missing or does not verify (size/SHA-256); delete it or rerun.");
-            using var policy = Algorithm1Trainer.LoadPolicy(config, spec, checkpoint.Content);
+            using var policy = RunCheckpoint.LoadPolicy(config, spec, checkpoint.Content);
             var player = new PolicyEpisodes(policy, env, info.Timesteps, seed);
             for (var episode = 0; episode < episodesPerCheckpoint; episode++)
             {

@@ -39,7 +39,7 @@ public static class RolloutRecorder
                          ?? throw new InvalidDataException($"Run '{runId}' has no intact {(latestInsteadOfBest ? "latest" : "best")} checkpoint in the store; train it first (`vlmrm train`).");
 
         using var env = EnvRegistry.Make(config.Env, config.EnvironmentOptions(new FrameSize(options.FrameWidth, options.FrameHeight)));
-        using var policy = Algorithm1Trainer.LoadPolicy(config, env.Spec, checkpoint.Content);
+        using var policy = RunCheckpoint.LoadPolicy(config, env.Spec, checkpoint.Content);
         var root = Path.GetFullPath(outputDirectory);
         Directory.CreateDirectory(Path.Combine(root, "episodes"));
 

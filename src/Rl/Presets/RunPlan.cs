@@ -27,7 +27,7 @@ public sealed record RunPlan(
         using (var env = EnvRegistry.Make(config.Env, config.EnvironmentOptions(frames))) spec = env.Spec;
         try
         {
-            var batch = Algorithm1Trainer.LabelBatchSize(config);
+            var batch = RunFactory.LabelBatchSize(config);
             FrameChunkLayout? unlabelled = frames is { } f ? new FrameChunkLayout(batch, f, FrameChunks.DefaultChunkBytes) : null;
             FrameChunkLayout? messages = frames is { } g ? new FrameChunkLayout(batch, g, messageBytes) : null;
             var buffer = config.OffPolicy.BufferSize;

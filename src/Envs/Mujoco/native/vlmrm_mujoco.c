@@ -84,6 +84,11 @@ typedef struct {
   mjrContext context;
 } vlmrm_renderer;
 
+// No context stays current on a thread between calls. A context is freed by whichever thread disposes its
+// simulation; had it stayed current on the render thread that drew with it, that thread's next make-current
+// would flush a destroyed context (a crash, seen when a run's environments were disposed and new ones drawn).
+static void release_current(void) { OSMesaMakeCurrent(NULL, NULL, GL_UNSIGNED_BYTE, 0, 0); }
+
 EXPORT vlmrm_renderer* vlmrm_render_create(mjModel* m, int width, int height, int shadows, int reflection, int skybox) {
   vlmrm_renderer* r = calloc(1, sizeof(vlmrm_renderer));
   if (!r) return NULL;
@@ -113,6 +118,7 @@ EXPORT vlmrm_renderer* vlmrm_render_create(mjModel* m, int width, int height, in
   r->scene.flags[mjRND_REFLECTION] = reflection ? 1 : 0;
   r->scene.flags[mjRND_SKYBOX] = skybox ? 1 : 0;
   r->camera.type = mjCAMERA_FREE;
+  release_current();
   return r;
 }
 
@@ -140,6 +146,7 @@ EXPORT int vlmrm_render(vlmrm_renderer* r, const mjModel* m, mjData* d, const do
     memcpy(top, bottom, stride);
     memcpy(bottom, r->row, stride);
   }
+  release_current();
   return 1;
 }
 
@@ -148,6 +155,7 @@ EXPORT void vlmrm_render_free(vlmrm_renderer* r) {
   OSMesaMakeCurrent(r->gl, r->buffer, GL_UNSIGNED_BYTE, r->width, r->height);
   mjr_freeContext(&r->context);
   mjv_freeScene(&r->scene);
+  release_current();
   OSMesaDestroyContext(r->gl);
   free(r->buffer);
   free(r->row);
