@@ -184,11 +184,13 @@ public class CheckpointTests
         }
     }
 
-    /// <summary>A read-only stream of <paramref name="length"/> bytes whose byte i is a function of i, held nowhere.</summary>
+    /// <summary>A read-only stream of <paramref name="length"/> bytes whose byte i is a function of i (period 251), held nowhere.</summary>
     private sealed class PatternStream(long length) : Stream
     {
+        private const int Period = 251;
+        private static readonly byte[] Cycle = [.. Enumerable.Range(0, Period + (1 << 20)).Select(i => At(i))];
         public static byte[] Bytes(long from, int count) => [.. Enumerable.Range(0, count).Select(i => At(from + i))];
-        private static byte At(long i) => (byte)(i * 31 % 251);
+        private static byte At(long i) => (byte)(i * 31 % Period);
         public override bool CanRead => true;
         public override bool CanSeek => false;
         public override bool CanWrite => false;
@@ -196,8 +198,8 @@ public class CheckpointTests
         public override long Position { get; set; }
         public override int Read(byte[] buffer, int offset, int count)
         {
-            var n = (int)Math.Min(count, length - Position);
-            for (var i = 0; i < n; i++) buffer[offset + i] = At(Position + i);
+            var n = (int)Math.Min(Math.Min(count, 1 << 20), length - Position);
+            Cycle.AsSpan((int)(Position % Period), n).CopyTo(buffer.AsSpan(offset, n));
             Position += n;
             return n;
         }
