@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using VlmRm.Abstractions;
 using VlmRm.Grains;
+using VlmRm.TestSupport;
 using VlmRm.Rl;
 using VlmRm.Rl.Labelling;
 using VlmRm.Rl.Presets;

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace VlmRm.Grains;
+namespace VlmRm.TestSupport;
 
 /// <summary>
 /// Running sums of the counters and histograms a filter selects, read in-process (benchmarks and tests look at
