@@ -218,14 +218,18 @@ public sealed class ClipTrainer : IDisposable
         var frameBits = new ulong[facts.Count * words];
         for (var i = 0; i < facts.Count; i++)
         {
-            foreach (var fact in facts[i]) frameBits[i * words + numbers[fact] / 64] |= 1UL << (numbers[fact] % 64);
+            foreach (var fact in facts[i]) Set(frameBits, i * words, numbers[fact]);
         }
         var captionBits = new ulong[captions.Count * words];
         var possible = new bool[captions.Count]; // false when a caption asserts a fact no frame of the batch shows
         for (var k = 0; k < captions.Count; k++)
         {
-            possible[k] = captions[k].Facts.All(numbers.ContainsKey);
-            foreach (var fact in captions[k].Facts.Where(numbers.ContainsKey)) captionBits[k * words + numbers[fact] / 64] |= 1UL << (numbers[fact] % 64);
+            possible[k] = true;
+            foreach (var fact in captions[k].Facts)
+            {
+                if (numbers.TryGetValue(fact, out var number)) Set(captionBits, k * words, number);
+                else possible[k] = false;
+            }
         }
         var targets = new float[facts.Count * captions.Count];
         for (var i = 0; i < facts.Count; i++)
@@ -241,6 +245,8 @@ public sealed class ClipTrainer : IDisposable
             }
         }
         return targets;
+
+        static void Set(ulong[] bits, int start, int number) => bits[start + number / 64] |= 1UL << (number % 64);
     }
 
     /// <summary>Linear warm-up, then cosine decay to zero (OpenCLIP's schedule).</summary>

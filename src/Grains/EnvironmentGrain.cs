@@ -25,7 +25,6 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo, IOptions<RewardBatc
     private VectorEnv? _env;
     private RewardSpec? _reward;
     private FrameChunks? _frames;
-    private byte[] _stepFrames = [];
     private int _framesHeld;
 
     public Task<EnvironmentDescription> CreateAsync(EnvironmentRequest request)
@@ -35,8 +34,8 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo, IOptions<RewardBatc
         var frames = config.Reward.LabellerFrames();
         _env = RunFactory.MakeEnvironment(config, frames);
         _reward = RewardSpecs.From(config.Reward);
-        _frames = frames is { } f ? new FrameChunks(RunFactory.LabelBatchSize(config), f, batching.Value.MaxMessageBytes) : null;
-        _stepFrames = frames is { } g ? new byte[config.NumEnvs * g.Bytes] : [];
+        // Chunks of whole vectorized steps: each step renders straight into the chunk that holds its frames.
+        _frames = frames is { } f ? new FrameChunks(RunFactory.LabelBatchSize(config), f, batching.Value.MaxMessageBytes, alignment: config.NumEnvs) : null;
         var spec = _env.Spec;
         var observations = (BoxSpace)spec.ObservationSpace;
         var (low, high, discrete) = spec.ActionSpace switch
@@ -56,11 +55,11 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo, IOptions<RewardBatc
         {
             throw new InvalidOperationException($"Environment of run {this.GetPrimaryKeyString()} holds {_framesHeld} unlabelled frames, its labelling batch is {held.Capacity}: label before stepping on.");
         }
-        env.Step(actions.Actions, _stepFrames, renderParallelism: System.Environment.ProcessorCount);
+        var frames = _frames is { } chunks ? chunks.Runs(_framesHeld, env.Count).Single().Bytes.Span : Span<byte>.Empty;
+        env.Step(actions.Actions, frames, renderParallelism: System.Environment.ProcessorCount);
         VlmRmMetrics.EnvironmentSteps.Add(env.Count);
-        if (_frames is { } frames)
+        if (!frames.IsEmpty)
         {
-            for (var i = 0; i < env.Count; i++) _stepFrames.AsSpan(i * env.FrameBytes, env.FrameBytes).CopyTo(frames[_framesHeld + i]);
             _framesHeld += env.Count;
             VlmRmMetrics.FramesRendered.Add(env.Count);
             VlmRmMetrics.AddFramesAwaitingLabels(env.Count);

@@ -80,14 +80,16 @@ public sealed class RewardBatcher(ClipModelCache models, ILocalSiloDetails silo,
         foreach (var sameSize in batch.GroupBy(b => (b.Request.FrameWidth, b.Request.FrameHeight)))
         {
             var group = new List<Waiting>();
+            var frames = 0;
             foreach (var waiting in sameSize)
             {
-                if (group.Count > 0 && group.Sum(g => g.Request.Count) + waiting.Request.Count > limit)
+                if (group.Count > 0 && frames + waiting.Request.Count > limit)
                 {
                     LabelTogether(model, group, sameSize.Key.FrameWidth, sameSize.Key.FrameHeight);
-                    group = [];
+                    (group, frames) = ([], 0);
                 }
                 group.Add(waiting);
+                frames += waiting.Request.Count;
             }
             LabelTogether(model, group, sameSize.Key.FrameWidth, sameSize.Key.FrameHeight);
         }

@@ -136,7 +136,7 @@ public class PresetTests
         Assert.Equal(3200L * 480 * 480 * 3, frames.TotalBytes); // 2.2 GB: over int and over .NET's array limit
         Assert.True(frames.TotalBytes > int.MaxValue);
         Assert.Equal(9, frames.Chunks); // 388 frames of 691,200 bytes per 256 MiB
-        Assert.Equal(33, plan.LabellingMessages!.Value.Chunks); // 97 frames per 64 MiB message
+        Assert.Equal(34, plan.LabellingMessages!.Value.Chunks); // 96 frames (three steps of 32) per 64 MiB message
         // 376 observation values on the paper's model; Debian's humanoid (no assets folder given) has more bodies.
         Assert.Equal(1_000_000L * (2 * plan.Env.ObservationSize + plan.Env.ActionSize + 2) * 4, plan.CheckpointReplayBytes);
         Assert.True(plan.CheckpointReplayBytes > 3_000_000_000);

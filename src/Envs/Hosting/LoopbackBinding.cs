@@ -8,7 +8,8 @@ public static class LoopbackBinding
 {
     /// <param name="urls">ASP.NET Core URLs, separated by ';' (as --urls takes them).</param>
     /// <param name="setting">The setting the URLs came from, named in the error.</param>
-    /// <param name="allowRemote">The explicit option that permits any address; named in the error.</param>
+    /// <param name="allowRemote">Whether that explicit option was given: any address is then accepted.</param>
+    /// <param name="allowOption">The explicit option, named in the error.</param>
     public static void Require(string urls, string setting, bool allowRemote, string allowOption)
     {
         foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

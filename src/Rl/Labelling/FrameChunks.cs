@@ -15,9 +15,10 @@ public sealed class FrameChunks
 
     private readonly byte[][] _chunks;
 
-    public FrameChunks(int capacity, FrameSize frame, long chunkBytes = DefaultChunkBytes)
+    /// <param name="alignment">Frames per chunk are a multiple of this (the copies of a vectorized step), so a step's frames lie in one chunk.</param>
+    public FrameChunks(int capacity, FrameSize frame, long chunkBytes = DefaultChunkBytes, int alignment = 1)
     {
-        Layout = new FrameChunkLayout(capacity, frame, chunkBytes);
+        Layout = new FrameChunkLayout(capacity, frame, chunkBytes, alignment);
         _chunks = new byte[Layout.Chunks][];
         for (var c = 0; c < _chunks.Length; c++) _chunks[c] = new byte[(long)Layout.FramesInChunk(c) * frame.Bytes];
     }
@@ -59,15 +60,20 @@ public sealed class FrameChunks
 /// <summary>How <see cref="FrameChunks"/> splits a batch, computed without allocating it (a preset's plan checks it at its real size).</summary>
 public readonly record struct FrameChunkLayout
 {
-    public FrameChunkLayout(int capacity, FrameSize frame, long chunkBytes)
+    public FrameChunkLayout(int capacity, FrameSize frame, long chunkBytes, int alignment = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(alignment);
         if (frame.Bytes <= 0) throw new ArgumentException($"A frame of {frame.Width}×{frame.Height} has no pixels.", nameof(frame));
         if (chunkBytes < frame.Bytes) throw new ArgumentException($"A chunk of {chunkBytes:N0} bytes cannot hold one {frame.Width}×{frame.Height} frame ({frame.Bytes:N0} bytes).", nameof(chunkBytes));
         Capacity = capacity;
         Frame = frame;
         ChunkBytes = chunkBytes;
-        FramesPerChunk = (int)Math.Min(Array.MaxLength / frame.Bytes, chunkBytes / frame.Bytes);
+        FramesPerChunk = (int)Math.Min(Array.MaxLength / frame.Bytes, chunkBytes / frame.Bytes) / alignment * alignment;
+        if (FramesPerChunk == 0)
+        {
+            throw new ArgumentException($"A chunk of {chunkBytes:N0} bytes cannot hold one step of {alignment} {frame.Width}×{frame.Height} frames ({(long)alignment * frame.Bytes:N0} bytes).", nameof(chunkBytes));
+        }
         Chunks = (capacity + FramesPerChunk - 1) / FramesPerChunk;
     }
 

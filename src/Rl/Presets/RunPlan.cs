@@ -29,7 +29,7 @@ public sealed record RunPlan(
         {
             var batch = RunFactory.LabelBatchSize(config);
             FrameChunkLayout? unlabelled = frames is { } f ? new FrameChunkLayout(batch, f, FrameChunks.DefaultChunkBytes) : null;
-            FrameChunkLayout? messages = frames is { } g ? new FrameChunkLayout(batch, g, messageBytes) : null;
+            FrameChunkLayout? messages = frames is { } g ? new FrameChunkLayout(batch, g, messageBytes, alignment: config.NumEnvs) : null; // as the environment grain holds them
             var buffer = config.OffPolicy.BufferSize;
             ReplayBuffer.CheckShape(buffer, spec.ObservationSize, spec.ActionSize);
             var bufferBytes = ReplayBuffer.BytesFor(buffer, spec.ObservationSize, spec.ActionSize);
