@@ -158,6 +158,8 @@ public sealed class ReviewPageTests
             await browser.WaitForAsync($"document.querySelector('{Episode0} h2').textContent.includes('labelled by: Ada Lovelace')", cancellationToken);
             Assert.Contains("60%", await Text($"{Episode0} .status"));
             Assert.Contains("✓ success", await Text("nav button[data-episode='ep-000']"));
+            // The summary comes from its own request after the save: wait for it rather than read it once (a race under load).
+            await browser.WaitForAsync("document.querySelector('#summary').textContent.includes('1 of 2 episodes labelled')", cancellationToken);
             Assert.Contains("Ada Lovelace: 1 of 2 episodes labelled", await Text("#progress"));
             Assert.Contains("1 of 2 episodes labelled · success rate 100%", await Text("#summary"));
             Assert.True((await browser.EvaluateAsync($"document.querySelector('{Episode0} .submit').disabled", cancellationToken)).GetBoolean());
