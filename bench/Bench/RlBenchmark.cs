@@ -36,13 +36,13 @@ internal static class RlBenchmark
             Console.WriteLine($"| DQN | {threads} | {dqnLibrary:F0} | {dqnRaw:F0} | {dqnLibrary / dqnRaw:F2}× |");
         }
         Console.WriteLine();
-        foreach (var (env, algorithm) in new[] { ("CartPole", "dqn"), ("MountainCar", "sac") })
+        foreach (var (env, algorithm) in new[] { ("CartPole", AlgorithmKind.Dqn), ("MountainCar", AlgorithmKind.Sac) })
         {
             var config = new RunConfig
             {
                 Env = env, Algorithm = algorithm, TotalTimesteps = long.MaxValue,
-                Dqn = algorithm == "dqn" ? new DqnOptions { LearningStarts = 1000, TrainFreq = 4, GradientSteps = 1, NetArch = [256, 256], BatchSize = 64 } : null,
-                Sac = algorithm == "sac" ? new SacOptions { LearningStarts = 1000, NetArch = [256, 256] } : null,
+                Dqn = algorithm == AlgorithmKind.Dqn ? new DqnOptions { LearningStarts = 1000, TrainFreq = 4, GradientSteps = 1, NetArch = [256, 256], BatchSize = 64 } : null,
+                Sac = algorithm == AlgorithmKind.Sac ? new SacOptions { LearningStarts = 1000, NetArch = [256, 256] } : null,
             };
             using var trainer = new Algorithm1Trainer(config, new GroundTruthLabeller());
             while (trainer.Timesteps < 2000) trainer.StepAsync().GetAwaiter().GetResult();
@@ -50,8 +50,8 @@ internal static class RlBenchmark
             var start = trainer.Timesteps;
             while (clock.Elapsed.TotalSeconds < 3) trainer.StepAsync().GetAwaiter().GetResult();
             var rate = (trainer.Timesteps - start) / clock.Elapsed.TotalSeconds;
-            var updatesPerStep = algorithm == "dqn" ? "1 update / 4 steps" : "1 update / step";
-            Console.WriteLine($"Algorithm 1, {algorithm.ToUpperInvariant()} on {env}, ground-truth labeller, {updatesPerStep}, 1 thread: {rate:N0} env steps/s");
+            var updatesPerStep = algorithm == AlgorithmKind.Dqn ? "1 update / 4 steps" : "1 update / step";
+            Console.WriteLine($"Algorithm 1, {ConfigSpelling.Of(algorithm).ToUpperInvariant()} on {env}, ground-truth labeller, {updatesPerStep}, 1 thread: {rate:N0} env steps/s");
         }
     }
 

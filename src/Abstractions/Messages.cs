@@ -57,19 +57,19 @@ public sealed record RewardRequest(
 [GenerateSerializer, Immutable]
 public sealed record RewardResponse([property: Id(0)] float[] Rewards, [property: Id(1)] float[] Embeddings, [property: Id(2)] int BatchedWith, [property: Id(3)] string Silo);
 
-/// <summary>What a reward grain labels with; its key is derived from this.</summary>
+/// <summary>
+/// The CLIP reward a reward grain labels with (model, goal and baseline prompts, α); its key is derived from this.
+/// Ground-truth runs need no reward grain: their learner labels with the environment's rewards.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record RewardSpec(
-    [property: Id(0)] string Labeller,
-    [property: Id(1)] string? Model,
-    [property: Id(2)] string[] Goal,
-    [property: Id(3)] string[] Baseline,
-    [property: Id(4)] float Alpha)
+    [property: Id(0)] string Model,
+    [property: Id(1)] string[] Goal,
+    [property: Id(2)] string[] Baseline,
+    [property: Id(3)] float Alpha)
 {
-    /// <summary>Grain key: one reward grain per (labeller, model, prompts, α).</summary>
-    public string Key => Labeller == "ground_truth"
-        ? "ground_truth"
-        : $"clip|{Model}|{string.Join("+", Goal)}|{string.Join("+", Baseline)}|{Alpha:R}";
+    /// <summary>Grain key: one reward grain per (model, prompts, α).</summary>
+    public string Key => $"clip|{Model}|{string.Join("+", Goal)}|{string.Join("+", Baseline)}|{Alpha:R}";
 
     /// <summary>Reward grain key asking for placement on <paramref name="silo"/> (a parsable silo address, which holds no '/').</summary>
     public string GrainKey(string silo) => $"{silo}/{Key}";

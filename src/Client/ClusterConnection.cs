@@ -30,6 +30,8 @@ internal sealed class ClusterConnection : IAsyncDisposable
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Error);
+        // A host that fails to start is reported below in one line; its own log would repeat it as a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         if (redis is null)
         {
             builder.UseOrleans(silo =>
@@ -56,9 +58,22 @@ internal sealed class ClusterConnection : IAsyncDisposable
             host.Dispose();
             throw new InvalidOperationException(redis is null
                 ? $"The embedded silo did not start: {e.Message}"
-                : $"Could not reach the cluster through Redis '{redis}': {e.Message}", e);
+                : $"Could not reach the cluster through Redis '{WithoutPassword(redis)}': {e.Message}", e);
         }
         return new ClusterConnection(host, redis is null);
+    }
+
+    /// <summary>A Redis connection string fit for an error message: its password left out.</summary>
+    public static string WithoutPassword(string redis)
+    {
+        try
+        {
+            return StackExchange.Redis.ConfigurationOptions.Parse(redis).ToString(includePassword: false);
+        }
+        catch (ArgumentException)
+        {
+            return "(a connection string that does not parse)";
+        }
     }
 
     public async ValueTask DisposeAsync()

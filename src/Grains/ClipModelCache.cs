@@ -15,7 +15,7 @@ public sealed class ClipModelCache(IOptions<ClipRuntimeOptions> options, ILogger
 
     public ClipRewardModel RewardModel(RewardSpec spec) =>
         _rewards.GetOrAdd(spec.Key, _ => new Lazy<ClipRewardModel>(() =>
-            new ClipRewardModel(Model(spec.Model ?? throw new ArgumentException("A CLIP reward spec names its model.")), new RewardPrompts(spec.Goal, spec.Baseline), spec.Alpha))).Value;
+            new ClipRewardModel(Model(spec.Model), new RewardPrompts(spec.Goal, spec.Baseline), spec.Alpha))).Value;
 
     /// <summary>The silo's session of a CLIP model, loaded on first use.</summary>
     public OnnxClipModel Model(string name) =>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
 using VlmRm.Abstractions;
@@ -85,7 +86,7 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo, IOptions<RewardBatc
         // One message per chunk, in order: a chunk is at most the message limit, and the batcher groups them with other runs' frames.
         foreach (var (first, run, bytes) in frames.Runs(0, count))
         {
-            var request = new RewardRequest(run, environmentRewards[first..(first + run)], bytes.ToArray(), env.Spec.RenderWidth, env.Spec.RenderHeight);
+            var request = new RewardRequest(run, environmentRewards[first..(first + run)], WholeArray(bytes), env.Spec.RenderWidth, env.Spec.RenderHeight);
             var response = await rewardGrain.LabelAsync(reward, request);
             response.Rewards.CopyTo(rewards, first);
             labelledOn = response.Silo;
@@ -95,6 +96,13 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo, IOptions<RewardBatc
         VlmRmMetrics.AddFramesAwaitingLabels(-count);
         return new EnvironmentLabels(rewards, labelledOn);
     }
+
+    /// <summary>
+    /// A full chunk goes out as its own array, not a copy (chunks are message-sized): the request is immutable and
+    /// this grain awaits the labels before it renders into the chunk again.
+    /// </summary>
+    private static byte[] WholeArray(Memory<byte> bytes) =>
+        MemoryMarshal.TryGetArray<byte>(bytes, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : bytes.ToArray();
 
     public Task<byte[]> SaveStateAsync() => Task.FromResult(Environment().SaveState());
 

@@ -126,11 +126,11 @@ public sealed class LearnerGrain(
         var environment = await RemoteVectorEnvironment.CreateAsync(environmentGrain, new EnvironmentRequest(request.RunId, request.ConfigJson));
         // Ground-truth rewards are already in the transitions: labelling them needs no grain call (one per
         // labelling batch would cost 0.6× the in-process speed at B = 1; docs/BENCHMARKS.md).
-        IRewardLabeller labeller = config.Reward.Labeller == "clip" ? new EnvironmentGrainLabeller(environmentGrain, request.RunId) : new GroundTruthLabeller();
+        IRewardLabeller labeller = config.Reward.Labeller == LabellerKind.Clip ? new EnvironmentGrainLabeller(environmentGrain, request.RunId) : new GroundTruthLabeller();
         // Curves per run under the silo's data folder (every activation adds an events file; TensorBoard merges them).
         _tensorBoard = new TensorBoardWriter(Path.Combine(siloOptions.Value.DataDirectory, "tensorboard", request.RunId));
         _trainer = new Algorithm1Trainer(config, labeller, request.RunId, checkpoints, _tensorBoard, environment);
-        Log($"activation {state.State.Activations} on {silo.SiloAddress}: {config.NumEnvs}×{config.Env}, {config.Algorithm}, {config.Reward.Labeller} reward, {config.TotalTimesteps:N0} steps; environment on {environment.Silo}");
+        Log($"activation {state.State.Activations} on {silo.SiloAddress}: {config.NumEnvs}×{config.Env}, {ConfigSpelling.Of(config.Algorithm)}, {ConfigSpelling.Of(config.Reward.Labeller)} reward, {config.TotalTimesteps:N0} steps; environment on {environment.Silo}");
         _stop = new CancellationTokenSource();
         _loop = TrainAsync(_trainer, _stop.Token);
     }

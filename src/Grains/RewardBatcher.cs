@@ -98,13 +98,8 @@ public sealed class RewardBatcher(ClipModelCache models, ILocalSiloDetails silo,
     private void LabelTogether(ClipRewardModel model, List<Waiting> items, int width, int height)
     {
         var total = items.Sum(i => i.Request.Count);
-        var frames = new byte[items.Sum(i => (long)i.Request.Frames.Length)];
-        var offset = 0;
-        foreach (var item in items)
-        {
-            item.Request.Frames.CopyTo(frames, offset);
-            offset += item.Request.Frames.Length;
-        }
+        // A caller alone is labelled from its own message: a paper-sized batch arrives as many such callers.
+        var frames = items.Count == 1 ? items[0].Request.Frames : Concatenated(items);
         var rewards = new float[total];
         var embeddings = new float[total * model.EmbedDim];
         var clock = Stopwatch.StartNew();
@@ -123,6 +118,18 @@ public sealed class RewardBatcher(ClipModelCache models, ILocalSiloDetails silo,
                 silo.SiloAddress.ToString()));
             start += count;
         }
+    }
+
+    private static byte[] Concatenated(List<Waiting> items)
+    {
+        var frames = new byte[items.Sum(i => (long)i.Request.Frames.Length)];
+        var offset = 0;
+        foreach (var item in items)
+        {
+            item.Request.Frames.CopyTo(frames, offset);
+            offset += item.Request.Frames.Length;
+        }
+        return frames;
     }
 
     private sealed record Waiting(RewardRequest Request, TaskCompletionSource<RewardResponse> Done);

@@ -11,16 +11,14 @@ namespace VlmRm.Grains;
 /// <summary>How a silo is set up (configuration section "VlmRm").</summary>
 public sealed class VlmRmSiloOptions
 {
-    /// <summary>localhost (embedded, one machine) or redis (several machines).</summary>
-    public string Clustering { get; set; } = "localhost";
+    public ClusteringKind Clustering { get; set; } = ClusteringKind.Localhost;
 
     public string? RedisConnectionString { get; set; }
 
     /// <summary>Folder for grain state (embedded) and checkpoints (file store).</summary>
     public string DataDirectory { get; set; } = Path.Combine("runs", "cluster");
 
-    /// <summary>file or blob.</summary>
-    public string CheckpointStore { get; set; } = "file";
+    public CheckpointStoreKind CheckpointStore { get; set; } = CheckpointStoreKind.File;
 
     public string? BlobConnectionString { get; set; }
     public string? BlobServiceUri { get; set; }
@@ -39,6 +37,26 @@ public sealed class VlmRmSiloOptions
     public TimeSpan SweepWatchPeriod { get; set; } = TimeSpan.FromMinutes(1);
 }
 
+/// <summary>How silos find each other (VlmRm:Clustering).</summary>
+public enum ClusteringKind
+{
+    /// <summary>One machine: the embedded cluster or a standalone silo on loopback.</summary>
+    Localhost,
+
+    /// <summary>Several machines: membership, grain state and reminders in Redis.</summary>
+    Redis,
+}
+
+/// <summary>Where learners write checkpoints (VlmRm:CheckpointStore).</summary>
+public enum CheckpointStoreKind
+{
+    /// <summary>The silo's data folder.</summary>
+    File,
+
+    /// <summary>Azure Blob Storage (or Azurite).</summary>
+    Blob,
+}
+
 public static class SiloBuilderExtensions
 {
     /// <summary>Name of the grain storage provider the grains use.</summary>
@@ -48,7 +66,7 @@ public static class SiloBuilderExtensions
     public static ISiloBuilder AddVlmRmSilo(this ISiloBuilder silo, VlmRmSiloOptions options, ClipRuntimeOptions? clip = null)
     {
         Directory.CreateDirectory(options.DataDirectory);
-        if (options.Clustering == "redis")
+        if (options.Clustering == ClusteringKind.Redis)
         {
             var redis = options.RedisConnectionString ?? throw new ArgumentException("Redis clustering needs VlmRm:RedisConnectionString.");
             silo.UseRedisClustering(redis);
@@ -67,9 +85,9 @@ public static class SiloBuilderExtensions
         silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromTicks(Math.Min(o.MinimumReminderPeriod.Ticks, options.SweepWatchPeriod.Ticks)));
         silo.Services.AddSingleton<ICheckpointStore>(_ => options.CheckpointStore switch
         {
-            "blob" => BlobCheckpointStore.Create(options.BlobConnectionString, options.BlobServiceUri, options.BlobContainer),
-            "file" => new FileCheckpointStore(Path.Combine(options.DataDirectory, "checkpoints")),
-            _ => throw new ArgumentException($"VlmRm:CheckpointStore '{options.CheckpointStore}' is not file or blob."),
+            CheckpointStoreKind.Blob => BlobCheckpointStore.Create(options.BlobConnectionString, options.BlobServiceUri, options.BlobContainer),
+            CheckpointStoreKind.File => new FileCheckpointStore(Path.Combine(options.DataDirectory, "checkpoints")),
+            var other => throw new ArgumentException($"VlmRm:CheckpointStore {other} is not file or blob."),
         });
         silo.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(clip ?? new ClipRuntimeOptions()));
         silo.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));

@@ -28,18 +28,18 @@ public static class RunFactory
 
     public static IOffPolicyAlgorithm CreateAlgorithm(RunConfig config, EnvSpec spec, torch.Device device) => config.Algorithm switch
     {
-        "sac" => new Sac(config.Sac ?? new SacOptions(), spec.ObservationSize,
+        AlgorithmKind.Sac => new Sac(config.Sac ?? new SacOptions(), spec.ObservationSize,
             spec.ActionSpace as BoxSpace ?? throw new ArgumentException($"SAC needs a continuous action space; {spec.Id} has {spec.ActionSpace}."), config.TotalTimesteps, device, config.Seed),
-        "dqn" => new Dqn(config.Dqn ?? new DqnOptions(), spec.ObservationSize,
+        AlgorithmKind.Dqn => new Dqn(config.Dqn ?? new DqnOptions(), spec.ObservationSize,
             spec.ActionSpace as DiscreteSpace ?? throw new ArgumentException($"DQN needs a discrete action space; {spec.Id} has {spec.ActionSpace}."), config.TotalTimesteps, device, config.Seed),
-        _ => throw new ArgumentException($"Unknown algorithm '{config.Algorithm}'."),
+        _ => throw new ArgumentOutOfRangeException(nameof(config), config.Algorithm, "no such algorithm"),
     };
 
-    public static torch.Device SelectDevice(string choice) => choice switch
+    public static torch.Device SelectDevice(DeviceChoice choice) => choice switch
     {
-        "cpu" => torch.CPU,
-        "cuda" when !torch.cuda.is_available() => throw new InvalidOperationException("device: cuda was asked for, but TorchSharp sees no CUDA device (the CPU package is installed; see docs/RL.md)."),
-        "cuda" => torch.CUDA,
+        DeviceChoice.Cpu => torch.CPU,
+        DeviceChoice.Cuda when !torch.cuda.is_available() => throw new InvalidOperationException("device: cuda was asked for, but TorchSharp sees no CUDA device (the CPU package is installed; see docs/RL.md)."),
+        DeviceChoice.Cuda => torch.CUDA,
         _ => torch.cuda.is_available() ? torch.CUDA : torch.CPU,
     };
 }

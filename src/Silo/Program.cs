@@ -24,13 +24,14 @@ LoopbackBinding.Require(dashboardUrls, "Dashboard:Urls", builder.Configuration.G
 builder.WebHost.UseUrls(dashboardUrls);
 // On SIGTERM (a pod being stopped) Orleans deactivates every grain; learners checkpoint on deactivation,
 // which needs more than the host's default 30 s when a replay buffer goes to blob storage.
-builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(builder.Configuration.GetValue("Silo:ShutdownSeconds", 90)));
+var shutdownBudget = TimeSpan.FromSeconds(builder.Configuration.GetValue("Silo:ShutdownSeconds", 90));
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownBudget);
 
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(VlmRmMetrics.MeterName, "Microsoft.Orleans").AddPrometheusExporter());
 
 builder.UseOrleans(silo =>
 {
-    if (options.Clustering == "localhost") silo.UseLocalhostClustering(siloPort, gatewayPort);
+    if (options.Clustering == ClusteringKind.Localhost) silo.UseLocalhostClustering(siloPort, gatewayPort);
     else silo.ConfigureEndpoints(System.Net.IPAddress.Parse(builder.Configuration.GetValue("Silo:AdvertisedIP", "127.0.0.1")!), siloPort, gatewayPort);
     silo.Configure<Orleans.Configuration.ClusterOptions>(o =>
     {
@@ -42,6 +43,8 @@ builder.UseOrleans(silo =>
 });
 
 var app = builder.Build();
+// With Redis or blob storage gone a graceful stop can outlive the budget; the watchdog ends it and says why.
+ShutdownWatchdog.Arm(app.Lifetime, shutdownBudget, options, app.Logger);
 app.MapOrleansDashboard(routePrefix: "/dashboard");
 app.MapPrometheusScrapingEndpoint();
 app.MapGet("/healthz", () => Results.Ok("ok"));

@@ -28,7 +28,7 @@ public sealed class ReviewPageTests
 
     private static readonly RunConfig Config = new()
     {
-        Env = "CartPole", Algorithm = "dqn", TotalTimesteps = 600, CheckpointInterval = 200, EpisodeLength = 200, TorchThreads = 1,
+        Env = "CartPole", Algorithm = AlgorithmKind.Dqn, TotalTimesteps = 600, CheckpointInterval = 200, EpisodeLength = 200, TorchThreads = 1,
         Dqn = new DqnOptions { LearningStarts = 100, BufferSize = 1000, BatchSize = 32, NetArch = [32, 32] },
     };
 

@@ -1,9 +1,10 @@
-using VlmRm.Clip.Export;
 using Orleans.TestingHost;
 using VlmRm.Abstractions;
+using VlmRm.Clip.Export;
 using VlmRm.Clip.Models;
 using VlmRm.Clip.Synthetic;
 using VlmRm.Evaluation.LabelledSets;
+using VlmRm.Rl.Labelling;
 using VlmRm.Rl.Presets;
 using VlmRm.TestSupport;
 
@@ -32,7 +33,7 @@ public sealed class ClipClusterTests
         {
             TotalTimesteps = 600,
             CheckpointInterval = 300,
-            Reward = new RewardSection { Labeller = "clip", Model = Model, Goal = ["pole vertically upright on top of the cart"], Baseline = ["pole and cart"], Alpha = 0.5f, BatchSize = 50, FrameWidth = 32, FrameHeight = 32 },
+            Reward = new RewardSection { Labeller = LabellerKind.Clip, Model = Model, Goal = ["pole vertically upright on top of the cart"], Baseline = ["pole and cart"], Alpha = 0.5f, BatchSize = 50, FrameWidth = 32, FrameHeight = 32 },
         };
         var sweep = cluster.GrainFactory.GetGrain<ISweepGrain>("clip");
         var status = await sweep.SubmitAsync([new RunRequest("clip.s0", RunConfigLoader.ToJson(config), "clip")], 1);

@@ -33,10 +33,10 @@ public sealed class FramesAcrossSilosTests
         var config = new RunConfig
         {
             Env = "CartPole", NumEnvs = 4, Seed = 3, EpisodeLength = 30,
-            Reward = new RewardSection { Labeller = "clip", Model = Model, Goal = ["pole vertically upright on top of the cart"], Baseline = ["pole and cart"], Alpha = 0.5f, BatchSize = 200, FrameWidth = 480, FrameHeight = 480 },
+            Reward = new RewardSection { Labeller = LabellerKind.Clip, Model = Model, Goal = ["pole vertically upright on top of the cart"], Baseline = ["pole and cart"], Alpha = 0.5f, BatchSize = 200, FrameWidth = 480, FrameHeight = 480 },
         };
         var gpu = cluster.Silos.Single(s => s.Name == CpuAndGpuSilo.GpuSilo).SiloAddress.ToString();
-        var (environment, description) = await EnvironmentOffTheGpuSilo(cluster, config, gpu);
+        var (environment, description) = await EnvironmentOffSilo(cluster.GrainFactory, config, silo => silo == gpu);
         var actions = Enumerable.Range(0, config.NumEnvs).Select(i => (float)(i % 2)).ToArray();
         var environmentRewards = new List<float>();
         for (var step = 0; step < 50; step++) environmentRewards.AddRange((await environment.StepAsync(new EnvironmentActions(actions))).Rewards);
@@ -62,16 +62,20 @@ public sealed class FramesAcrossSilosTests
         Assert.True(expected.Distinct().Count() > 10, "the frames should not all score alike");
     }
 
-    /// <summary>Environment grains are placed on their caller's silo, so a client's call lands on either: take a key that landed on the CPU silo.</summary>
-    private static async Task<(IEnvironmentGrain Grain, EnvironmentDescription Description)> EnvironmentOffTheGpuSilo(TestCluster cluster, RunConfig config, string gpu)
+    /// <summary>
+    /// Environment grains are placed on their caller's silo, so a client's call lands on any silo: a grain of
+    /// <paramref name="config"/> created on a silo that <paramref name="avoid"/> does not name.
+    /// </summary>
+    private static async Task<(IEnvironmentGrain Grain, EnvironmentDescription Description)> EnvironmentOffSilo(IGrainFactory grains, RunConfig config, Func<string, bool> avoid)
     {
         for (var attempt = 0; attempt < 50; attempt++)
         {
-            var grain = cluster.GrainFactory.GetGrain<IEnvironmentGrain>($"frames-{attempt}");
-            var description = await grain.CreateAsync(new EnvironmentRequest($"frames-{attempt}", RunConfigLoader.ToJson(config)));
-            if (description.Silo != gpu) return (grain, description);
+            var key = $"frames-{Guid.NewGuid():N}";
+            var grain = grains.GetGrain<IEnvironmentGrain>(key);
+            var description = await grain.CreateAsync(new EnvironmentRequest(key, RunConfigLoader.ToJson(config)));
+            if (!avoid(description.Silo)) return (grain, description);
         }
-        throw new InvalidOperationException("No environment grain landed on the CPU silo in 50 tries.");
+        throw new InvalidOperationException("No environment grain landed off the reward silo in 50 tries.");
     }
 
     private sealed class CpuAndGpuSilo : ISiloConfigurator

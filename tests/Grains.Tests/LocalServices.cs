@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -30,14 +31,17 @@ internal static class LocalServices
     /// <summary>The standalone silo as built in Release (./vlmrm test builds it).</summary>
     public static string SiloDll => Path.Combine(TestPaths.RepositoryRoot, "src", "Silo", "bin", "Release", "net10.0", "VlmRm.Silo.dll");
 
-    /// <summary>A standalone silo process clustered through <paramref name="redis"/>, on free loopback ports; returns it with its silo and dashboard ports.</summary>
-    public static (Process Process, int SiloPort, int DashboardPort) StartRedisSilo(string redis, string dataDirectory, params string[] settings)
+    /// <summary>
+    /// A standalone silo process clustered through <paramref name="redis"/>, on free loopback ports, with <paramref name="settings"/>
+    /// and <paramref name="environment"/> (e.g. a GC heap limit); returns it with its silo and dashboard ports.
+    /// </summary>
+    public static (Process Process, int SiloPort, int DashboardPort, int GatewayPort) StartRedisSilo(string redis, string dataDirectory, string[] settings, IDictionary<string, string>? environment = null)
     {
         var (siloPort, gatewayPort, httpPort) = (FreePort(), FreePort(), FreePort());
         var process = Start("dotnet", [SiloDll,
             "--VlmRm:Clustering=redis", $"--VlmRm:RedisConnectionString={redis}", $"--VlmRm:DataDirectory={dataDirectory}",
-            $"--Silo:SiloPort={siloPort}", $"--Silo:GatewayPort={gatewayPort}", $"--Dashboard:Urls=http://127.0.0.1:{httpPort}", .. settings], gatewayPort);
-        return (process, siloPort, httpPort);
+            $"--Silo:SiloPort={siloPort}", $"--Silo:GatewayPort={gatewayPort}", $"--Dashboard:Urls=http://127.0.0.1:{httpPort}", .. settings], gatewayPort, environment);
+        return (process, siloPort, httpPort, gatewayPort);
     }
 
     /// <summary>
@@ -45,7 +49,7 @@ internal static class LocalServices
     /// skips the test where the silo is not built or redis-server not installed. Every process is added to
     /// <paramref name="processes"/>, for the test to stop.
     /// </summary>
-    public static (string Redis, string Data, List<(Process Process, int SiloPort, int DashboardPort)> Silos) StartRedisCluster(List<Process> processes, int silos, params string[] settings)
+    public static (string Redis, string Data, List<(Process Process, int SiloPort, int DashboardPort, int GatewayPort)> Silos) StartRedisCluster(List<Process> processes, int silos, params string[] settings)
     {
         Assert.SkipUnless(File.Exists(SiloDll), $"the silo is not built in Release ({SiloDll}); ./vlmrm test builds it");
         Assert.SkipWhen(!File.Exists("/usr/bin/redis-server"), "redis-server is not installed (./vlmrm setup installs it)");
@@ -53,7 +57,7 @@ internal static class LocalServices
         processes.Add(StartRedis(redisPort));
         var redis = $"127.0.0.1:{redisPort}";
         var data = Directory.CreateTempSubdirectory("vlmrm-redis-").FullName;
-        var started = new List<(Process Process, int SiloPort, int DashboardPort)>();
+        var started = new List<(Process Process, int SiloPort, int DashboardPort, int GatewayPort)>();
         for (var i = 0; i < silos; i++)
         {
             var silo = StartRedisSilo(redis, data, settings);
@@ -63,14 +67,18 @@ internal static class LocalServices
         return (redis, data, started);
     }
 
-    /// <summary>A client of the cluster that <paramref name="redis"/> lists, started.</summary>
-    public static async Task<IHost> RedisClientAsync(string redis, CancellationToken ct)
+    /// <summary>
+    /// A client of the cluster that <paramref name="redis"/> lists, started; given <paramref name="gatewayPort"/>, it enters
+    /// only through that silo's gateway (so grains placed on their caller's silo land there).
+    /// </summary>
+    public static async Task<IHost> RedisClientAsync(string redis, CancellationToken ct, int? gatewayPort = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.UseOrleansClient(client =>
         {
-            client.UseRedisClustering(redis);
+            if (gatewayPort is { } port) client.UseStaticClustering(new IPEndPoint(IPAddress.Loopback, port));
+            else client.UseRedisClustering(redis);
             client.Configure<Orleans.Configuration.ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("vlmrm", "vlmrm"));
         });
         var host = builder.Build();
@@ -97,7 +105,13 @@ internal static class LocalServices
         }
     }
 
-    public static Process StartRedis(int port) => Start("redis-server", ["--port", $"{port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], port);
+    public static Process StartRedis(int port, string? password = null) =>
+        Start("redis-server", ["--port", $"{port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", .. password is null ? Array.Empty<string>() : ["--requirepass", password]], port);
+
+    /// <summary>What a process started here has written to stdout and stderr so far.</summary>
+    public static string OutputOf(Process process) => Outputs.TryGetValue(process.Id, out var lines) ? string.Join('\n', lines) : "";
+
+    private static readonly ConcurrentDictionary<int, ConcurrentQueue<string>> Outputs = new();
 
     /// <summary>Starts a process and waits until it accepts connections on <paramref name="port"/>.</summary>
     public static Process Start(string program, IEnumerable<string> arguments, int port, IDictionary<string, string>? environment = null)
@@ -106,8 +120,9 @@ internal static class LocalServices
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start.");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var output = Outputs[process.Id] = new ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, line) => { if (line.Data is { } text) output.Enqueue(text); };
+        process.ErrorDataReceived += (_, line) => { if (line.Data is { } text) output.Enqueue(text); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var deadline = DateTime.UtcNow.AddSeconds(60);

@@ -1,5 +1,9 @@
 using Orleans.TestingHost;
 using VlmRm.Abstractions;
+using VlmRm.Clip.Export;
+using VlmRm.Clip.Models;
+using VlmRm.Clip.Synthetic;
+using VlmRm.TestSupport;
 
 namespace VlmRm.Grains.Tests;
 
@@ -9,7 +13,9 @@ namespace VlmRm.Grains.Tests;
 /// </summary>
 public sealed class PlacementTests
 {
-    private static readonly RewardSpec GroundTruth = new("ground_truth", null, [], [], 0);
+    private const string Model = "Synthetic-ViT/placement";
+    private static readonly RewardSpec Reward = new(Model, ["pole upright"], ["pole"], 0.5f);
+    private static readonly ClipRuntimeOptions Clip = new SyntheticModels((Model, new ClipArchitecture())).Options;
 
     [Fact]
     public async Task Reward_grains_go_to_the_gpu_silo_when_the_cluster_has_one()
@@ -35,9 +41,10 @@ public sealed class PlacementTests
 
     private static async Task<string> LabelledOn(TestCluster cluster, SiloAddress requested)
     {
-        var grain = cluster.GrainFactory.GetGrain<IRewardGrain>(GroundTruth.GrainKey(requested.ToParsableString()));
-        var response = await grain.LabelAsync(GroundTruth, new RewardRequest(2, [1f, 0f], [], 0, 0));
-        Assert.Equal([1f, 0f], response.Rewards);
+        var grain = cluster.GrainFactory.GetGrain<IRewardGrain>(Reward.GrainKey(requested.ToParsableString()));
+        var response = await grain.LabelAsync(Reward, new RewardRequest(2, [1f, 0f], new byte[2 * 8 * 8 * 3], 8, 8));
+        Assert.Equal(2, response.Rewards.Length);
+        Assert.All(response.Rewards, r => Assert.True(float.IsFinite(r)));
         return response.Silo;
     }
 
@@ -55,13 +62,13 @@ public sealed class PlacementTests
         public void Configure(ISiloBuilder siloBuilder)
         {
             var name = siloBuilder.Configuration["Orleans:Name"] ?? throw new InvalidOperationException("The test cluster gave this silo no name.");
-            siloBuilder.AddVlmRmSilo(new VlmRmSiloOptions { DataDirectory = Directory.CreateTempSubdirectory("vlmrm-placement-").FullName, Devices = name == GpuSilo ? "cuda" : "cpu" });
+            siloBuilder.AddVlmRmSilo(new VlmRmSiloOptions { DataDirectory = Directory.CreateTempSubdirectory("vlmrm-placement-").FullName, Devices = name == GpuSilo ? "cuda" : "cpu" }, Clip);
         }
     }
 
     private sealed class CpuOnly : ISiloConfigurator
     {
         public void Configure(ISiloBuilder siloBuilder) =>
-            siloBuilder.AddVlmRmSilo(new VlmRmSiloOptions { DataDirectory = Directory.CreateTempSubdirectory("vlmrm-placement-").FullName, Devices = "cpu" });
+            siloBuilder.AddVlmRmSilo(new VlmRmSiloOptions { DataDirectory = Directory.CreateTempSubdirectory("vlmrm-placement-").FullName, Devices = "cpu" }, Clip);
     }
 }

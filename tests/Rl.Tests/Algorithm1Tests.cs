@@ -32,7 +32,7 @@ public class Algorithm1Tests
 
     private static RunConfig Config(int numEnvs, int b) => new()
     {
-        Env = "CartPole", Algorithm = "dqn", TotalTimesteps = 100, NumEnvs = numEnvs, EpisodeLength = 10,
+        Env = "CartPole", Algorithm = AlgorithmKind.Dqn, TotalTimesteps = 100, NumEnvs = numEnvs, EpisodeLength = 10,
         Dqn = new DqnOptions { LearningStarts = 1000, NetArch = [8] },
         Reward = new RewardSection { BatchSize = b },
     };
@@ -77,7 +77,7 @@ public class Algorithm1Tests
         var rewardModel = new ClipRewardModel(model, new RewardPrompts("pole vertically upright on top of the cart", "pole and cart"), alpha: 0.5f);
         var labeller = new ClipLabeller(rewardModel, new FrameSize(32, 32));
         // 2 copies × 10 steps: each copy ends one 10-step episode, so the labelled return is a CLIP return.
-        var config = Config(numEnvs: 2, b: 6) with { TotalTimesteps = 20, Reward = new RewardSection { Labeller = "clip", BatchSize = 6 } };
+        var config = Config(numEnvs: 2, b: 6) with { TotalTimesteps = 20, Reward = new RewardSection { Labeller = LabellerKind.Clip, BatchSize = 6 } };
         using var trainer = new Algorithm1Trainer(config, labeller);
         await trainer.RunAsync(cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(20, trainer.Timesteps);

@@ -9,14 +9,14 @@ public class CheckpointTests
 {
     private static RunConfig Dqn(long total) => new()
     {
-        Env = "CartPole", Algorithm = "dqn", TotalTimesteps = total, Seed = 3, NumEnvs = 2, CheckpointInterval = 0,
+        Env = "CartPole", Algorithm = AlgorithmKind.Dqn, TotalTimesteps = total, Seed = 3, NumEnvs = 2, CheckpointInterval = 0,
         Dqn = new DqnOptions { LearningStarts = 100, TrainFreq = 4, GradientSteps = 2, BatchSize = 16, TargetUpdateInterval = 50, NetArch = [32, 32] },
         Reward = new RewardSection { BatchSize = 8 },
     };
 
     private static RunConfig Sac(long total) => new()
     {
-        Env = "MountainCar", Algorithm = "sac", TotalTimesteps = total, Seed = 5, NumEnvs = 2,
+        Env = "MountainCar", Algorithm = AlgorithmKind.Sac, TotalTimesteps = total, Seed = 5, NumEnvs = 2,
         Sac = new SacOptions { LearningStarts = 50, TrainFreq = 2, GradientSteps = 2, BatchSize = 16, NetArch = [16, 16] },
         Reward = new RewardSection { BatchSize = 6 },
     };

@@ -42,9 +42,9 @@ public class PresetTests
     [InlineData(1200, 0)]
     public void A_linear_learning_rate_falls_to_zero_at_the_end_of_the_run(long timesteps, double expected)
     {
-        var linear = new Algorithms.DqnOptions { LearningRate = 2e-3, LearningRateSchedule = "linear" };
+        var linear = new Algorithms.DqnOptions { LearningRate = 2e-3, LearningRateSchedule = Algorithms.LearningRateSchedule.Linear };
         Assert.Equal(expected, linear.LearningRateAt(timesteps, 1000), 1e-15);
-        Assert.Equal(2e-3, (linear with { LearningRateSchedule = "constant" }).LearningRateAt(timesteps, 1000));
+        Assert.Equal(2e-3, (linear with { LearningRateSchedule = Algorithms.LearningRateSchedule.Constant }).LearningRateAt(timesteps, 1000));
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public class PresetTests
 
     [Theory]
     [InlineData("env: Pong\n", "env: unknown environment 'Pong'")]
-    [InlineData("algorithm: ppo\n", "algorithm: 'ppo' is not sac or dqn")]
+    [InlineData("algorithm: ppo\n", "algorithm: 'ppo' is not dqn or sac")]
     [InlineData("algorithm: sac\ndqn:\n  batch_size: 3\n", "dqn: given for a sac run")]
     [InlineData("reward:\n  labeller: clip\n", "reward.model: a CLIP run names its model")]
     [InlineData("reward:\n  alpha: 1.5\n", "reward.alpha: 1.5 is not in [0, 1]")]
@@ -76,6 +76,20 @@ public class PresetTests
     [InlineData("env: Humanoid\nalgorithm: sac\nenv_options:\n  camera:\n    look_at: [0, 1]\n", "env_options.camera.look_at: 2 numbers given")]
     [InlineData("env: Humanoid\nalgorithm: sac\nenv_options:\n  camera:\n    distance: -1\n", "env_options.camera: distance must be positive")]
     [InlineData("env: Humanoid\nalgorithm: sac\nenv_options:\n  model_path: /no/such/humanoid.xml\n", "env_options.model_path: no MJCF file at /no/such/humanoid.xml")]
+    [InlineData("device: gpu\n", "x.yaml:1:9: device: 'gpu' is not auto, cpu or cuda")]
+    [InlineData("reward:\n  labeller: CLIP_score\n", "x.yaml:2:13: reward.labeller: 'CLIP_score' is not ground_truth or clip")]
+    [InlineData("total_timesteps: lots\n", "x.yaml:1:18: total_timesteps: 'lots' is not a whole number")]
+    [InlineData("num_envs: 99999999999\n", "x.yaml:1:11: num_envs: '99999999999' is out of range for a whole number (at most 2147483647)")]
+    [InlineData("reward:\n  labeller: clip\n  goal: pole upright\n", "x.yaml:3:9: reward.goal: 'pole upright' is not a list of texts ([a, b], or one '- item' per line)")]
+    [InlineData("reward:\n  goal:\n    - text: pole upright\n", "x.yaml:3:7: reward.goal: a section of keys is not text")]
+    [InlineData("dqn:\n  net_arch: 64\n", "x.yaml:2:13: dqn.net_arch: '64' is not a list of whole numbers")]
+    [InlineData("reward: clip\n", "x.yaml:1:9: reward: 'clip' is not a section of keys (labeller, model, goal")]
+    [InlineData("env: CartPole\nenv: MountainCar\n", "x.yaml:2:1: key 'env' is given twice")]
+    [InlineData("sac:\n  learning_rate: 1e-3\n  learning_rate: 3e-4\n", "x.yaml:3:3: sac: key 'learning_rate' is given twice")]
+    [InlineData("reward:\n  goal: [pole upright, \n", "x.yaml:3:1: YAML syntax: ")]
+    [InlineData("reward:\n  goal: ~\n", "reward.goal: goal and baseline are lists of prompts")]
+    [InlineData("- env: CartPole\n", "x.yaml:1:1: a list is not a section of keys (env, algorithm,")]
+    [InlineData("env_options:\n  render_widht: 96\n", "env_options: unknown key 'render_widht'; known keys here: render_width, render_height,")]
     [InlineData("env_options:\n  render_width: 100000\n", "env_options.render_width: 100000×: frames are 8×8 to 4096×4096")]
     public void Invalid_values_are_clear_errors(string yaml, string expected)
     {
@@ -172,5 +186,15 @@ public class PresetTests
         Assert.Equal(Enumerable.Range(2, 7).SelectMany(i => Enumerable.Repeat((byte)i, 24)), runs.SelectMany(r => r.Bytes.ToArray()));
         Assert.Throws<ArgumentOutOfRangeException>(() => frames[10].Length);
         Assert.Throws<ArgumentOutOfRangeException>(() => frames.Runs(5, 6).ToList());
+    }
+
+    [Fact]
+    public void A_labelling_batch_the_process_cannot_hold_is_refused_before_allocating()
+    {
+        var paperBatch = RunPlan.For(RunConfigLoader.LoadFile("humanoid-sac"), "humanoid-sac").UnlabelledFrames!.TotalBytes;
+        var error = Assert.Throws<InsufficientMemoryException>(() => FrameChunks.RequireMemory(paperBatch, 1L << 30));
+        Assert.Contains("needs 2.21 GB for its unlabelled frames, and this process may use 1.07 GB", error.Message);
+        Assert.Contains("lower reward.batch_size or reward.frame_width/frame_height", error.Message);
+        FrameChunks.RequireMemory(paperBatch, 24L << 30);
     }
 }

@@ -27,7 +27,7 @@ public class ScalarLifetimeTests
             buffer.Add(observation, [rng.NextInt(2)], (float)rng.Uniform(-1, 1), observation, terminated: i % 50 == 0);
         }
         using var sac = new Sac(new SacOptions { BatchSize = 32, NetArch = [16, 16] }, Observations, new BoxSpace([-1f], [1f]), totalTimesteps: 1000, CPU, seed: 1);
-        using var dqn = new Dqn(new DqnOptions { BatchSize = 32, NetArch = [16, 16], LearningRateSchedule = "linear" }, Observations, new DiscreteSpace(2), 1000, CPU, seed: 1);
+        using var dqn = new Dqn(new DqnOptions { BatchSize = 32, NetArch = [16, 16], LearningRateSchedule = LearningRateSchedule.Linear }, Observations, new DiscreteSpace(2), 1000, CPU, seed: 1);
 
         using var pressure = new GarbageCollectionPressure();
         for (var round = 0; round < 40; round++)

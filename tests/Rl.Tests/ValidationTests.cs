@@ -33,7 +33,7 @@ public class ValidationTests(ITestOutputHelper output)
         // network; rl-zoo's buffer and update schedule, batch 256; Ornstein–Uhlenbeck action noise for exploration.
         var config = new RunConfig
         {
-            Env = "MountainCar", Algorithm = "sac", TotalTimesteps = 50_000, Seed = 1,
+            Env = "MountainCar", Algorithm = AlgorithmKind.Sac, TotalTimesteps = 50_000, Seed = 1,
             Sac = new SacOptions
             {
                 LearningRate = 3e-4, Tau = 0.01, Gamma = 0.9999, EntCoef = "0.1", NetArch = [64, 64],

@@ -18,7 +18,17 @@ internal static class TrainCommand
     public static Command Create()
     {
         var config = new Argument<string>("config") { Description = "A preset name (presets/*.yaml, e.g. cartpole-dqn) or a YAML file." };
-        var reward = new Option<string?>("--reward") { Description = "Override the labeller: ground_truth or clip." };
+        var reward = new Option<LabellerKind?>("--reward")
+        {
+            Description = $"Override the labeller: {ConfigSpelling.Choices(typeof(LabellerKind))}.",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Single().Value;
+                if (ConfigSpelling.Parse(typeof(LabellerKind), text) is LabellerKind kind) return kind;
+                result.AddError($"--reward: '{text}' is not {ConfigSpelling.Choices(typeof(LabellerKind))}.");
+                return null;
+            },
+        };
         var steps = new Option<long?>("--steps") { Description = "Override total_timesteps." };
         var seed = new Option<int?>("--seed") { Description = "Override the seed." };
         var runs = new Option<DirectoryInfo>("--runs") { Description = "Folder for run outputs.", DefaultValueFactory = _ => new DirectoryInfo("runs") };
@@ -41,7 +51,7 @@ internal static class TrainCommand
                 Reward = run.Reward with { Labeller = parse.GetValue(reward) ?? run.Reward.Labeller },
             };
             RunConfigLoader.Validate(run, "command line");
-            var id = parse.GetValue(runId) ?? $"{Path.GetFileNameWithoutExtension(parse.GetValue(config))}-{run.Reward.Labeller}-seed{run.Seed}";
+            var id = parse.GetValue(runId) ?? $"{Path.GetFileNameWithoutExtension(parse.GetValue(config))}-{ConfigSpelling.Of(run.Reward.Labeller)}-seed{run.Seed}";
             return await Run(run, id, parse.GetValue(runs)!.FullName, clip.Options(parse), parse.GetValue(fresh), Output.For(parse), cancellationToken);
         }));
         return command;
@@ -57,7 +67,7 @@ internal static class TrainCommand
         var store = new FileCheckpointStore(Path.Combine(runsFolder, "checkpoints"));
         using var trainer = new Algorithm1Trainer(config, labeller, runId, store, log);
         if (await trainer.TryResumeAsync(cancellationToken)) output.Message($"Resumed [blue]{Markup.Escape(runId)}[/] at step {trainer.Timesteps:N0}.");
-        output.Message($"{Markup.Escape(config.Algorithm.ToUpperInvariant())} on {Markup.Escape(config.Env)}, reward: {Markup.Escape(labeller.Name)}, {config.TotalTimesteps:N0} steps, device {trainer.Device}. Logs: [blue]{Markup.Escape(runFolder)}[/]");
+        output.Message($"{Markup.Escape(ConfigSpelling.Of(config.Algorithm).ToUpperInvariant())} on {Markup.Escape(config.Env)}, reward: {Markup.Escape(labeller.Name)}, {config.TotalTimesteps:N0} steps, device {trainer.Device}. Logs: [blue]{Markup.Escape(runFolder)}[/]");
 
         await output.ProgressAsync(runId, config.TotalTimesteps, trainer.Timesteps, report =>
             // Reported synchronously on the training loop, so every line describes the step it names.

@@ -243,7 +243,7 @@ public static class SweepReport
                 : $"<video controls muted preload=\"metadata\" src=\"{E(Relative(root, Path.Combine(root, "videos", FileName(run.RunId), policy.Episodes[0].Video)))}\"></video>";
             var stateClass = state?.State ?? "unknown";
             html.Append(CultureInfo.InvariantCulture, $"""
-                <tr data-run="{E(run.RunId)}"><td>{E(run.RunId)}</td><td>{E(run.Task)} ({E(run.Config.Env)}, {E(run.Config.Algorithm.ToUpperInvariant())})</td><td>{E(rewardText)}</td>
+                <tr data-run="{E(run.RunId)}"><td>{E(run.RunId)}</td><td>{E(run.Task)} ({E(run.Config.Env)}, {E(ConfigSpelling.Of(run.Config.Algorithm).ToUpperInvariant())})</td><td>{E(rewardText)}</td>
                 <td class="n">{run.Seed}</td><td class="{E(stateClass)}">{E(stateClass)}{(state?.Error is { } error ? $": {E(error)}" : "")}</td>
                 <td class="n">{(state is null ? "–" : $"{state.Steps:N0} / {state.TotalSteps:N0}")}</td><td class="n">{Number(state?.StepsPerSecond, "N0")}</td>
                 <td class="n">{Number(state?.GroundTruthReturn, "F1")}</td><td class="n">{Percent(state?.SuccessRate)}</td><td class="n">{state?.Resumes.ToString(CultureInfo.InvariantCulture) ?? "–"}</td>

@@ -16,11 +16,19 @@ public abstract record OffPolicyOptions
     public int GradientSteps { get; init; } = 1;
     public int[] NetArch { get; init; } = [256, 256];
 
-    /// <summary>"constant", or "linear": the rate falls linearly to zero at the end of the run (rl-zoo's <c>lin_</c> schedules).</summary>
-    public string LearningRateSchedule { get; init; } = "constant";
+    public LearningRateSchedule LearningRateSchedule { get; init; } = LearningRateSchedule.Constant;
 
     /// <summary>The learning rate after <paramref name="timesteps"/> of a run of <paramref name="totalTimesteps"/>.</summary>
-    public double LearningRateAt(long timesteps, long totalTimesteps) => LearningRateSchedule == "linear"
+    public double LearningRateAt(long timesteps, long totalTimesteps) => LearningRateSchedule == LearningRateSchedule.Linear
         ? LearningRate * Math.Max(0, 1 - timesteps / (double)totalTimesteps)
         : LearningRate;
+}
+
+/// <summary>How the learning rate moves over a run.</summary>
+public enum LearningRateSchedule
+{
+    Constant,
+
+    /// <summary>Falls linearly to zero at the end of the run (rl-zoo's <c>lin_</c> schedules).</summary>
+    Linear,
 }

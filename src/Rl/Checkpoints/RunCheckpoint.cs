@@ -30,7 +30,7 @@ public static class RunCheckpoint
         writer.Write(Magic);
         writer.Write(Format);
         writer.Write(config.Env);
-        writer.Write(config.Algorithm);
+        writer.Write(ConfigSpelling.Of(config.Algorithm));
         writer.Write(config.NumEnvs);
         writer.Write(counters.Timesteps);
         writer.Write(counters.VectorSteps);
@@ -99,9 +99,9 @@ public static class RunCheckpoint
         var format = reader.ReadInt32();
         if (format != Format) throw new InvalidDataException($"checkpoint format {format}, this build reads {Format}");
         var (env, algorithmName, copies) = (reader.ReadString(), reader.ReadString(), reader.ReadInt32());
-        if (env != config.Env || algorithmName != config.Algorithm || copies != config.NumEnvs)
+        if (env != config.Env || algorithmName != ConfigSpelling.Of(config.Algorithm) || copies != config.NumEnvs)
         {
-            throw new InvalidDataException($"checkpoint is for {algorithmName} on {copies}×{env}, this run is {config.Algorithm} on {config.NumEnvs}×{config.Env}");
+            throw new InvalidDataException($"checkpoint is for {algorithmName} on {copies}×{env}, this run is {ConfigSpelling.Of(config.Algorithm)} on {config.NumEnvs}×{config.Env}");
         }
         var counters = new RunCounters(reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadDouble());
         rng.Read(reader);

@@ -19,8 +19,21 @@ public sealed class FrameChunks
     public FrameChunks(int capacity, FrameSize frame, long chunkBytes = DefaultChunkBytes, int alignment = 1)
     {
         Layout = new FrameChunkLayout(capacity, frame, chunkBytes, alignment);
+        RequireMemory(Layout.TotalBytes, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
         _chunks = new byte[Layout.Chunks][];
         for (var c = 0; c < _chunks.Length; c++) _chunks[c] = new byte[(long)Layout.FramesInChunk(c) * frame.Bytes];
+    }
+
+    /// <summary>
+    /// Refuses, before allocating, a batch this process cannot hold (<paramref name="available"/>: the GC's limit, which
+    /// is the container's memory limit or a configured heap limit where there is one), naming what would fit.
+    /// </summary>
+    public static void RequireMemory(long batchBytes, long available)
+    {
+        if (batchBytes <= available / 2) return;
+        throw new InsufficientMemoryException(
+            $"The labelling batch needs {batchBytes / 1e9:F2} GB for its unlabelled frames, and this process may use {available / 1e9:F2} GB " +
+            "(the batch may take at most half): lower reward.batch_size or reward.frame_width/frame_height, or give the process more memory.");
     }
 
     public FrameChunkLayout Layout { get; }

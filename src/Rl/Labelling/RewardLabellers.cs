@@ -11,7 +11,7 @@ public static class RewardLabellers
     /// <returns>The labeller, and the CLIP model it owns (dispose it with the run), if any.</returns>
     public static (IRewardLabeller Labeller, IDisposable? Model) Create(RewardSection reward, ClipRuntimeOptions clip, ILogger? logger = null)
     {
-        if (reward.Labeller == "ground_truth") return (new GroundTruthLabeller(), null);
+        if (reward.Labeller == LabellerKind.GroundTruth) return (new GroundTruthLabeller(), null);
         var model = OnnxClipModel.Load(reward.Model!, clip, logger);
         try
         {

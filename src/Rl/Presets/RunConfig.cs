@@ -12,7 +12,7 @@ namespace VlmRm.Rl.Presets;
 public sealed record RunConfig
 {
     public string Env { get; init; } = "CartPole";
-    public string Algorithm { get; init; } = "dqn";
+    public AlgorithmKind Algorithm { get; init; } = AlgorithmKind.Dqn;
     public long TotalTimesteps { get; init; } = 100_000;
 
     /// <summary>Fixed episode length (the paper's envs never terminate); null keeps the environment's default.</summary>
@@ -31,7 +31,7 @@ public sealed record RunConfig
     public bool CheckpointReplayBuffer { get; init; } = true;
 
     /// <summary>auto (CUDA when available), cpu or cuda.</summary>
-    public string Device { get; init; } = "auto";
+    public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
 
     /// <summary>TorchSharp intra-op threads; 0 picks one (see docs/BENCHMARKS.md).</summary>
     public int TorchThreads { get; init; }
@@ -47,7 +47,7 @@ public sealed record RunConfig
     public RewardSection Reward { get; init; } = new();
 
     /// <summary>The chosen algorithm's hyperparameters (its defaults when the file gives none).</summary>
-    public OffPolicyOptions OffPolicy => Algorithm == "sac" ? Sac ?? new SacOptions() : Dqn ?? new DqnOptions();
+    public OffPolicyOptions OffPolicy => Algorithm == AlgorithmKind.Sac ? Sac ?? new SacOptions() : Dqn ?? new DqnOptions();
 
     /// <summary>
     /// The run's environment settings, for training and for every later use of the run (evaluation, videos,
@@ -62,7 +62,7 @@ public sealed record RunConfig
         ModelPath = EnvOptions.ModelPath,
         RenderFlags = EnvOptions.RenderFlags is { } f ? new RenderFlags(f.Shadows, f.Reflection, f.Skybox) : null,
         Camera = EnvOptions.Camera?.ToPose(),
-        SuccessPose = EnvOptions.SuccessPose is { } pose ? Enum.Parse<HumanoidPose>(pose, ignoreCase: true) : null,
+        SuccessPose = EnvOptions.SuccessPose,
     };
 }
 
@@ -83,7 +83,7 @@ public sealed record EnvSection
     public RenderFlagsSection? RenderFlags { get; init; }
 
     /// <summary>Humanoid: the pose the success flag tests (standing or kneeling).</summary>
-    public string? SuccessPose { get; init; }
+    public HumanoidPose? SuccessPose { get; init; }
 }
 
 /// <summary>A free camera: look-at point (x, y, z), distance, azimuth and elevation in degrees.</summary>
@@ -112,8 +112,7 @@ public sealed record RenderFlagsSection
 /// <summary>Where rewards come from (Algorithm 1's labeller) and the labelling batch B.</summary>
 public sealed record RewardSection
 {
-    /// <summary>ground_truth or clip.</summary>
-    public string Labeller { get; init; } = "ground_truth";
+    public LabellerKind Labeller { get; init; } = LabellerKind.GroundTruth;
 
     /// <summary>OpenCLIP name of the CLIP model (clip only).</summary>
     public string? Model { get; init; }
@@ -131,5 +130,5 @@ public sealed record RewardSection
     public int FrameHeight { get; init; } = 224;
 
     /// <summary>The frames the labeller reads: CLIP's frame size, none for ground truth.</summary>
-    public FrameSize? LabellerFrames() => Labeller == "clip" ? new FrameSize(FrameWidth, FrameHeight) : null;
+    public FrameSize? LabellerFrames() => Labeller == LabellerKind.Clip ? new FrameSize(FrameWidth, FrameHeight) : null;
 }

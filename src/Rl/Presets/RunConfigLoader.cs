@@ -1,18 +1,12 @@
 using VlmRm.Envs;
-using VlmRm.Envs.Mujoco;
-using YamlDotNet.Core;
-using YamlDotNet.Serialization;
-using YamlDotNet.Serialization.NamingConventions;
+using VlmRm.Rl.Algorithms;
+using VlmRm.Rl.Labelling;
 
 namespace VlmRm.Rl.Presets;
 
 /// <summary>Reads run configurations from YAML, strictly: unknown or ill-typed keys are errors naming file, line and key.</summary>
 public static class RunConfigLoader
 {
-    private static readonly IDeserializer Deserializer = new DeserializerBuilder()
-        .WithNamingConvention(UnderscoredNamingConvention.Instance)
-        .Build();
-
     /// <summary>Preset folder shipped with the repository (presets/).</summary>
     public static string PresetsDirectory { get; } = FindPresets();
 
@@ -35,6 +29,7 @@ public static class RunConfigLoader
     {
         PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false) },
     };
 
     /// <summary>A configuration as JSON, to hand a run to another process or grain.</summary>
@@ -49,56 +44,31 @@ public static class RunConfigLoader
 
     public static RunConfig Parse(string yaml, string source = "<yaml>")
     {
-        RunConfig config;
-        try
-        {
-            config = Deserializer.Deserialize<RunConfig?>(yaml) ?? throw new InvalidDataException($"{source}: the file is empty.");
-        }
-        catch (YamlException e)
-        {
-            throw new InvalidDataException($"{source}:{e.Start.Line}:{e.Start.Column}: {Describe(e)}", e);
-        }
+        var config = ConfigYaml.Deserialize<RunConfig>(yaml, source, "the file is empty.");
         Validate(config, source);
         return config;
-    }
-
-    private static string Describe(YamlException e)
-    {
-        var message = (e.InnerException?.Message ?? e.Message).Replace("YamlDotNet.", "", StringComparison.Ordinal);
-        const string marker = "Property '";
-        var start = e.Message.IndexOf(marker, StringComparison.Ordinal);
-        if (start >= 0)
-        {
-            var end = e.Message.IndexOf('\'', start + marker.Length);
-            return $"unknown key '{e.Message[(start + marker.Length)..end]}'";
-        }
-        return message.Contains("Exception during deserialization", StringComparison.Ordinal) && e.InnerException is { } inner
-            ? $"bad value ({inner.Message})"
-            : message;
     }
 
     /// <summary>Checks a configuration built or changed in code (e.g. by command-line overrides) as strictly as a loaded one.</summary>
     public static void Validate(RunConfig c, string source)
     {
-        void Fail(string key, string problem) => throw new InvalidDataException($"{source}: {key}: {problem}");
+        [System.Diagnostics.CodeAnalysis.DoesNotReturn] void Fail(string key, string problem) => throw new InvalidDataException($"{source}: {key}: {problem}");
         if (!EnvRegistry.Ids.Contains(c.Env, StringComparer.OrdinalIgnoreCase)) Fail("env", $"unknown environment '{c.Env}'; known: {string.Join(", ", EnvRegistry.Ids.Order())}");
-        if (c.Algorithm is not ("sac" or "dqn")) Fail("algorithm", $"'{c.Algorithm}' is not sac or dqn");
-        if (c.Algorithm == "sac" && c.Dqn is not null) Fail("dqn", "given for a sac run");
-        if (c.Algorithm == "dqn" && c.Sac is not null) Fail("sac", "given for a dqn run");
+        var algorithm = ConfigSpelling.Of(c.Algorithm);
+        if (c.Algorithm == AlgorithmKind.Sac && c.Dqn is not null) Fail("dqn", "given for a sac run");
+        if (c.Algorithm == AlgorithmKind.Dqn && c.Sac is not null) Fail("sac", "given for a dqn run");
         if (c.TotalTimesteps <= 0) Fail("total_timesteps", "must be positive");
         if (c.NumEnvs <= 0) Fail("num_envs", "must be positive");
         if (c.EpisodeLength is <= 0) Fail("episode_length", "must be positive");
         if (c.CheckpointInterval < 0) Fail("checkpoint_interval", "must not be negative");
         if (c.KeepCheckpoints < 0) Fail("keep_checkpoints", "must not be negative (0 keeps every checkpoint)");
-        if (c.Device is not ("auto" or "cpu" or "cuda")) Fail("device", $"'{c.Device}' is not auto, cpu or cuda");
-        if (c.OffPolicy.BatchSize <= 0 || c.OffPolicy.BufferSize <= 0) Fail(c.Algorithm, "batch_size and buffer_size must be positive");
-        if (c.OffPolicy.TrainFreq <= 0 || c.OffPolicy.GradientSteps < 0) Fail(c.Algorithm, "train_freq must be positive and gradient_steps not negative");
-        if (c.OffPolicy.LearningRateSchedule is not ("constant" or "linear")) Fail($"{c.Algorithm}.learning_rate_schedule", $"'{c.OffPolicy.LearningRateSchedule}' is not constant or linear");
+        if (c.OffPolicy.BatchSize <= 0 || c.OffPolicy.BufferSize <= 0) Fail(algorithm, "batch_size and buffer_size must be positive");
+        if (c.OffPolicy.TrainFreq <= 0 || c.OffPolicy.GradientSteps < 0) Fail(algorithm, "train_freq must be positive and gradient_steps not negative");
         var reward = c.Reward;
-        if (reward.Labeller is not ("ground_truth" or "clip")) Fail("reward.labeller", $"'{reward.Labeller}' is not ground_truth or clip");
         if (reward.BatchSize <= 0) Fail("reward.batch_size", "must be positive");
         if (reward.Alpha is < 0 or > 1 || float.IsNaN(reward.Alpha)) Fail("reward.alpha", $"{reward.Alpha} is not in [0, 1]");
-        if (reward.Labeller == "clip")
+        if (reward.Goal is null || reward.Baseline is null) Fail("reward.goal", "goal and baseline are lists of prompts ([a, b], or one '- prompt' per line), not empty values");
+        if (reward.Labeller == LabellerKind.Clip)
         {
             if (string.IsNullOrWhiteSpace(reward.Model)) Fail("reward.model", "a CLIP run names its model (e.g. ViT-B-32/openai)");
             if (reward.Goal.Count == 0) Fail("reward.goal", "a CLIP run needs at least one goal prompt");
@@ -111,10 +81,6 @@ public static class RunConfigLoader
         if (env.Camera is { } camera && (camera.Distance is <= 0 || new[] { camera.Distance, camera.Azimuth, camera.Elevation }.Concat(camera.LookAt?.Select(v => (double?)v) ?? []).Any(v => v is { } x && !double.IsFinite(x))))
         {
             Fail("env_options.camera", "distance must be positive and every value a finite number");
-        }
-        if (env.SuccessPose is { } pose && !Enum.TryParse<HumanoidPose>(pose, ignoreCase: true, out _))
-        {
-            Fail("env_options.success_pose", $"'{pose}' is not {string.Join(" or ", Enum.GetNames<HumanoidPose>().Select(n => n.ToLowerInvariant()))}");
         }
         var humanoidOnly = env.Camera is not null || env.RenderFlags is not null || env.SuccessPose is not null || env.ModelPath is not null;
         if (humanoidOnly && !c.Env.Equals("Humanoid", StringComparison.OrdinalIgnoreCase)) Fail("env_options", $"camera, render_flags, success_pose and model_path apply to the Humanoid, not to {c.Env}");

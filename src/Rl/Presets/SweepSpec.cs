@@ -1,6 +1,4 @@
-using YamlDotNet.Core;
-using YamlDotNet.Serialization;
-using YamlDotNet.Serialization.NamingConventions;
+using VlmRm.Rl.Labelling;
 
 namespace VlmRm.Rl.Presets;
 
@@ -22,7 +20,7 @@ public sealed record SweepSpec
     /// <summary>Overrides applied to every run.</summary>
     public long? TotalTimesteps { get; init; }
 
-    public string? Labeller { get; init; }
+    public LabellerKind? Labeller { get; init; }
     public long? CheckpointInterval { get; init; }
 
     /// <summary>The runs this sweep stands for, each with its id and validated configuration.</summary>
@@ -33,8 +31,8 @@ public sealed record SweepSpec
         {
             var baseConfig = RunConfigLoader.LoadFile(task.Preset);
             var labeller = Labeller ?? baseConfig.Reward.Labeller;
-            var models = labeller == "clip" ? (Models.Count > 0 ? Models : [baseConfig.Reward.Model!]) : ["-"];
-            var alphas = labeller == "clip" ? (Alphas.Count > 0 ? Alphas : [baseConfig.Reward.Alpha]) : [float.NaN];
+            var models = labeller == LabellerKind.Clip ? (Models.Count > 0 ? Models : [baseConfig.Reward.Model!]) : ["-"];
+            var alphas = labeller == LabellerKind.Clip ? (Alphas.Count > 0 ? Alphas : [baseConfig.Reward.Alpha]) : [float.NaN];
             foreach (var model in models)
             {
                 foreach (var alpha in alphas)
@@ -46,12 +44,12 @@ public sealed record SweepSpec
                             Seed = seed,
                             TotalTimesteps = TotalTimesteps ?? baseConfig.TotalTimesteps,
                             CheckpointInterval = CheckpointInterval ?? baseConfig.CheckpointInterval,
-                            Reward = labeller == "clip"
+                            Reward = labeller == LabellerKind.Clip
                                 ? baseConfig.Reward with { Labeller = labeller, Model = model, Alpha = alpha }
                                 : baseConfig.Reward with { Labeller = labeller },
                         };
                         RunConfigLoader.Validate(config, $"{source} (task {task.Name})");
-                        var id = labeller == "clip"
+                        var id = labeller == LabellerKind.Clip
                             ? $"{Name}.{task.Name}.{model.Replace('/', '_')}.a{alpha:0.##}.s{seed}"
                             : $"{Name}.{task.Name}.gt.s{seed}";
                         runs.Add(new SweepRun(id.Replace(' ', '_'), task.Name, model, alpha, seed, config));
@@ -70,26 +68,15 @@ public sealed record SweepSpec
 
     public static SweepSpec Parse(string yaml, string source)
     {
-        SweepSpec spec;
-        try
-        {
-            spec = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build().Deserialize<SweepSpec?>(yaml)
-                   ?? throw new InvalidDataException($"{source}: the sweep file is empty.");
-        }
-        catch (YamlException e)
-        {
-            var message = e.Message.Contains("Property '", StringComparison.Ordinal)
-                ? $"unknown key '{e.Message.Split('\'')[1]}'"
-                : e.InnerException?.Message ?? e.Message;
-            throw new InvalidDataException($"{source}:{e.Start.Line}:{e.Start.Column}: {message}", e);
-        }
+        var spec = ConfigYaml.Deserialize<SweepSpec>(yaml, source, "the sweep file is empty.");
         if (string.IsNullOrWhiteSpace(spec.Name) || spec.Name.IndexOfAny(['/', '\\', ' ']) >= 0) throw new InvalidDataException($"{source}: name: a sweep needs a name without spaces or slashes.");
-        if (spec.Tasks.Count == 0) throw new InvalidDataException($"{source}: tasks: a sweep needs at least one task (name + preset).");
-        if (spec.Seeds.Count == 0) throw new InvalidDataException($"{source}: seeds: at least one seed.");
+        if (spec.Tasks is null || spec.Tasks.Count == 0) throw new InvalidDataException($"{source}: tasks: a sweep needs at least one task (name + preset).");
+        if (spec.Models is null || spec.Alphas is null) throw new InvalidDataException($"{source}: models and alphas are lists ([a, b]), left out when not swept; not empty values.");
+        if (spec.Seeds is null || spec.Seeds.Count == 0) throw new InvalidDataException($"{source}: seeds: at least one seed.");
         if (spec.MaxConcurrent < 1) throw new InvalidDataException($"{source}: max_concurrent: must be at least 1.");
         foreach (var task in spec.Tasks)
         {
-            if (string.IsNullOrWhiteSpace(task.Name) || string.IsNullOrWhiteSpace(task.Preset)) throw new InvalidDataException($"{source}: tasks: each task needs a name and a preset.");
+            if (task is null || string.IsNullOrWhiteSpace(task.Name) || string.IsNullOrWhiteSpace(task.Preset)) throw new InvalidDataException($"{source}: tasks: each task needs a name and a preset.");
         }
         return spec;
     }

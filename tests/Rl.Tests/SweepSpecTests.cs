@@ -1,0 +1,47 @@
+using VlmRm.Rl.Algorithms;
+using VlmRm.Rl.Labelling;
+using VlmRm.Rl.Presets;
+
+namespace VlmRm.Rl.Tests;
+
+public sealed class SweepSpecTests
+{
+    private const string Task = "name: s\ntasks:\n  - name: cartpole\n    preset: cartpole-dqn\n";
+
+    [Theory]
+    [InlineData("name: s\ntasks: cartpole\n", "s.yaml:2:8: tasks: 'cartpole' is not a list of sections of keys (name, preset)")]
+    [InlineData(Task + "labeller: ground-truth\n", "s.yaml:5:11: labeller: 'ground-truth' is not ground_truth or clip")]
+    [InlineData(Task + "seeds: [0, one]\n", "s.yaml:5:12: seeds: 'one' is not a whole number")]
+    [InlineData(Task + "seeds: ~\n", "s.yaml: seeds: at least one seed")]
+    [InlineData(Task + "alphas: ~\n", "s.yaml: models and alphas are lists")]
+    [InlineData(Task + "max_concurrency: 4\n", "s.yaml:5:1: unknown key 'max_concurrency'; known keys here: name, tasks, seeds, models, alphas, max_concurrent")]
+    [InlineData(Task + "  - name: mountaincar\n    preset: mountaincar-sac\n    seed: 3\n", "s.yaml:7:5: tasks: unknown key 'seed'; known keys here: name, preset")]
+    [InlineData("name: s\nname: t\n", "s.yaml:2:1: key 'name' is given twice")]
+    [InlineData("name: my sweep\ntasks: []\n", "s.yaml: name: a sweep needs a name without spaces or slashes")]
+    [InlineData("", "s.yaml: the sweep file is empty")]
+    public void A_bad_sweep_file_is_a_clear_error(string yaml, string expected)
+    {
+        Assert.Contains(expected, Assert.Throws<InvalidDataException>(() => SweepSpec.Parse(yaml, "s.yaml")).Message);
+    }
+
+    [Fact]
+    public void The_labeller_override_is_read_in_config_spelling_and_names_the_runs()
+    {
+        var runs = SweepSpec.Parse(Task + "seeds: [1, 2]\nlabeller: ground_truth\n", "s.yaml").Expand("s.yaml");
+        Assert.Equal(["s.cartpole.gt.s1", "s.cartpole.gt.s2"], runs.Select(r => r.RunId));
+        Assert.All(runs, r => Assert.Equal(LabellerKind.GroundTruth, r.Config.Reward.Labeller));
+    }
+
+    [Fact]
+    public void Enums_travel_as_json_in_their_config_spelling()
+    {
+        var config = RunConfigLoader.LoadFile("mountaincar-sac") with { Device = DeviceChoice.Cpu };
+        var json = RunConfigLoader.ToJson(config);
+        Assert.Contains("\"algorithm\":\"sac\"", json);
+        Assert.Contains("\"device\":\"cpu\"", json);
+        Assert.Contains("\"labeller\":\"clip\"", json);
+        var back = RunConfigLoader.FromJson(json, "json");
+        Assert.Equal((AlgorithmKind.Sac, DeviceChoice.Cpu), (back.Algorithm, back.Device));
+        Assert.Equal(RunConfigLoader.ToJson(config), RunConfigLoader.ToJson(back));
+    }
+}
