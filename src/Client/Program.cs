@@ -12,4 +12,11 @@ root.Subcommands.Add(ClipCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
 foreach (var command in SweepCommands.Create()) root.Subcommands.Add(command);
-return await root.Parse(args).InvokeAsync();
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
+{
+    foreach (var error in parse.Errors) Console.Error.WriteLine(UserErrors.Describe(error));
+    Console.Error.WriteLine(UserErrors.HelpHint(parse.CommandResult));
+    return 1;
+}
+return await parse.InvokeAsync();

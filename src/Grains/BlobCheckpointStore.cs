@@ -22,11 +22,24 @@ public sealed class BlobCheckpointStore(BlobContainerClient container) : ICheckp
     public static BlobCheckpointStore Create(string? connectionString, string? serviceUri, string container)
     {
         var service = connectionString is { Length: > 0 }
-            ? new BlobServiceClient(connectionString)
+            ? Client(connectionString)
             : serviceUri is { Length: > 0 }
                 ? new BlobServiceClient(new Uri(serviceUri), new DefaultAzureCredential())
                 : throw new ArgumentException("The blob checkpoint store needs VlmRm:BlobConnectionString or VlmRm:BlobServiceUri.");
         return new BlobCheckpointStore(service.GetBlobContainerClient(container));
+    }
+
+    /// <summary>The service a connection string names; a malformed one is named by its setting, never echoed (it holds the key).</summary>
+    private static BlobServiceClient Client(string connectionString)
+    {
+        try
+        {
+            return new BlobServiceClient(connectionString);
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException($"VlmRm:BlobConnectionString does not parse as an Azure Storage connection string ({e.Message}).");
+        }
     }
 
     public async Task<CheckpointInfo> SaveAsync(string runId, string name, Stream content, long timesteps, double trainingReward, bool isBest, CancellationToken cancellationToken)
@@ -85,7 +98,7 @@ public sealed class BlobCheckpointStore(BlobContainerClient container) : ICheckp
         return infos.OrderBy(i => i.Timesteps).ToList();
     }
 
-    public Task<LoadedCheckpoint?> LoadAsync(CheckpointInfo info, CancellationToken cancellationToken) => TryReadAsync(info, cancellationToken);
+    public async Task<LoadedCheckpoint?> LoadAsync(CheckpointInfo info, CancellationToken cancellationToken) => (await TryReadAsync(info, cancellationToken)).Item1;
 
     public async Task DeleteAsync(CheckpointInfo info, CancellationToken cancellationToken)
     {
@@ -96,28 +109,26 @@ public sealed class BlobCheckpointStore(BlobContainerClient container) : ICheckp
     private async Task<LoadedCheckpoint?> LoadAsync(string runId, string pointer, bool fallBack, CancellationToken cancellationToken)
     {
         if (!await container.ExistsAsync(cancellationToken)) return null;
-        if (await ReadInfoAsync($"{runId}/{pointer}", cancellationToken) is { } info && await TryReadAsync(info, cancellationToken) is { } loaded) return loaded;
-        if (!fallBack) return null;
-        foreach (var candidate in (await ListAsync(runId, cancellationToken)).Reverse())
-        {
-            if (await TryReadAsync(candidate, cancellationToken) is { } intact) return intact;
-        }
-        return null;
+        var pointed = await ReadInfoAsync($"{runId}/{pointer}", cancellationToken);
+        var problem = pointed is null && await container.GetBlobClient($"{runId}/{pointer}").ExistsAsync(cancellationToken) ? $"{pointer} is not readable JSON" : null;
+        return await CheckpointSelection.LoadAsync(runId, (pointed, problem), fallBack, () => ListAsync(runId, cancellationToken), info => TryReadAsync(info, cancellationToken));
     }
 
-    private async Task<LoadedCheckpoint?> TryReadAsync(CheckpointInfo info, CancellationToken cancellationToken)
+    private async Task<(LoadedCheckpoint?, string?)> TryReadAsync(CheckpointInfo info, CancellationToken cancellationToken)
     {
         // Downloaded to a temporary file deleted when the checkpoint is disposed, verified before it is handed out.
         var file = new FileStream(Path.Combine(Path.GetTempPath(), $"vlmrm-checkpoint-{Guid.NewGuid():N}.ckpt"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None,
             bufferSize: 1 << 20, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        string damage;
         try
         {
             await container.GetBlobClient($"{info.RunId}/{info.Name}.ckpt").DownloadToAsync(file, cancellationToken);
-            if (await CheckpointBytes.MatchAsync(file, info, cancellationToken)) return new LoadedCheckpoint(info, file);
+            if (await CheckpointBytes.DamageAsync(file, info, cancellationToken) is not { } found) return (new LoadedCheckpoint(info, file), null);
+            damage = found;
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
-            // Listed but gone (deleted by retention, or never finished): not loadable.
+            damage = $"{info.Name}.ckpt is missing (deleted by retention, or never finished)";
         }
         catch
         {
@@ -125,7 +136,7 @@ public sealed class BlobCheckpointStore(BlobContainerClient container) : ICheckp
             throw;
         }
         await file.DisposeAsync();
-        return null;
+        return (null, damage);
     }
 
     private async Task<CheckpointInfo?> ReadInfoAsync(string blobName, CancellationToken cancellationToken)

@@ -162,6 +162,11 @@ public sealed class LearnerGrain(
         {
             logger.LogInformation("Run {Run} resumed at step {Steps} on {Silo}", trainer.RunId, trainer.Timesteps, silo.SiloAddress);
             Log($"resumed from the checkpoint at step {trainer.Timesteps:N0}");
+            foreach (var damaged in trainer.PassedOverCheckpoints)
+            {
+                logger.LogWarning("Run {Run} passed over a damaged checkpoint: {Damage}", trainer.RunId, damaged);
+                Log($"passed over a damaged checkpoint: {damaged}");
+            }
         }
         var (nextReport, failures) = (NextTenth(trainer), 0);
         while (!trainer.IsComplete)

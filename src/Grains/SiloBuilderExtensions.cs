@@ -83,7 +83,8 @@ public static class SiloBuilderExtensions
         }
         if (options.SweepWatchPeriod <= TimeSpan.Zero) throw new ArgumentException($"VlmRm:SweepWatchPeriod must be positive, not {options.SweepWatchPeriod}.");
         silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromTicks(Math.Min(o.MinimumReminderPeriod.Ticks, options.SweepWatchPeriod.Ticks)));
-        silo.Services.AddSingleton<ICheckpointStore>(_ => options.CheckpointStore switch
+        // Built now, not on a learner's first checkpoint: a store that cannot be configured stops the silo at start.
+        silo.Services.AddSingleton<ICheckpointStore>(options.CheckpointStore switch
         {
             CheckpointStoreKind.Blob => BlobCheckpointStore.Create(options.BlobConnectionString, options.BlobServiceUri, options.BlobContainer),
             CheckpointStoreKind.File => new FileCheckpointStore(Path.Combine(options.DataDirectory, "checkpoints")),
@@ -95,7 +96,8 @@ public static class SiloBuilderExtensions
         silo.Services.AddSingleton<RewardBatcher>();
         silo.Services.AddOptions<RewardBatchingOptions>().BindConfiguration("RewardBatching")
             .Validate(o => o.MaxBatchFrames > 0 && o.MaxWait >= TimeSpan.Zero && o.MaxMessageBytes >= 1 << 20,
-                "RewardBatching: MaxBatchFrames must be positive, MaxWait not negative and MaxMessageBytes at least 1 MiB (1048576).");
+                "RewardBatching: MaxBatchFrames must be positive, MaxWait not negative and MaxMessageBytes at least 1 MiB (1048576).")
+            .ValidateOnStart();
         silo.UseSiloMetadata(new Dictionary<string, string> { [RewardSiloPlacementDirector.DevicesKey] = options.Devices ?? DetectDevices(clip) });
         silo.AddPlacementDirector<RewardSiloPlacement, RewardSiloPlacementDirector>();
         VlmRmMetrics.EnsureCreated();

@@ -261,12 +261,16 @@ public sealed class Algorithm1Trainer : IDisposable
     }
 
     /// <summary>Continues from the latest intact checkpoint of this run, if there is one.</summary>
+    /// <summary>Damaged checkpoints the last resume passed over to reach the newest intact one, each with what is wrong.</summary>
+    public IReadOnlyList<string> PassedOverCheckpoints { get; private set; } = [];
+
     public async Task<bool> TryResumeAsync(CancellationToken cancellationToken = default)
     {
         if (_store is null) return false;
         using var latest = await _store.LoadLatestAsync(RunId, cancellationToken);
         if (latest is null) return false;
         await RestoreCheckpointAsync(latest.Content, cancellationToken);
+        PassedOverCheckpoints = latest.PassedOver;
         return true;
     }
 

@@ -128,6 +128,57 @@ public class CheckpointTests
         Assert.Empty(Directory.GetFiles(Path.Combine(root, "r"), "*.tmp"));
     }
 
+    public static TheoryData<string> Damages() =>
+        ["truncated checkpoint", "zero-length checkpoint", "bit-flipped checkpoint", "missing checkpoint", "torn sidecar", "zero-length sidecar", "torn latest pointer"];
+
+    [Theory]
+    [MemberData(nameof(Damages))]
+    public async Task Each_kind_of_damage_is_named_and_the_newest_intact_checkpoint_resumes(string damage)
+    {
+        var root = Directory.CreateTempSubdirectory("vlmrm-damage-").FullName;
+        var store = new FileCheckpointStore(root);
+        var ct = TestContext.Current.CancellationToken;
+        await store.SaveAsync("r", "step-1", new MemoryStream([1, 2, 3, 4]), 10, 1, false, ct);
+        await store.SaveAsync("r", "step-2", new MemoryStream([5, 6, 7, 8]), 20, 1, false, ct);
+        string Path(string file) => System.IO.Path.Combine(root, "r", file);
+        var expected = damage switch
+        {
+            "truncated checkpoint" => Damage(Path("step-2.ckpt"), b => b[..2], "step-2.ckpt holds 2 bytes, its sidecar records 4"),
+            "zero-length checkpoint" => Damage(Path("step-2.ckpt"), _ => [], "step-2.ckpt holds 0 bytes, its sidecar records 4"),
+            "bit-flipped checkpoint" => Damage(Path("step-2.ckpt"), b => [b[0], b[1], (byte)(b[2] ^ 1), b[3]], "step-2.ckpt does not match its SHA-256"),
+            "missing checkpoint" => Delete(Path("step-2.ckpt"), "step-2.ckpt is missing"),
+            "torn sidecar" => Damage(Path("step-2.json"), b => b[..(b.Length / 2)], null),
+            "zero-length sidecar" => Damage(Path("step-2.json"), _ => [], null),
+            _ => Damage(Path("latest.json"), b => b[..(b.Length / 2)], "latest.json is not readable JSON"),
+        };
+        using var trainerStore = await store.LoadLatestAsync("r", ct);
+        // Only damaged bytes cost step-2: a torn sidecar leaves latest.json naming it, a torn pointer leaves it the newest listed.
+        var resumed = damage.EndsWith(" checkpoint", StringComparison.Ordinal) ? "step-1" : "step-2";
+        Assert.Equal(resumed, trainerStore!.Info.Name);
+        if (expected is null) Assert.Empty(trainerStore.PassedOver);
+        else Assert.Contains(trainerStore.PassedOver, p => p.StartsWith(expected, StringComparison.Ordinal));
+
+        // With every checkpoint damaged nothing is resumed, and the run says so instead of silently starting over.
+        File.WriteAllBytes(Path("step-1.ckpt"), []);
+        File.WriteAllBytes(Path("step-2.ckpt"), []);
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => store.LoadLatestAsync("r", ct));
+        Assert.Contains("Run r has checkpoints and none is intact (", error.Message);
+        Assert.Contains("step-1.ckpt holds 0 bytes", error.Message);
+        Assert.Contains("--fresh", error.Message);
+    }
+
+    private static string? Damage(string path, Func<byte[], byte[]> change, string? named)
+    {
+        File.WriteAllBytes(path, change(File.ReadAllBytes(path)));
+        return named;
+    }
+
+    private static string Delete(string path, string named)
+    {
+        File.Delete(path);
+        return named;
+    }
+
     [Fact]
     public async Task A_checkpoint_of_another_run_or_a_truncated_one_is_a_clear_error()
     {

@@ -191,7 +191,7 @@ public class PresetTests
     [Fact]
     public void A_labelling_batch_the_process_cannot_hold_is_refused_before_allocating()
     {
-        var paperBatch = RunPlan.For(RunConfigLoader.LoadFile("humanoid-sac"), "humanoid-sac").UnlabelledFrames!.TotalBytes;
+        var paperBatch = RunPlan.For(RunConfigLoader.LoadFile("humanoid-sac"), "humanoid-sac").UnlabelledFrames!.Value.TotalBytes;
         var error = Assert.Throws<InsufficientMemoryException>(() => FrameChunks.RequireMemory(paperBatch, 1L << 30));
         Assert.Contains("needs 2.21 GB for its unlabelled frames, and this process may use 1.07 GB", error.Message);
         Assert.Contains("lower reward.batch_size or reward.frame_width/frame_height", error.Message);

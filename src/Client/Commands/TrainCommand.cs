@@ -66,7 +66,11 @@ internal static class TrainCommand
         using var log = new TensorBoardWriter(Path.Combine(runFolder, "tensorboard"));
         var store = new FileCheckpointStore(Path.Combine(runsFolder, "checkpoints"));
         using var trainer = new Algorithm1Trainer(config, labeller, runId, store, log);
-        if (await trainer.TryResumeAsync(cancellationToken)) output.Message($"Resumed [blue]{Markup.Escape(runId)}[/] at step {trainer.Timesteps:N0}.");
+        if (await trainer.TryResumeAsync(cancellationToken))
+        {
+            foreach (var damaged in trainer.PassedOverCheckpoints) output.Message($"[yellow]Passed over a damaged checkpoint: {Markup.Escape(damaged)}[/]");
+            output.Message($"Resumed [blue]{Markup.Escape(runId)}[/] at step {trainer.Timesteps:N0}.");
+        }
         output.Message($"{Markup.Escape(ConfigSpelling.Of(config.Algorithm).ToUpperInvariant())} on {Markup.Escape(config.Env)}, reward: {Markup.Escape(labeller.Name)}, {config.TotalTimesteps:N0} steps, device {trainer.Device}. Logs: [blue]{Markup.Escape(runFolder)}[/]");
 
         await output.ProgressAsync(runId, config.TotalTimesteps, trainer.Timesteps, report =>

@@ -35,7 +35,7 @@ public sealed class FileCheckpointStore(string root) : ICheckpointStore
 
     public Task<IReadOnlyList<CheckpointInfo>> ListAsync(string runId, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<CheckpointInfo>>(List(runId));
 
-    public Task<LoadedCheckpoint?> LoadAsync(CheckpointInfo info, CancellationToken cancellationToken) => TryReadAsync(Path.Combine(Root, info.RunId), info, cancellationToken);
+    public async Task<LoadedCheckpoint?> LoadAsync(CheckpointInfo info, CancellationToken cancellationToken) => (await TryReadAsync(Path.Combine(Root, info.RunId), info, cancellationToken)).Item1;
 
     public Task DeleteAsync(CheckpointInfo info, CancellationToken cancellationToken)
     {
@@ -57,27 +57,27 @@ public sealed class FileCheckpointStore(string root) : ICheckpointStore
             .ToList();
     }
 
-    private async Task<LoadedCheckpoint?> LoadAsync(string runId, string pointer, CancellationToken cancellationToken)
+    private Task<LoadedCheckpoint?> LoadAsync(string runId, string pointer, CancellationToken cancellationToken)
     {
         var folder = Path.Combine(Root, runId);
-        if (ReadInfo(Path.Combine(folder, pointer)) is { } pointed && await TryReadAsync(folder, pointed, cancellationToken) is { } loaded) return loaded;
-        if (pointer != "latest.json") return null;
-        // The pointer is missing or its file is damaged: fall back to the newest intact checkpoint.
-        foreach (var info in List(runId).OrderByDescending(i => i.Timesteps))
-        {
-            if (await TryReadAsync(folder, info, cancellationToken) is { } intact) return intact;
-        }
-        return null;
+        return CheckpointSelection.LoadAsync(runId, ReadPointer(Path.Combine(folder, pointer)), fallBack: pointer == "latest.json",
+            () => Task.FromResult<IReadOnlyList<CheckpointInfo>>(List(runId)), info => TryReadAsync(folder, info, cancellationToken));
     }
 
-    private static async Task<LoadedCheckpoint?> TryReadAsync(string folder, CheckpointInfo info, CancellationToken cancellationToken)
+    private static async Task<(LoadedCheckpoint?, string?)> TryReadAsync(string folder, CheckpointInfo info, CancellationToken cancellationToken)
     {
         var path = Path.Combine(folder, info.Name + ".ckpt");
-        if (!File.Exists(path)) return null;
+        if (!File.Exists(path)) return (null, $"{info.Name}.ckpt is missing");
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 1 << 20);
-        if (await CheckpointBytes.MatchAsync(file, info, cancellationToken)) return new LoadedCheckpoint(info, file);
+        if (await CheckpointBytes.DamageAsync(file, info, cancellationToken) is not { } damage) return (new LoadedCheckpoint(info, file), null);
         await file.DisposeAsync();
-        return null;
+        return (null, damage);
+    }
+
+    private static (CheckpointInfo?, string?) ReadPointer(string path)
+    {
+        if (!File.Exists(path)) return (null, null);
+        return ReadInfo(path) is { } info ? (info, null) : (null, $"{Path.GetFileName(path)} is not readable JSON");
     }
 
     private static CheckpointInfo? ReadInfo(string path)

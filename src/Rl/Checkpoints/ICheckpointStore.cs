@@ -15,6 +15,9 @@ public sealed class LoadedCheckpoint(CheckpointInfo info, Stream content) : IDis
     public CheckpointInfo Info { get; } = info;
     public Stream Content { get; } = content;
 
+    /// <summary>Newer checkpoints (or pointers) passed over to reach this one, each with what is wrong with it.</summary>
+    public IReadOnlyList<string> PassedOver { get; init; } = [];
+
     public void Dispose() => Content.Dispose();
 }
 
@@ -62,13 +65,52 @@ public static class CheckpointBytes
         return (bytes, Convert.ToHexStringLower(sha.GetHashAndReset()));
     }
 
-    /// <summary>Whether seekable <paramref name="content"/> has the length and hash <paramref name="info"/> records; leaves it at its start.</summary>
-    public static async Task<bool> MatchAsync(Stream content, CheckpointInfo info, CancellationToken cancellationToken)
+    /// <summary>
+    /// What is wrong with seekable <paramref name="content"/> against the length and hash <paramref name="info"/> records,
+    /// or null when it is intact; leaves it at its start.
+    /// </summary>
+    public static async Task<string?> DamageAsync(Stream content, CheckpointInfo info, CancellationToken cancellationToken)
     {
-        if (content.Length != info.Bytes) return false;
+        if (content.Length != info.Bytes) return $"{info.Name}.ckpt holds {content.Length:N0} bytes, its sidecar records {info.Bytes:N0} (truncated or overwritten)";
         content.Position = 0;
         var (_, sha) = await CopyAsync(content, null, cancellationToken);
         content.Position = 0;
-        return sha == info.Sha256;
+        return sha == info.Sha256 ? null : $"{info.Name}.ckpt does not match its SHA-256 (its bytes changed after it was written)";
+    }
+}
+
+/// <summary>
+/// Which checkpoint a store hands out: the one its pointer names, or for <c>latest</c> the newest intact one, with
+/// every damaged or unreadable one passed over named. Shared by the file and blob stores.
+/// </summary>
+public static class CheckpointSelection
+{
+    /// <param name="named">The pointer's checkpoint, or the reason it names none it can read (null: no pointer at all).</param>
+    /// <param name="read">A checkpoint's verified content, or why it cannot be loaded.</param>
+    /// <exception cref="InvalidDataException">Checkpoints exist and none is intact: resuming from nothing would silently lose the run.</exception>
+    public static async Task<LoadedCheckpoint?> LoadAsync(
+        string runId, (CheckpointInfo? Info, string? Problem) named, bool fallBack, Func<Task<IReadOnlyList<CheckpointInfo>>> list,
+        Func<CheckpointInfo, Task<(LoadedCheckpoint? Loaded, string? Damage)>> read)
+    {
+        var passedOver = new List<string>();
+        if (named.Problem is { } problem) passedOver.Add(problem);
+        if (named.Info is { } pointed)
+        {
+            var (loaded, damage) = await read(pointed);
+            if (loaded is not null) return loaded;
+            passedOver.Add(damage!);
+        }
+        if (!fallBack) return null;
+        var candidates = await list();
+        foreach (var candidate in candidates.OrderByDescending(i => i.Timesteps).Where(c => c.Name != named.Info?.Name))
+        {
+            var (loaded, damage) = await read(candidate);
+            if (loaded is not null) return new LoadedCheckpoint(loaded.Info, loaded.Content) { PassedOver = passedOver };
+            passedOver.Add(damage!);
+        }
+        if (named.Info is null && candidates.Count == 0) return null; // no checkpoint at all (at most a torn pointer)
+        throw new InvalidDataException(
+            $"Run {runId} has checkpoints and none is intact ({string.Join("; ", passedOver)}). Nothing was resumed: " +
+            "restore the files from a copy, or start the run over (vlmrm train --fresh, or delete the run's checkpoint folder).");
     }
 }
