@@ -9,9 +9,10 @@ var suites = new Dictionary<string, Action>(StringComparer.OrdinalIgnoreCase)
     ["cluster"] = ClusterBenchmark.Run,
     ["cliptrain"] = ClipTrainingBenchmark.Run,
     ["paper"] = PaperScaleBenchmark.Run,
+    ["chaos"] = ChaosBenchmark.Run,
 };
-// Run only when named: minutes of Humanoid rendering and gigabytes of checkpoint (docs/BENCHMARKS.md).
-string[] onRequest = ["paper"];
+// Run only when named: minutes of Humanoid rendering and gigabytes of checkpoint, or 20 silo kills (docs/BENCHMARKS.md, docs/RELIABILITY.md).
+string[] onRequest = ["paper", "chaos"];
 
 var requested = args.Length > 0 ? args : suites.Keys.Except(onRequest).ToArray();
 foreach (var name in requested)

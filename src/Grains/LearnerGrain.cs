@@ -155,10 +155,33 @@ public sealed class LearnerGrain(
         }
     }
 
+    /// <summary>
+    /// Resumes from the latest checkpoint, waiting out a checkpoint store that does not answer (blob storage down as the
+    /// run starts or moves silo): starting afresh would throw the run's progress away, and failing would end a run
+    /// that the store's return lets continue. Damaged checkpoints (<see cref="InvalidDataException"/>) still fail it.
+    /// </summary>
+    private bool ResumeWhenTheStoreAnswers(Algorithm1Trainer trainer, CancellationToken stop)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return trainer.TryResumeAsync(stop).GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is not (OperationCanceledException or InvalidDataException))
+            {
+                var wait = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, Math.Min(attempt - 1, 6))));
+                logger.LogWarning("Run {Run} cannot read its checkpoints ({Problem}); retrying in {Wait} s", trainer.RunId, e.Message, wait.TotalSeconds);
+                if (attempt == 1) Log($"checkpoint store unreachable ({e.Message}); waiting for it before resuming");
+                Task.Delay(wait, stop).GetAwaiter().GetResult();
+            }
+        }
+    }
+
     /// <summary>Runs off the grain's scheduler, so blocking on the trainer's awaits (reward grain calls, checkpoint writes) is safe.</summary>
     private void TrainOnDedicatedThread(Algorithm1Trainer trainer, CancellationToken stop)
     {
-        if (trainer.TryResumeAsync(stop).GetAwaiter().GetResult())
+        if (ResumeWhenTheStoreAnswers(trainer, stop))
         {
             logger.LogInformation("Run {Run} resumed at step {Steps} on {Silo}", trainer.RunId, trainer.Timesteps, silo.SiloAddress);
             Log($"resumed from the checkpoint at step {trainer.Timesteps:N0}");

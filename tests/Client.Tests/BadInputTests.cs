@@ -30,6 +30,15 @@ public sealed partial class BadInputTests
 
     private const string Task = "name: s\ntasks:\n  - name: cartpole\n    preset: cartpole-dqn-quick\n";
 
+    private const string Manifest = """{ "format": "vlmrm-labelled-set", "version": 1, "env": "CartPole", "task": "pole upright", "count": 2, "frame_width": 224, "frame_height": 224 }""";
+
+    private static string Label(string frame, string label = "1") => $$"""{ "frame": "{{frame}}", "label": {{label}}, "source": "uniform", "labeller": "predicate" }""";
+
+    /// <summary><c>vlmrm evaluate epic</c> on a labelled set whose labels file is <paramref name="labels"/> (frames/0.png exists, frames/1.png does not).</summary>
+    private static Case Set(string input, string labels, string expected) =>
+        new("labelled set", input, ["evaluate", "epic", "--set", "set", "--model", "ViT-B-32/openai"], expected,
+            [("set", null), ("set/frames", null), ("set/frames/0.png", "not read before the labels check"), ("set/labelled-set.json", Manifest), ("set/labels.jsonl", labels)]);
+
     private static readonly Case[] Cases =
     [
         Run("unknown key", "env: CartPole\ndqn:\n  learning_rat: 0.1\n", "bad.yaml:3:3: dqn: unknown key 'learning_rat'; known keys here:"),
@@ -65,6 +74,12 @@ public sealed partial class BadInputTests
         Cli("a word for --steps", ["train", "cartpole-dqn-quick", "--steps", "many"], "--steps: 'many' is not a whole number."),
         Cli("unknown command", ["trian", "cartpole-dqn"], "Unrecognized command or argument 'trian'."),
         Cli("a required option left out", ["evaluate", "epic", "--set", "no-set"], "Option '--model' is required."),
+        Set("a frame missing", Label("frames/0.png") + "\n" + Label("frames/1.png") + "\n", "labels.jsonl:2: frame 'frames/1.png' is missing."),
+        Set("labels cut short", Label("frames/0.png") + "\n", "1 labels, the manifest says 2 (truncated or edited labels file)."),
+        Set("a label that is not 0 or 1", Label("frames/0.png", "\"yes\"") + "\n", "labels.jsonl:1: 'label' must be 0, 1, true or false, got \"yes\"."),
+        Set("a frame outside the set", Label("../../etc/passwd") + "\n", "labels.jsonl:1: frame '../../etc/passwd' points outside the set."),
+        Set("a torn labels line", "{ \"frame\": \"frames/0.png\", \"lab\n", "labels.jsonl:1: not valid JSON"),
+        Set("a frame labelled twice", Label("frames/0.png") + "\n" + Label("frames/0.png", "0") + "\n", "labels.jsonl:2: frame 'frames/0.png' is labelled twice (first on line 1)."),
         Cli("a labelled set that is not one", ["evaluate", "epic", "--set", "no-set", "--model", "ViT-B-32/openai"], "is not a labelled set: labelled-set.json is missing"),
         Sweep("a task as text", "name: s\ntasks: cartpole\n", "sweep.yaml:2:8: tasks: 'cartpole' is not a list of sections of keys (name, preset)"),
         Sweep("misspelled labeller", Task + "labeller: ground-truth\n", "sweep.yaml:5:11: labeller: 'ground-truth' is not ground_truth or clip"),
@@ -148,7 +163,7 @@ public sealed partial class BadInputTests
     private static string Shown(Case @case) =>
         @case.Silo ? $"silo {string.Join(" ", @case.Command)}"
         : @case.Files.Length == 0 ? $"vlmrm {string.Join(" ", @case.Command)}"
-        : $"{@case.Files[0].Name}: {@case.Files[0].Content}";
+        : @case.Files.Last(f => f.Content is not null) is var (name, content) ? $"{name}: {content}" : "";
 
     private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", "⏎", StringComparison.Ordinal).Replace("\t", "⇥", StringComparison.Ordinal).Trim();
 

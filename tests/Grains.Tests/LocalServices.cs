@@ -105,8 +105,12 @@ internal static class LocalServices
         }
     }
 
-    public static Process StartRedis(int port, string? password = null) =>
-        Start("redis-server", ["--port", $"{port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", .. password is null ? Array.Empty<string>() : ["--requirepass", password]], port);
+    /// <summary>A redis-server on loopback; with <paramref name="directory"/> it keeps an append-only file there (fsync per write), so a restart keeps its data.</summary>
+    public static Process StartRedis(int port, string? password = null, string? directory = null) =>
+        Start("redis-server", [
+            "--port", $"{port}", "--bind", "127.0.0.1", "--save", "",
+            .. directory is null ? ["--appendonly", "no"] : new[] { "--dir", directory, "--appendonly", "yes", "--appendfsync", "always" },
+            .. password is null ? Array.Empty<string>() : ["--requirepass", password]], port);
 
     /// <summary>What a process started here has written to stdout and stderr so far.</summary>
     public static string OutputOf(Process process) => Outputs.TryGetValue(process.Id, out var lines) ? string.Join('\n', lines) : "";

@@ -1,0 +1,231 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using VlmRm.Abstractions;
+using VlmRm.Rl.Presets;
+using VlmRm.TestSupport;
+
+namespace VlmRm.Grains.Tests;
+
+/// <summary>
+/// Chaos under load, checked the way Jepsen checks a database: three silo processes clustered through a persistent
+/// redis-server, checkpoints in Azurite, a sweep of ground-truth and CLIP-reward runs, and a driver that kills a
+/// silo hosting a run (SIGKILL and SIGTERM mixed) at random times, restarts Redis once and stops blob storage once.
+/// Asserted: every run finishes; no kill costs a run more than its checkpoint interval; no damaged checkpoint is
+/// ever passed over or left latest; every resume continues from a restored step. CI runs it small; <c>./vlmrm bench
+/// chaos</c> runs the issue's size (20 kills, a 60 s outage) through VLMRM_CHAOS_KILLS and VLMRM_CHAOS_OUTAGE_SECONDS.
+/// </summary>
+public sealed partial class ChaosTests : IDisposable
+{
+    private const long CheckpointInterval = 2_000;
+    private readonly List<Process> _processes = [];
+
+    private static int Setting(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), CultureInfo.InvariantCulture, out var value) && value > 0 ? value : fallback;
+
+    private sealed record Kill(int Index, string Signal, int SiloPort, string Runs, string Losses, double RecoverySeconds);
+
+    [Fact]
+    public async Task A_sweep_survives_silo_kills_a_redis_restart_and_a_storage_outage()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var kills = Setting("VLMRM_CHAOS_KILLS", 4);
+        var outageSeconds = Setting("VLMRM_CHAOS_OUTAGE_SECONDS", 10);
+        Assert.SkipUnless(File.Exists(LocalServices.SiloDll), $"the silo is not built in Release ({LocalServices.SiloDll})");
+        Assert.SkipWhen(!File.Exists("/usr/bin/redis-server"), "redis-server is not installed (./vlmrm setup installs it)");
+        Assert.SkipUnless(File.Exists(LocalServices.AzuriteBlob), "Azurite is not installed in tools/azurite (run ./vlmrm setup)");
+
+        var redisPort = LocalServices.FreePort();
+        var redisDirectory = Directory.CreateTempSubdirectory("vlmrm-chaos-redis-").FullName;
+        var redisServer = Track(LocalServices.StartRedis(redisPort, directory: redisDirectory));
+        var redis = $"127.0.0.1:{redisPort}";
+        var blobPort = LocalServices.FreePort();
+        var blobDirectory = Directory.CreateTempSubdirectory("vlmrm-chaos-blob-").FullName;
+        var azurite = Track(LocalServices.StartAzurite(blobPort, blobDirectory));
+        var data = Directory.CreateTempSubdirectory("vlmrm-chaos-").FullName;
+        string[] settings = [
+            "--VlmRm:CheckpointStore=blob", $"--VlmRm:BlobConnectionString={LocalServices.AzuriteConnectionString(blobPort)}",
+            "--VlmRm:SweepWatchPeriod=00:00:05", "--Silo:ShutdownSeconds=15", $"--Clip:ModelsDirectory={Path.Combine(TestPaths.RepositoryRoot, "models")}"];
+        var silos = Enumerable.Range(0, 3).Select(_ => StartSilo(redis, data, settings)).ToList();
+
+        var runs = Runs();
+        using var host = await LocalServices.RedisClientAsync(redis, ct);
+        var client = host.Services.GetRequiredService<IClusterClient>();
+        Assert.Equal(3, await LocalServices.ActiveSilosAsync(client, 3));
+        await client.GetGrain<ISweepGrain>("chaos").SubmitAsync([.. runs.Select(r => new RunRequest(r.Id, RunConfigLoader.ToJson(r.Config), "chaos"))], runs.Count);
+
+        var store = BlobCheckpointStore.Create(LocalServices.AzuriteConnectionString(blobPort), null, new VlmRmSiloOptions().BlobContainer);
+        var rng = new Random(2026);
+        var record = new List<Kill>();
+        var clock = Stopwatch.StartNew();
+        for (var k = 0; k < kills; k++)
+        {
+            if (k == kills / 3)
+            {
+                // Redis restarts: membership, grain state and reminders come back from its append-only file.
+                LocalServices.Stop(redisServer);
+                _processes.Remove(redisServer);
+                redisServer = Track(LocalServices.StartRedis(redisPort, directory: redisDirectory));
+            }
+            if (k == 2 * kills / 3)
+            {
+                // Blob storage goes away: checkpoints fail and are retried while training goes on; no silo dies meanwhile.
+                LocalServices.Terminate(azurite);
+                _processes.Remove(azurite);
+                await Task.Delay(TimeSpan.FromSeconds(outageSeconds), ct);
+                azurite = Track(LocalServices.StartAzurite(blobPort, blobDirectory));
+                var back = DateTimeOffset.UtcNow;
+                // The next kill is measured against checkpoints written after the outage: wait for every running run's retry to land.
+                var retried = DateTime.UtcNow.AddMinutes(3);
+                while (DateTime.UtcNow < retried)
+                {
+                    var running = (await StatusesAsync(client, runs, ct)).Values.Where(st => st.State == RunState.Running).Select(st => st.RunId).ToList();
+                    var landed = 0;
+                    foreach (var run in running) landed += (await store.ListAsync(run, ct)).Any(c => c.CreatedUtc > back) ? 1 : 0;
+                    if (landed == running.Count) break;
+                    await Task.Delay(1_000, ct);
+                }
+            }
+            await Task.Delay(rng.Next(2_000, 6_000), ct);
+            var statuses = await StatusesAsync(client, runs, ct);
+            var hosting = silos.Where(s => statuses.Values.Any(st => st.State == RunState.Running && OnSilo(st, s.SiloPort))).ToList();
+            if (hosting.Count == 0) break; // every run has finished: the kills that remain would hit nothing
+            var victim = hosting[rng.Next(hosting.Count)];
+            var affected = statuses.Values.Where(st => st.State == RunState.Running && OnSilo(st, victim.SiloPort)).ToDictionary(st => st.RunId, st => st.Timesteps);
+            var resumesBefore = new Dictionary<string, int>();
+            foreach (var run in affected.Keys) resumesBefore[run] = Resumes(await LogAsync(client, run, ct)).Count;
+
+            var signal = rng.Next(2) == 0 ? "SIGKILL" : "SIGTERM";
+            var killedAt = clock.Elapsed;
+            if (signal == "SIGKILL") LocalServices.Stop(victim.Process);
+            else LocalServices.Terminate(victim.Process);
+            _processes.Remove(victim.Process);
+            silos.Remove(victim);
+            silos.Add(StartSilo(redis, data, settings));
+
+            var losses = new List<string>();
+            foreach (var (run, before) in affected)
+            {
+                var resumed = await ResumedAtAsync(client, run, resumesBefore[run], ct);
+                losses.Add(resumed is { } at ? $"{run}: {Math.Max(0, before - at):N0}" : $"{run}: finished");
+                if (resumed is { } step) Assert.True(before - step <= CheckpointInterval, $"kill {k} ({signal}) cost {run} {before - step} steps (seen at {before}, resumed at {step}); the checkpoint interval is {CheckpointInterval}");
+            }
+            record.Add(new Kill(k + 1, signal, victim.SiloPort, string.Join(", ", affected.Keys), string.Join("; ", losses), (clock.Elapsed - killedAt).TotalSeconds));
+        }
+
+        // Every run finishes, and what it left in blob storage is whole.
+        var deadline = DateTime.UtcNow.AddMinutes(8);
+        Dictionary<string, RunStatus> final;
+        while (true)
+        {
+            final = await StatusesAsync(client, runs, ct);
+            if (final.Values.All(s => s.State is RunState.Done or RunState.Failed or RunState.Cancelled) || DateTime.UtcNow > deadline) break;
+            await Task.Delay(1_000, ct);
+        }
+        foreach (var run in runs)
+        {
+            var status = final[run.Id];
+            Assert.True(status.State == RunState.Done, $"{run.Id} is {status.State} at {status.Timesteps}: {status.Error}");
+            Assert.Equal(run.Config.TotalTimesteps, status.Timesteps);
+            var log = await LogAsync(client, run.Id, ct);
+            Assert.DoesNotContain(log, l => l.Contains("passed over a damaged checkpoint", StringComparison.Ordinal));
+            var steps = Resumes(log);
+            Assert.True(steps.Zip(steps.Skip(1)).All(p => p.Second >= p.First - CheckpointInterval), $"{run.Id} resumed at {string.Join(", ", steps)}: a resume went back further than a checkpoint interval");
+            using var latest = await store.LoadLatestAsync(run.Id, ct);
+            Assert.NotNull(latest);
+            Assert.Empty(latest.PassedOver);
+            Assert.Equal(run.Config.TotalTimesteps, latest.Info.Timesteps);
+        }
+        Assert.True(record.Count >= Math.Min(kills, 3), $"only {record.Count} kills happened before every run finished");
+
+        var report = new StringBuilder();
+        report.AppendLine(CultureInfo.InvariantCulture, $"{record.Count} kills, Redis restarted once, blob storage down {outageSeconds} s once; {runs.Count} runs, checkpoint interval {CheckpointInterval:N0}; {clock.Elapsed.TotalSeconds:F0} s");
+        report.AppendLine("| kill | signal | runs on the silo | steps lost | until resumed (s) |");
+        report.AppendLine("|---:|---|---|---|---:|");
+        foreach (var kill in record) report.AppendLine(CultureInfo.InvariantCulture, $"| {kill.Index} | {kill.Signal} | {kill.Runs} | {kill.Losses} | {kill.RecoverySeconds:F0} |");
+        foreach (var run in runs) report.AppendLine(CultureInfo.InvariantCulture, $"{run.Id}: {final[run.Id].Resumes} resumes, finished at {final[run.Id].Timesteps:N0}");
+        File.WriteAllText(Path.Combine(TestPaths.ArtifactsDirectory("grains"), "chaos.md"), report.ToString());
+    }
+
+    private static List<(string Id, RunConfig Config)> Runs()
+    {
+        var groundTruth = RunConfigLoader.LoadFile("cartpole-dqn-quick");
+        groundTruth = groundTruth with { TotalTimesteps = 40_000, CheckpointInterval = CheckpointInterval, Dqn = groundTruth.Dqn! with { NetArch = [32, 32], GradientSteps = 16 } };
+        var clip = RunConfigLoader.LoadFile("cartpole-dqn-clip-quick");
+        clip = clip with
+        {
+            TotalTimesteps = 16_000, CheckpointInterval = CheckpointInterval, Dqn = clip.Dqn! with { NetArch = [32, 32], GradientSteps = 16 },
+            Reward = clip.Reward with { BatchSize = 500, FrameWidth = 64, FrameHeight = 64 },
+        };
+        return [("chaos.gt.s0", groundTruth with { Seed = 0 }), ("chaos.gt.s1", groundTruth with { Seed = 1 }), ("chaos.clip.s0", clip)];
+    }
+
+    private (Process Process, int SiloPort, int DashboardPort, int GatewayPort) StartSilo(string redis, string data, string[] settings)
+    {
+        var silo = LocalServices.StartRedisSilo(redis, data, settings);
+        Track(silo.Process);
+        return silo;
+    }
+
+    private Process Track(Process process)
+    {
+        _processes.Add(process);
+        return process;
+    }
+
+    private static bool OnSilo(RunStatus status, int siloPort) => status.Silo?.Contains($":{siloPort}:", StringComparison.Ordinal) == true;
+
+    /// <summary>Each run's status from its learner (a dead silo's learner reactivates elsewhere on this call); calls that fail are retried.</summary>
+    private static async Task<Dictionary<string, RunStatus>> StatusesAsync(IClusterClient client, List<(string Id, RunConfig Config)> runs, CancellationToken ct)
+    {
+        var statuses = new Dictionary<string, RunStatus>();
+        foreach (var (id, _) in runs) statuses[id] = await RetryAsync(() => client.GetGrain<ILearnerGrain>(id).GetStatusAsync(), ct);
+        return statuses;
+    }
+
+    private static Task<IReadOnlyList<string>> LogAsync(IClusterClient client, string run, CancellationToken ct) =>
+        RetryAsync(() => client.GetGrain<ILearnerGrain>(run).GetLogAsync(), ct);
+
+    /// <summary>The step of the run's next resume after its <paramref name="seen"/>-th, or null if it finished first.</summary>
+    private static async Task<long?> ResumedAtAsync(IClusterClient client, string run, int seen, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (DateTime.UtcNow < deadline)
+        {
+            var resumes = Resumes(await LogAsync(client, run, ct));
+            if (resumes.Count > seen) return resumes[seen];
+            var status = await RetryAsync(() => client.GetGrain<ILearnerGrain>(run).GetStatusAsync(), ct);
+            if (status.State == RunState.Done) return null;
+            await Task.Delay(500, ct);
+        }
+        throw new TimeoutException($"{run} did not resume within 3 minutes of its silo's death");
+    }
+
+    private static List<long> Resumes(IReadOnlyList<string> log) =>
+        log.Select(l => ResumedAt().Match(l)).Where(m => m.Success).Select(m => long.Parse(m.Groups[1].Value.Replace(",", "", StringComparison.Ordinal), CultureInfo.InvariantCulture)).ToList();
+
+    [GeneratedRegex(@"resumed from the checkpoint at step ([\d,]+)")]
+    private static partial Regex ResumedAt();
+
+    private static async Task<T> RetryAsync<T>(Func<Task<T>> call, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call().WaitAsync(TimeSpan.FromSeconds(45), ct);
+            }
+            catch (Exception e) when (attempt < 10 && e is not OperationCanceledException)
+            {
+                await Task.Delay(1_000, ct);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var process in Enumerable.Reverse(_processes)) LocalServices.Stop(process);
+    }
+}
