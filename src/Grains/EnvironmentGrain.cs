@@ -121,7 +121,7 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo, IOptions<RewardBatc
         return Task.CompletedTask;
     }
 
-    private VectorEnv Environment() => _env ?? throw new InvalidOperationException(
+    private VectorEnv Environment() => _env ?? throw new EnvironmentLostException(
         $"Environment of run {this.GetPrimaryKeyString()} on {silo.SiloAddress} was not created (its earlier activation is gone); the learner re-creates it from its latest checkpoint.");
 
     private void Release()

@@ -42,6 +42,11 @@ public sealed class LearnerGrain(
     private Task? _loop;
     private const int LogLines = 500;
 
+    /// <summary>Environments lost in one activation before the run is failed instead of re-created again.</summary>
+    private const int MaxEnvironmentsLost = 5;
+
+    private int _environmentsLost;
+
     /// <summary>The live log (the training thread appends too); the persisted state gets snapshots of it.</summary>
     private readonly List<string> _log = [];
 
@@ -131,6 +136,7 @@ public sealed class LearnerGrain(
         _tensorBoard = new TensorBoardWriter(Path.Combine(siloOptions.Value.DataDirectory, "tensorboard", request.RunId));
         _trainer = new Algorithm1Trainer(config, labeller, request.RunId, checkpoints, _tensorBoard, environment);
         Log($"activation {state.State.Activations} on {silo.SiloAddress}: {config.NumEnvs}×{config.Env}, {ConfigSpelling.Of(config.Algorithm)}, {ConfigSpelling.Of(config.Reward.Labeller)} reward, {config.TotalTimesteps:N0} steps; environment on {environment.Silo}");
+        _stop?.Dispose();
         _stop = new CancellationTokenSource();
         _loop = TrainAsync(_trainer, _stop.Token);
     }
@@ -147,6 +153,23 @@ public sealed class LearnerGrain(
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             // Deactivation or cancellation: the caller decides what to record.
+        }
+        catch (Exception e) when (stop.IsCancellationRequested)
+        {
+            // The silo is stopping and the run's last step failed with it (its environment grain deactivated first): not
+            // the run's end. It resumes from its checkpoint on its next activation (found by the chaos test, where a
+            // SIGTERM failed the run here).
+            logger.LogWarning("Run {Run} stopped with its silo: {Problem}", trainer.RunId, e.Message);
+            Log($"stopped with its silo ({e.Message})");
+        }
+        catch (EnvironmentLostException e) when (!stop.IsCancellationRequested && ++_environmentsLost <= MaxEnvironmentsLost)
+        {
+            // The environment's silo stopped under the run while this one goes on.
+            logger.LogWarning("Run {Run} lost its environment ({Problem}); re-creating it from the latest checkpoint", trainer.RunId, e.Message);
+            Log($"environment lost ({e.Message}); re-creating it and resuming from the latest checkpoint");
+            trainer.Dispose();
+            _tensorBoard?.Dispose();
+            await BeginAsync();
         }
         catch (Exception e)
         {

@@ -94,10 +94,11 @@ public sealed partial class ChaosTests : IDisposable
             if (hosting.Count == 0) break; // every run has finished: the kills that remain would hit nothing
             var victim = hosting[rng.Next(hosting.Count)];
             var affected = statuses.Values.Where(st => st.State == RunState.Running && OnSilo(st, victim.SiloPort)).ToDictionary(st => st.RunId, st => st.Timesteps);
-            var resumesBefore = new Dictionary<string, int>();
-            foreach (var run in affected.Keys) resumesBefore[run] = Resumes(await LogAsync(client, run, ct)).Count;
+            var activationsBefore = new Dictionary<string, int>();
+            foreach (var run in affected.Keys) activationsBefore[run] = LastActivation(await LogAsync(client, run, ct));
 
             var signal = rng.Next(2) == 0 ? "SIGKILL" : "SIGTERM";
+            TestContext.Current.TestOutputHelper?.WriteLine($"{clock.Elapsed.TotalSeconds:F0} s: kill {k + 1} ({signal}) of the silo on port {victim.SiloPort}, hosting {string.Join(", ", affected.Select(a => $"{a.Key} at {a.Value}"))}");
             var killedAt = clock.Elapsed;
             if (signal == "SIGKILL") LocalServices.Stop(victim.Process);
             else LocalServices.Terminate(victim.Process);
@@ -108,7 +109,7 @@ public sealed partial class ChaosTests : IDisposable
             var losses = new List<string>();
             foreach (var (run, before) in affected)
             {
-                var resumed = await ResumedAtAsync(client, run, resumesBefore[run], ct);
+                var resumed = await ResumedAtAsync(client, run, activationsBefore[run], ct);
                 losses.Add(resumed is { } at ? $"{run}: {Math.Max(0, before - at):N0}" : $"{run}: finished");
                 if (resumed is { } step) Assert.True(before - step <= CheckpointInterval, $"kill {k} ({signal}) cost {run} {before - step} steps (seen at {before}, resumed at {step}); the checkpoint interval is {CheckpointInterval}");
             }
@@ -152,11 +153,11 @@ public sealed partial class ChaosTests : IDisposable
     private static List<(string Id, RunConfig Config)> Runs()
     {
         var groundTruth = RunConfigLoader.LoadFile("cartpole-dqn-quick");
-        groundTruth = groundTruth with { TotalTimesteps = 40_000, CheckpointInterval = CheckpointInterval, Dqn = groundTruth.Dqn! with { NetArch = [32, 32], GradientSteps = 16 } };
+        groundTruth = groundTruth with { TotalTimesteps = 30_000, CheckpointInterval = CheckpointInterval };
         var clip = RunConfigLoader.LoadFile("cartpole-dqn-clip-quick");
         clip = clip with
         {
-            TotalTimesteps = 16_000, CheckpointInterval = CheckpointInterval, Dqn = clip.Dqn! with { NetArch = [32, 32], GradientSteps = 16 },
+            TotalTimesteps = 12_000, CheckpointInterval = CheckpointInterval,
             Reward = clip.Reward with { BatchSize = 500, FrameWidth = 64, FrameHeight = 64 },
         };
         return [("chaos.gt.s0", groundTruth with { Seed = 0 }), ("chaos.gt.s1", groundTruth with { Seed = 1 }), ("chaos.clip.s0", clip)];
@@ -188,36 +189,61 @@ public sealed partial class ChaosTests : IDisposable
     private static Task<IReadOnlyList<string>> LogAsync(IClusterClient client, string run, CancellationToken ct) =>
         RetryAsync(() => client.GetGrain<ILearnerGrain>(run).GetLogAsync(), ct);
 
-    /// <summary>The step of the run's next resume after its <paramref name="seen"/>-th, or null if it finished first.</summary>
+    /// <summary>
+    /// The step the run continued from on its first activation numbered above <paramref name="seen"/>: its resume's step, 0
+    /// when it had no checkpoint yet (it starts over, which costs less than a checkpoint interval), null if it finished first.
+    /// </summary>
     private static async Task<long?> ResumedAtAsync(IClusterClient client, string run, int seen, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow.AddMinutes(3);
+        DateTime? activated = null;
         while (DateTime.UtcNow < deadline)
         {
-            var resumes = Resumes(await LogAsync(client, run, ct));
-            if (resumes.Count > seen) return resumes[seen];
+            var log = await LogAsync(client, run, ct);
+            var activation = log.Select((line, index) => (Match: Activation().Match(line), index))
+                .Where(l => l.Match.Success && int.Parse(l.Match.Groups[1].Value, CultureInfo.InvariantCulture) > seen).Select(l => (int?)l.index).FirstOrDefault();
+            if (activation is { } at)
+            {
+                activated ??= DateTime.UtcNow;
+                var after = log.Skip(at + 1).ToList();
+                if (after.Select(l => ResumedAt().Match(l)).FirstOrDefault(m => m.Success) is { } resume) return Step(resume);
+                // No resume line: the run had no checkpoint; it says so by training on (a progress or checkpoint line) or by silence.
+                if (after.Count > 0 || DateTime.UtcNow - activated > TimeSpan.FromSeconds(15)) return 0;
+            }
             var status = await RetryAsync(() => client.GetGrain<ILearnerGrain>(run).GetStatusAsync(), ct);
             if (status.State == RunState.Done) return null;
             await Task.Delay(500, ct);
         }
-        throw new TimeoutException($"{run} did not resume within 3 minutes of its silo's death");
+        var last = await LogAsync(client, run, ct);
+        var now = await RetryAsync(() => client.GetGrain<ILearnerGrain>(run).GetStatusAsync(), ct);
+        throw new TimeoutException($"{run} was not reactivated within 3 minutes of its silo's death (activations above {seen} awaited; status {now.State} at {now.Timesteps} on {now.Silo}). Its events:\n{string.Join("\n", last.TakeLast(12))}");
     }
 
-    private static List<long> Resumes(IReadOnlyList<string> log) =>
-        log.Select(l => ResumedAt().Match(l)).Where(m => m.Success).Select(m => long.Parse(m.Groups[1].Value.Replace(",", "", StringComparison.Ordinal), CultureInfo.InvariantCulture)).ToList();
+    private static long Step(Match resume) => long.Parse(resume.Groups[1].Value.Replace(",", "", StringComparison.Ordinal), CultureInfo.InvariantCulture);
+
+    /// <summary>The number of the run's latest activation in its events (the count is kept in its grain state).</summary>
+    private static int LastActivation(IReadOnlyList<string> log) =>
+        log.Select(l => Activation().Match(l)).Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Max();
+
+    [GeneratedRegex(@"^\S+ \S+ activation (\d+) on ")]
+    private static partial Regex Activation();
+
+    private static List<long> Resumes(IReadOnlyList<string> log) => log.Select(l => ResumedAt().Match(l)).Where(m => m.Success).Select(Step).ToList();
 
     [GeneratedRegex(@"resumed from the checkpoint at step ([\d,]+)")]
     private static partial Regex ResumedAt();
 
+    /// <summary>A call retried for up to 3 minutes: until the cluster declares a killed silo dead, calls routed to it fail fast.</summary>
     private static async Task<T> RetryAsync<T>(Func<Task<T>> call, CancellationToken ct)
     {
-        for (var attempt = 1; ; attempt++)
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (true)
         {
             try
             {
                 return await call().WaitAsync(TimeSpan.FromSeconds(45), ct);
             }
-            catch (Exception e) when (attempt < 10 && e is not OperationCanceledException)
+            catch (Exception e) when (DateTime.UtcNow < deadline && e is not OperationCanceledException)
             {
                 await Task.Delay(1_000, ct);
             }
