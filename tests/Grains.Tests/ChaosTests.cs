@@ -50,7 +50,7 @@ public sealed partial class ChaosTests : IDisposable
             "--VlmRm:SweepWatchPeriod=00:00:05", "--Silo:ShutdownSeconds=15", $"--Clip:ModelsDirectory={Path.Combine(TestPaths.RepositoryRoot, "models")}"];
         var silos = Enumerable.Range(0, 3).Select(_ => StartSilo(redis, data, settings)).ToList();
 
-        var runs = Runs();
+        var runs = Runs(kills);
         using var host = await LocalServices.RedisClientAsync(redis, ct);
         var client = host.Services.GetRequiredService<IClusterClient>();
         Assert.Equal(3, await LocalServices.ActiveSilosAsync(client, 3));
@@ -150,14 +150,16 @@ public sealed partial class ChaosTests : IDisposable
         File.WriteAllText(Path.Combine(TestPaths.ArtifactsDirectory("grains"), "chaos.md"), report.ToString());
     }
 
-    private static List<(string Id, RunConfig Config)> Runs()
+    /// <summary>Two ground-truth runs and a CLIP run, long enough to still be training when the last of <paramref name="kills"/> lands.</summary>
+    private static List<(string Id, RunConfig Config)> Runs(int kills)
     {
+        var length = Math.Max(1, kills / 4.0);
         var groundTruth = RunConfigLoader.LoadFile("cartpole-dqn-quick");
-        groundTruth = groundTruth with { TotalTimesteps = 30_000, CheckpointInterval = CheckpointInterval };
+        groundTruth = groundTruth with { TotalTimesteps = (long)(30_000 * length), CheckpointInterval = CheckpointInterval };
         var clip = RunConfigLoader.LoadFile("cartpole-dqn-clip-quick");
         clip = clip with
         {
-            TotalTimesteps = 12_000, CheckpointInterval = CheckpointInterval,
+            TotalTimesteps = (long)(12_000 * length), CheckpointInterval = CheckpointInterval,
             Reward = clip.Reward with { BatchSize = 500, FrameWidth = 64, FrameHeight = 64 },
         };
         return [("chaos.gt.s0", groundTruth with { Seed = 0 }), ("chaos.gt.s1", groundTruth with { Seed = 1 }), ("chaos.clip.s0", clip)];
