@@ -193,7 +193,7 @@ public sealed class LearnerGrain(
             }
             catch (Exception e) when (e is not (OperationCanceledException or InvalidDataException))
             {
-                var wait = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, Math.Min(attempt - 1, 6))));
+                var wait = StoreBackoff.After(attempt);
                 logger.LogWarning("Run {Run} cannot read its checkpoints ({Problem}); retrying in {Wait} s", trainer.RunId, e.Message, wait.TotalSeconds);
                 if (attempt == 1) Log($"checkpoint store unreachable ({e.Message}); waiting for it before resuming");
                 Task.Delay(wait, stop).GetAwaiter().GetResult();

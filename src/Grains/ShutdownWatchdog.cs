@@ -26,9 +26,9 @@ public static partial class ShutdownWatchdog
         {
             await Task.Delay(budget + Grace);
             var unreachable = new List<string>();
-            foreach (var (name, endpoint) in Dependencies(options))
+            foreach (var (name, host, port) in Dependencies(options))
             {
-                if (!await ReachableAsync(endpoint)) unreachable.Add($"{name} at {endpoint}");
+                if (!await ReachableAsync(host, port)) unreachable.Add($"{name} at {host}:{port}");
             }
             var missing = unreachable.Count == 0 ? "every dependency answers" : $"unreachable: {string.Join("; ", unreachable)}";
             logger.LogCritical(
@@ -38,35 +38,36 @@ public static partial class ShutdownWatchdog
             Exit(ExitCode);
         }));
 
-    /// <summary>The services a silo talks to, as host:port.</summary>
-    public static IEnumerable<(string Name, string Endpoint)> Dependencies(VlmRmSiloOptions options)
+    /// <summary>The services a silo talks to, by host and port.</summary>
+    public static IEnumerable<(string Name, string Host, int Port)> Dependencies(VlmRmSiloOptions options)
     {
         if (options.Clustering == ClusteringKind.Redis && options.RedisConnectionString is { } redis)
         {
-            foreach (var endpoint in StackExchange.Redis.ConfigurationOptions.Parse(redis).EndPoints) yield return ("Redis", Describe(endpoint));
+            foreach (var endpoint in StackExchange.Redis.ConfigurationOptions.Parse(redis).EndPoints)
+            {
+                var (host, port) = endpoint switch
+                {
+                    DnsEndPoint dns => (dns.Host, dns.Port),
+                    IPEndPoint ip => (ip.Address.ToString(), ip.Port),
+                    _ => (endpoint.ToString() ?? "?", 0),
+                };
+                yield return ("Redis", host, port == 0 ? 6379 : port);
+            }
         }
         if (options.CheckpointStore == CheckpointStoreKind.Blob)
         {
             var uri = options.BlobServiceUri is { } service ? new Uri(service) : options.BlobConnectionString is { } connection ? new BlobServiceClient(connection).Uri : null;
-            if (uri is not null) yield return ("blob storage", $"{uri.Host}:{uri.Port}");
+            if (uri is not null) yield return ("blob storage", uri.Host, uri.Port);
         }
     }
 
-    private static string Describe(EndPoint endpoint) => endpoint switch
+    private static async Task<bool> ReachableAsync(string host, int port)
     {
-        DnsEndPoint dns => $"{dns.Host}:{(dns.Port == 0 ? 6379 : dns.Port)}",
-        IPEndPoint ip => $"{ip.Address}:{(ip.Port == 0 ? 6379 : ip.Port)}",
-        _ => endpoint.ToString() ?? "?",
-    };
-
-    private static async Task<bool> ReachableAsync(string endpoint)
-    {
-        var colon = endpoint.LastIndexOf(':');
         using var client = new TcpClient();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
         try
         {
-            await client.ConnectAsync(endpoint[..colon], int.Parse(endpoint[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture), timeout.Token);
+            await client.ConnectAsync(host, port, timeout.Token);
             return true;
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)

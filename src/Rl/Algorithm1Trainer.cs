@@ -254,7 +254,7 @@ public sealed class Algorithm1Trainer : IDisposable
         catch (Exception e) when (e is not OperationCanceledException and not InvalidDataException)
         {
             _checkpointFailures++;
-            var delay = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, Math.Min(_checkpointFailures - 1, 6))));
+            var delay = StoreBackoff.After(_checkpointFailures);
             _checkpointRetryAt = _clock.Elapsed + delay;
             _log?.Scalar("checkpoint/failures", _checkpointFailures, Timesteps);
         }
