@@ -10,6 +10,7 @@ var suites = new Dictionary<string, Action>(StringComparer.OrdinalIgnoreCase)
     ["cliptrain"] = ClipTrainingBenchmark.Run,
     ["paper"] = PaperScaleBenchmark.Run,
     ["chaos"] = ChaosBenchmark.Run,
+    ["pipeline"] = PipelineBenchmark.Run,
 };
 // Run only when named: minutes of Humanoid rendering and gigabytes of checkpoint, or 20 silo kills (docs/BENCHMARKS.md, docs/RELIABILITY.md).
 string[] onRequest = ["paper", "chaos"];

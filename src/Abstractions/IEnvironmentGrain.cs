@@ -12,9 +12,16 @@ public interface IEnvironmentGrain : IGrainWithStringKey
 
     Task<EnvironmentStep> StepAsync(EnvironmentActions actions);
 
-    /// <summary>Labels the frames of every step since the last call (Algorithm 1's labelling of B); one reward per frame.</summary>
+    /// <summary>
+    /// Starts labelling the frames of every step since the last call (Algorithm 1's labelling of B) and returns: the
+    /// frames go to the reward grain while the grain steps on (into its second frame buffer when the run's labelling
+    /// is overlapped). One batch at a time: its labels are collected before the next starts.
+    /// </summary>
+    Task StartLabellingAsync(float[] environmentRewards);
+
+    /// <summary>Waits for the batch <see cref="StartLabellingAsync"/> started; one reward per frame.</summary>
     [ResponseTimeout("00:30:00")]
-    Task<EnvironmentLabels> LabelAsync(float[] environmentRewards);
+    Task<EnvironmentLabels> CollectLabelsAsync();
 
     Task<byte[]> SaveStateAsync();
 

@@ -15,6 +15,8 @@ namespace VlmRm.Grains;
 /// sends them to the reward grain keyed for this silo, so frames leave the silo only when it may not host
 /// reward grains (a CPU silo in a cluster with GPU silos), and then in messages of at most
 /// RewardBatching:MaxMessageBytes (Orleans refuses bodies over 100 MB; a paper-sized Humanoid batch is 2.2 GB).
+/// Labelling runs as a task of this activation, so steps interleave with its reward-grain calls; with overlapped
+/// labelling the steps render into a second frame buffer meanwhile.
 /// No persisted state: the learner's checkpoints hold the copies' state.
 /// </summary>
 [PreferLocalPlacement]
@@ -25,8 +27,13 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo, IOptions<RewardBatc
 
     private VectorEnv? _env;
     private RewardSpec? _reward;
-    private FrameChunks? _frames;
+    private bool _rendersFrames;
+    /// <summary>The buffer steps render into; null while the run's only buffer is being labelled.</summary>
+    private FrameChunks? _collecting;
+    /// <summary>The other buffer (overlapped labelling) while it is free.</summary>
+    private FrameChunks? _spare;
     private int _framesHeld;
+    private (FrameChunks? Frames, int Count, Task<EnvironmentLabels> Labels)? _labelling;
 
     public Task<EnvironmentDescription> CreateAsync(EnvironmentRequest request)
     {
@@ -36,7 +43,10 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo, IOptions<RewardBatc
         _env = RunFactory.MakeEnvironment(config, frames);
         _reward = RewardSpecs.From(config.Reward);
         // Chunks of whole vectorized steps: each step renders straight into the chunk that holds its frames.
-        _frames = frames is { } f ? new FrameChunks(RunFactory.LabelBatchSize(config), f, batching.Value.MaxMessageBytes, alignment: config.NumEnvs) : null;
+        FrameChunks NewBuffer(FrameSize f) => new(RunFactory.LabelBatchSize(config), f, batching.Value.MaxMessageBytes, alignment: config.NumEnvs);
+        _rendersFrames = frames is not null;
+        _collecting = frames is { } size ? NewBuffer(size) : null;
+        _spare = frames is { } second && config.Reward.Labelling == LabellingScheduleKind.Overlapped ? NewBuffer(second) : null;
         var spec = _env.Spec;
         var observations = (BoxSpace)spec.ObservationSpace;
         var (low, high, discrete) = spec.ActionSpace switch
@@ -52,13 +62,16 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo, IOptions<RewardBatc
     public Task<EnvironmentStep> StepAsync(EnvironmentActions actions)
     {
         var env = Environment();
-        if (_frames is { } held && _framesHeld + env.Count > held.Capacity)
+        if (_rendersFrames && (_collecting is not { } held || _framesHeld + env.Count > held.Capacity))
         {
-            throw new InvalidOperationException($"Environment of run {this.GetPrimaryKeyString()} holds {_framesHeld} unlabelled frames, its labelling batch is {held.Capacity}: label before stepping on.");
+            throw new InvalidOperationException(_collecting is null
+                ? $"Environment of run {this.GetPrimaryKeyString()} is labelling its only frame buffer: collect the labels before stepping on (or use overlapped labelling)."
+                : $"Environment of run {this.GetPrimaryKeyString()} holds {_framesHeld} unlabelled frames, its labelling batch is {_collecting.Capacity}: label before stepping on.");
         }
-        var frames = _frames is { } chunks ? chunks.Runs(_framesHeld, env.Count).Single().Bytes.Span : Span<byte>.Empty;
+        var frames = _collecting is { } chunks ? chunks.Runs(_framesHeld, env.Count).Single().Bytes.Span : Span<byte>.Empty;
         env.Step(actions.Actions, frames, renderParallelism: System.Environment.ProcessorCount);
         VlmRmMetrics.EnvironmentSteps.Add(env.Count);
+        if (_labelling is { Labels.IsCompleted: false }) VlmRmMetrics.StepsWhileLabelling.Add(env.Count);
         if (!frames.IsEmpty)
         {
             _framesHeld += env.Count;
@@ -69,16 +82,55 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo, IOptions<RewardBatc
             [.. env.Truncated], [.. env.Successes], [.. env.CompletedReturns], [.. env.CompletedLengths]));
     }
 
-    public async Task<EnvironmentLabels> LabelAsync(float[] environmentRewards)
+    public Task StartLabellingAsync(float[] environmentRewards)
     {
         var env = Environment();
-        var here = silo.SiloAddress.ToString();
-        if (_frames is not { } frames) return new EnvironmentLabels(environmentRewards, here);
+        var run = this.GetPrimaryKeyString();
+        if (_labelling is not null) throw new InvalidOperationException($"Environment of run {run} is still labelling its previous batch: collect its labels first.");
+        if (_collecting is not { } frames)
+        {
+            _labelling = (null, 0, Task.FromResult(new EnvironmentLabels(environmentRewards, silo.SiloAddress.ToString())));
+            return Task.CompletedTask;
+        }
         if (environmentRewards.Length != _framesHeld)
         {
-            throw new InvalidOperationException($"Environment of run {this.GetPrimaryKeyString()} was asked to label {environmentRewards.Length} transitions but holds frames of {_framesHeld}.");
+            throw new InvalidOperationException($"Environment of run {run} was asked to label {environmentRewards.Length} transitions but holds frames of {_framesHeld}.");
         }
-        var count = _framesHeld;
+        // Not awaited here: the task runs in this activation, its reward-grain calls interleaving with the next steps.
+        _labelling = (frames, _framesHeld, LabelFramesAsync(env, frames, environmentRewards));
+        (_collecting, _spare) = (_spare, null);
+        _framesHeld = 0;
+        return Task.CompletedTask;
+    }
+
+    public async Task<EnvironmentLabels> CollectLabelsAsync()
+    {
+        Environment();
+        if (_labelling is not { Labels: var labels }) throw new InvalidOperationException($"Environment of run {this.GetPrimaryKeyString()} has no labelling to collect: start one first.");
+        try
+        {
+            return await labels;
+        }
+        finally
+        {
+            EndLabelling();
+        }
+    }
+
+    /// <summary>The labelled buffer is free again: it takes new frames (the run's only buffer) or waits as the spare.</summary>
+    private void EndLabelling()
+    {
+        if (_labelling is not var (frames, count, _)) return;
+        _labelling = null;
+        VlmRmMetrics.AddFramesAwaitingLabels(-count);
+        if (_collecting is null) _collecting = frames;
+        else _spare ??= frames;
+    }
+
+    private async Task<EnvironmentLabels> LabelFramesAsync(VectorEnv env, FrameChunks frames, float[] environmentRewards)
+    {
+        var here = silo.SiloAddress.ToString();
+        var count = environmentRewards.Length;
         var reward = _reward!;
         var rewardGrain = GrainFactory.GetGrain<IRewardGrain>(reward.GrainKey(silo.SiloAddress.ToParsableString()));
         var rewards = new float[count];
@@ -92,8 +144,6 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo, IOptions<RewardBatc
             labelledOn = response.Silo;
             if (response.Silo != here) VlmRmMetrics.FrameBytesAcrossSilos.Add(request.Frames.Length);
         }
-        _framesHeld = 0;
-        VlmRmMetrics.AddFramesAwaitingLabels(-count);
         return new EnvironmentLabels(rewards, labelledOn);
     }
 
@@ -110,8 +160,7 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo, IOptions<RewardBatc
     {
         var env = Environment();
         env.LoadState(state);
-        VlmRmMetrics.AddFramesAwaitingLabels(-_framesHeld);
-        _framesHeld = 0;
+        DropFrames();
         return Task.FromResult<float[]>([.. env.Observations]);
     }
 
@@ -124,10 +173,17 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo, IOptions<RewardBatc
     private VectorEnv Environment() => _env ?? throw new EnvironmentLostException(
         $"Environment of run {this.GetPrimaryKeyString()} on {silo.SiloAddress} was not created (its earlier activation is gone); the learner re-creates it from its latest checkpoint.");
 
-    private void Release()
+    /// <summary>Frames waiting for labels, and a labelling under way, belong to steps a restore or re-creation undoes.</summary>
+    private void DropFrames()
     {
+        EndLabelling();
         VlmRmMetrics.AddFramesAwaitingLabels(-_framesHeld);
         _framesHeld = 0;
+    }
+
+    private void Release()
+    {
+        DropFrames();
         _env?.Dispose();
         _env = null;
     }

@@ -82,13 +82,22 @@ public sealed class EnvironmentGrainLabeller(IEnvironmentGrain grain, string run
     /// <summary>None: the learner collects no frames.</summary>
     public FrameSize? Frames => null;
 
-    public async ValueTask LabelAsync(LabelBatch batch, Memory<float> rewards, CancellationToken cancellationToken)
+    public async ValueTask LabelAsync(LabelBatch batch, Memory<float> rewards, CancellationToken cancellationToken) =>
+        await (await StartLabellingAsync(batch, rewards, cancellationToken)).FinishAsync(cancellationToken);
+
+    /// <summary>Hands the batch over once the grain holds it as labelling; its labels are collected when the schedule needs them.</summary>
+    public async ValueTask<PendingLabels> StartLabellingAsync(LabelBatch batch, Memory<float> rewards, CancellationToken cancellationToken)
     {
-        var labels = await grain.LabelAsync(batch.EnvironmentRewards[..batch.Count].ToArray());
-        if (labels.Rewards.Length != batch.Count)
+        await grain.StartLabellingAsync(batch.EnvironmentRewards[..batch.Count].ToArray());
+        var count = batch.Count;
+        return new PendingLabels(Task.CompletedTask, async _ =>
         {
-            throw new InvalidDataException($"Environment grain of run {runId} returned {labels.Rewards.Length} rewards for {batch.Count} transitions.");
-        }
-        labels.Rewards.CopyTo(rewards.Span);
+            var labels = await grain.CollectLabelsAsync();
+            if (labels.Rewards.Length != count)
+            {
+                throw new InvalidDataException($"Environment grain of run {runId} returned {labels.Rewards.Length} rewards for {count} transitions.");
+            }
+            labels.Rewards.CopyTo(rewards.Span);
+        });
     }
 }

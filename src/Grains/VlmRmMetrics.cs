@@ -16,6 +16,7 @@ public static class VlmRmMetrics
 
     public static readonly Counter<long> EnvironmentSteps = Meter.CreateCounter<long>("vlmrm.env.steps", "{step}", "Environment transitions stepped by environment grains");
     public static readonly Counter<long> FramesRendered = Meter.CreateCounter<long>("vlmrm.env.frames", "{frame}", "Frames rendered for CLIP labelling");
+    public static readonly Counter<long> StepsWhileLabelling = Meter.CreateCounter<long>("vlmrm.env.steps_while_labelling", "{step}", "Environment transitions stepped while the run's previous batch was being labelled (overlapped labelling)");
     public static readonly Counter<long> FrameBytesAcrossSilos = Meter.CreateCounter<long>("vlmrm.reward.frame_bytes_across_silos", "By", "Frame bytes sent to a reward grain on another silo");
     public static readonly Histogram<int> ClipBatchSize = Meter.CreateHistogram<int>("vlmrm.clip.batch_size", "{frame}", "Frames per CLIP model call");
     public static readonly Histogram<double> ClipLatency = Meter.CreateHistogram<double>("vlmrm.clip.latency", "ms", "Wall time of one CLIP model call");

@@ -27,6 +27,8 @@ public sealed record EvaluationResult(double MeanReturn, double SuccessRate, IRe
 ///     if |B| ≥ batch size: label all of B in one call (CLIP: embed the frames of s_{t+1}, score them
 ///       against the task embedding, Eq. 2–3), move the labelled transitions to the replay buffer D
 ///     perform the algorithm's gradient steps on D (every train_freq steps once learning has started)
+/// The labelling step is the run's schedule (reward.labelling): <see cref="SynchronousLabelling"/> waits for B's
+/// rewards as the paper does; <see cref="OverlappedLabelling"/> collects and trains on while B is labelled.
 /// Frames are rendered only when the labeller asks for pixels. Checkpoints (every checkpoint_interval
 /// steps) first label what B holds, then store everything a resumed run needs to continue the same curve.
 /// </summary>
@@ -39,13 +41,12 @@ public sealed class Algorithm1Trainer : IDisposable
     private readonly IVectorEnvironment _env;
     private readonly IOffPolicyAlgorithm _algorithm;
     private readonly ReplayBuffer _labelled;
-    private readonly UnlabelledBuffer _unlabelled;
+    private readonly ILabellingSchedule _labelling;
     private readonly EpisodeStatistics _statistics;
     private readonly Rng _rng;
     private readonly float[] _observations;
     private readonly float[] _bufferActions;
     private readonly float[] _environmentActions;
-    private readonly float[] _rewards;
     private readonly double[] _labelledEpisodeReturns;
     private readonly byte[] _frames;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -77,14 +78,12 @@ public sealed class Algorithm1Trainer : IDisposable
         var spec = _env.Spec;
         _algorithm = RunFactory.CreateAlgorithm(config, spec, Device);
         _labelled = new ReplayBuffer(config.OffPolicy.BufferSize, spec.ObservationSize, spec.ActionSize);
-        var labelBatch = RunFactory.LabelBatchSize(config);
-        _unlabelled = new UnlabelledBuffer(labelBatch, spec.ObservationSize, spec.ActionSize, frames);
+        _labelling = RunFactory.CreateLabellingSchedule(config, labeller, spec);
         _statistics = new EpisodeStatistics(config.StatsWindow);
         _rng = new Rng((ulong)config.Seed);
         _observations = new float[config.NumEnvs * spec.ObservationSize];
         _bufferActions = new float[config.NumEnvs * spec.ActionSize];
         _environmentActions = new float[config.NumEnvs * spec.ActionSize];
-        _rewards = new float[labelBatch];
         _labelledEpisodeReturns = new double[config.NumEnvs];
         _frames = frames is { } f ? new byte[checked(config.NumEnvs * f.Bytes)] : [];
     }
@@ -138,18 +137,19 @@ public sealed class Algorithm1Trainer : IDisposable
 
         var spec = _env.Spec;
         var frameBytes = _labeller.Frames?.Bytes ?? 0;
+        var unlabelled = _labelling.Collecting;
         for (var i = 0; i < _env.Count; i++)
         {
             var episodeEnd = _env.Terminated[i] || _env.Truncated[i];
             var next = (episodeEnd ? _env.FinalObservations : _env.Observations).AsSpan(i * spec.ObservationSize, spec.ObservationSize);
-            _unlabelled.Add(
+            unlabelled.Add(
                 _observations.AsSpan(i * spec.ObservationSize, spec.ObservationSize),
                 _bufferActions.AsSpan(i * spec.ActionSize, spec.ActionSize),
                 next, _env.Terminated[i], episodeEnd, _env.Rewards[i], _env.Successes[i], i,
                 frameBytes == 0 ? default : _frames.AsSpan(i * frameBytes, frameBytes));
             if (episodeEnd) _statistics.AddEpisode(_env.CompletedReturns[i], _env.Successes[i], _env.CompletedLengths[i]);
         }
-        if (_unlabelled.Count + _env.Count > _unlabelled.Capacity) await FlushAsync(cancellationToken);
+        if (unlabelled.Count + _env.Count > unlabelled.Capacity) await _labelling.OnFullAsync(StoreLabelled, cancellationToken);
 
         if (Timesteps > _config.OffPolicy.LearningStarts && _vectorSteps % _config.OffPolicy.TrainFreq == 0 && _labelled.Count > 0 && _config.OffPolicy.GradientSteps > 0)
         {
@@ -162,41 +162,40 @@ public sealed class Algorithm1Trainer : IDisposable
         }
     }
 
-    /// <summary>Labels everything in B in one call and moves it to D.</summary>
-    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    /// <summary>Labels every transition not yet in D and moves it there.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default) => await _labelling.DrainAsync(StoreLabelled, cancellationToken);
+
+    /// <summary>Algorithm 1's move of a labelled batch from B to D, refused whole when a reward is not a finite number.</summary>
+    private void StoreLabelled(UnlabelledBuffer transitions, ReadOnlySpan<float> rewards)
     {
-        var count = _unlabelled.Count;
-        if (count == 0) return;
-        await _labeller.LabelAsync(_unlabelled.AsBatch(), _rewards.AsMemory(0, count), cancellationToken);
+        var count = transitions.Count;
+        for (var j = 0; j < count; j++)
+        {
+            if (!float.IsFinite(rewards[j]))
+            {
+                throw new InvalidDataException($"Labeller {_labeller.Name} returned {rewards[j]} for transition {j} of {count}; no transition of this batch was stored.");
+            }
+        }
         var spec = _env.Spec;
         double sum = 0;
         for (var j = 0; j < count; j++)
         {
-            var reward = _rewards[j];
-            if (!float.IsFinite(reward))
-            {
-                throw new InvalidDataException($"Labeller {_labeller.Name} returned {reward} for transition {j} of {count}; no transition of this batch was stored.");
-            }
-        }
-        for (var j = 0; j < count; j++)
-        {
-            var reward = _rewards[j];
+            var reward = rewards[j];
             _labelled.Add(
-                _unlabelled.Observations.AsSpan(j * spec.ObservationSize, spec.ObservationSize),
-                _unlabelled.Actions.AsSpan(j * spec.ActionSize, spec.ActionSize),
+                transitions.Observations.AsSpan(j * spec.ObservationSize, spec.ObservationSize),
+                transitions.Actions.AsSpan(j * spec.ActionSize, spec.ActionSize),
                 reward,
-                _unlabelled.NextObservations.AsSpan(j * spec.ObservationSize, spec.ObservationSize),
-                _unlabelled.Terminated[j]);
+                transitions.NextObservations.AsSpan(j * spec.ObservationSize, spec.ObservationSize),
+                transitions.Terminated[j]);
             sum += reward;
-            var env = _unlabelled.EnvIndices[j];
+            var env = transitions.EnvIndices[j];
             _labelledEpisodeReturns[env] += reward;
-            if (_unlabelled.EpisodeEnds[j])
+            if (transitions.EpisodeEnds[j])
             {
                 _statistics.AddLabelledReturn(_labelledEpisodeReturns[env]);
                 _labelledEpisodeReturns[env] = 0;
             }
         }
-        _unlabelled.Clear();
         _log?.Scalar("reward/labelled_mean", sum / count, Timesteps);
         _log?.Scalar(TrainingScalars.TrainingReturn, _statistics.MeanLabelledReturn, Timesteps);
         _log?.Scalar(TrainingScalars.GroundTruthReturn, _statistics.MeanGroundTruthReturn, Timesteps);
@@ -260,10 +259,10 @@ public sealed class Algorithm1Trainer : IDisposable
         }
     }
 
-    /// <summary>Continues from the latest intact checkpoint of this run, if there is one.</summary>
     /// <summary>Damaged checkpoints the last resume passed over to reach the newest intact one, each with what is wrong.</summary>
     public IReadOnlyList<string> PassedOverCheckpoints { get; private set; } = [];
 
+    /// <summary>Continues from the latest intact checkpoint of this run, if there is one.</summary>
     public async Task<bool> TryResumeAsync(CancellationToken cancellationToken = default)
     {
         if (_store is null) return false;
@@ -277,7 +276,7 @@ public sealed class Algorithm1Trainer : IDisposable
     /// <summary>The run's whole state (policy, optimizers, environments, statistics, replay buffer when configured) written to <paramref name="destination"/>.</summary>
     public async Task WriteCheckpointAsync(Stream destination, CancellationToken cancellationToken = default)
     {
-        if (_unlabelled.Count > 0) throw new InvalidOperationException("Label the unlabelled buffer before checkpointing (FlushAsync).");
+        if (_labelling.Pending > 0) throw new InvalidOperationException("Label the unlabelled buffer before checkpointing (FlushAsync).");
         var environmentState = await _env.SaveStateAsync(cancellationToken);
         RunCheckpoint.Write(destination, _config, new RunCounters(Timesteps, _vectorSteps, _lastCheckpoint, _bestTrainingReward), Parts, environmentState);
     }
@@ -328,6 +327,7 @@ public sealed class Algorithm1Trainer : IDisposable
 
     public void Dispose()
     {
+        _labelling.Dispose();
         _algorithm.Dispose();
         _env.Dispose();
     }

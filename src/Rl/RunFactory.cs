@@ -1,6 +1,7 @@
 using TorchSharp;
 using VlmRm.Envs;
 using VlmRm.Rl.Algorithms;
+using VlmRm.Rl.Buffers;
 using VlmRm.Rl.Labelling;
 using VlmRm.Rl.Presets;
 
@@ -14,6 +15,13 @@ public static class RunFactory
 {
     /// <summary>Transitions B holds at most: whole vectorized steps, so the labelling batch rounded up to a multiple of the copies.</summary>
     public static int LabelBatchSize(RunConfig config) => checked((config.Reward.BatchSize + config.NumEnvs - 1) / config.NumEnvs * config.NumEnvs);
+
+    /// <summary>Algorithm 1's labelling schedule for the run (reward.labelling), with its unlabelled buffers B.</summary>
+    public static ILabellingSchedule CreateLabellingSchedule(RunConfig config, IRewardLabeller labeller, EnvSpec spec)
+    {
+        UnlabelledBuffer NewBuffer() => new(LabelBatchSize(config), spec.ObservationSize, spec.ActionSize, labeller.Frames);
+        return config.Reward.Labelling == LabellingScheduleKind.Overlapped ? new OverlappedLabelling(labeller, NewBuffer) : new SynchronousLabelling(labeller, NewBuffer());
+    }
 
     /// <summary>The run's environment copies in this process, reset, rendering at <paramref name="frames"/> when the labeller needs pixels.</summary>
     public static VectorEnv MakeEnvironment(RunConfig config, FrameSize? frames)

@@ -64,6 +64,8 @@ public sealed partial class BadInputTests
         Run("negative step count", "total_timesteps: -5\n", "bad.yaml: total_timesteps: must be positive"),
         Run("SAC options on a DQN run", "algorithm: dqn\nsac:\n  tau: 0.01\n", "bad.yaml: sac: given for a dqn run"),
         Run("unknown learning-rate schedule", "dqn:\n  learning_rate_schedule: cosine\n", "bad.yaml:2:27: dqn.learning_rate_schedule: 'cosine' is not constant or linear"),
+        Run("unknown labelling schedule", "reward:\n  labelling: async\n", "bad.yaml:2:14: reward.labelling: 'async' is not synchronous or overlapped"),
+        Run("overlapped labelling of ground truth", "reward:\n  labelling: overlapped\n", "bad.yaml: reward.labelling: overlapped labelling needs labeller: clip"),
         Run("Humanoid settings on CartPole", "env: CartPole\nenv_options:\n  success_pose: kneeling\n", "bad.yaml: env_options: camera, render_flags, success_pose and model_path apply to the Humanoid"),
         Run("unknown pose", "env: Humanoid\nalgorithm: sac\nenv_options:\n  success_pose: lotus\n", "bad.yaml:4:17: env_options.success_pose: 'lotus' is not standing or kneeling"),
         Run("a look-at point of two numbers", "env: Humanoid\nalgorithm: sac\nenv_options:\n  camera:\n    look_at: [0, 1]\n", "bad.yaml: env_options.camera.look_at: 2 numbers given"),

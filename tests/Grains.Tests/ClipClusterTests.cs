@@ -72,6 +72,41 @@ public sealed class ClipClusterTests
         Assert.Contains("no-such-set", missing.Error);
     }
 
+    [Fact]
+    public async Task An_overlapped_clip_run_steps_its_environment_while_the_reward_grain_labels_and_finishes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        _clip = new SyntheticModels((Model, new ClipArchitecture())).Options;
+        await using var cluster = new TestClusterBuilder(1).AddSiloBuilderConfigurator<Configurator>().Build();
+        await cluster.DeployAsync(ct);
+        using var metrics = new MeterTotals(instrument => instrument.Meter.Name == VlmRmMetrics.MeterName);
+
+        var config = RunConfigLoader.LoadFile("cartpole-dqn-quick") with
+        {
+            TotalTimesteps = 1_000,
+            CheckpointInterval = 400,
+            Reward = new RewardSection
+            {
+                Labeller = LabellerKind.Clip, Model = Model, Goal = ["pole vertically upright on top of the cart"], Baseline = ["pole and cart"],
+                BatchSize = 100, FrameWidth = 64, FrameHeight = 64, Labelling = LabellingScheduleKind.Overlapped,
+            },
+        };
+        var status = await cluster.GrainFactory.GetGrain<ISweepGrain>("overlapped").SubmitAsync([new RunRequest("overlapped.s0", RunConfigLoader.ToJson(config), "overlapped")], 1);
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (!status.IsFinished && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(300, ct);
+            status = await cluster.GrainFactory.GetGrain<ISweepGrain>("overlapped").GetStatusAsync();
+        }
+        var run = Assert.Single(status.Runs);
+        Assert.True(run.State == RunState.Done, $"{run.State}: {run.Error}");
+        Assert.Equal(1_000, run.Timesteps);
+        Assert.True(double.IsFinite(run.MeanLabelledReturn), "no labelled episode return");
+        Assert.True(metrics.Total("vlmrm.clip.batch_size") >= 1_000, "CLIP labelled fewer frames than were rendered");
+        // The environment grain stepped on while its reward-grain calls were under way.
+        Assert.True(metrics.Total("vlmrm.env.steps_while_labelling") > 0, "no step overlapped a labelling");
+    }
+
     private sealed class Configurator : ISiloConfigurator
     {
         public void Configure(ISiloBuilder siloBuilder) =>

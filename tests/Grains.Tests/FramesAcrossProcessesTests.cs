@@ -54,7 +54,8 @@ public sealed partial class FramesAcrossProcessesTests : IDisposable
         for (var step = 0; step < steps; step++) environmentRewards.AddRange((await environment.StepAsync(new EnvironmentActions(actions))).Rewards);
 
         var clock = Stopwatch.StartNew();
-        var labels = await environment.LabelAsync([.. environmentRewards]);
+        await environment.StartLabellingAsync([.. environmentRewards]);
+        var labels = await environment.CollectLabelsAsync();
         clock.Stop();
 
         Assert.False(OnGpuSilo(description.Silo));

@@ -41,7 +41,8 @@ public sealed class FramesAcrossSilosTests
         var environmentRewards = new List<float>();
         for (var step = 0; step < 50; step++) environmentRewards.AddRange((await environment.StepAsync(new EnvironmentActions(actions))).Rewards);
 
-        var labels = await environment.LabelAsync([.. environmentRewards]);
+        await environment.StartLabellingAsync([.. environmentRewards]);
+        var labels = await environment.CollectLabelsAsync();
 
         Assert.Equal(gpu, labels.LabelledOn);
         Assert.NotEqual(description.Silo, labels.LabelledOn);

@@ -14,6 +14,14 @@ public interface IRewardLabeller
     /// <param name="batch">Transitions in the order they happened.</param>
     /// <param name="rewards">One reward per transition.</param>
     ValueTask LabelAsync(LabelBatch batch, Memory<float> rewards, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Starts labelling and returns once <paramref name="batch"/> is handed over, with what waits for its rewards (the
+    /// overlapped schedule steps on meanwhile); the batch and <paramref name="rewards"/> stay untouched until it finishes.
+    /// By default <see cref="LabelAsync"/> runs on the thread pool.
+    /// </summary>
+    ValueTask<PendingLabels> StartLabellingAsync(LabelBatch batch, Memory<float> rewards, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(PendingLabels.Running(Task.Run(() => LabelAsync(batch, rewards, cancellationToken).AsTask(), cancellationToken)));
 }
 
 public readonly record struct FrameSize(int Width, int Height)

@@ -124,6 +124,9 @@ public sealed record RewardSection
     /// <summary>Algorithm 1's B: transitions gathered before one labelling call.</summary>
     public int BatchSize { get; init; } = 1;
 
+    /// <summary>Whether the run waits for each batch's rewards (synchronous, the paper's order) or steps on while it is labelled (overlapped).</summary>
+    public LabellingScheduleKind Labelling { get; init; } = LabellingScheduleKind.Synchronous;
+
     /// <summary>Frame size rendered for the labeller (clip only).</summary>
     public int FrameWidth { get; init; } = 224;
 

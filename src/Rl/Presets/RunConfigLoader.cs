@@ -68,6 +68,10 @@ public static class RunConfigLoader
         if (reward.BatchSize <= 0) Fail("reward.batch_size", "must be positive");
         if (reward.Alpha is < 0 or > 1 || float.IsNaN(reward.Alpha)) Fail("reward.alpha", $"{reward.Alpha} is not in [0, 1]");
         if (reward.Goal is null || reward.Baseline is null) Fail("reward.goal", "goal and baseline are lists of prompts ([a, b], or one '- prompt' per line), not empty values");
+        if (reward.Labelling == LabellingScheduleKind.Overlapped && reward.Labeller != LabellerKind.Clip)
+        {
+            Fail("reward.labelling", $"overlapped labelling needs labeller: clip; {ConfigSpelling.Of(reward.Labeller)} rewards are read from the environment, with nothing to overlap (use synchronous)");
+        }
         if (reward.Labeller == LabellerKind.Clip)
         {
             if (string.IsNullOrWhiteSpace(reward.Model)) Fail("reward.model", "a CLIP run names its model (e.g. ViT-B-32/openai)");
