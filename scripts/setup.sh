@@ -13,7 +13,7 @@ say() { $quiet || echo "setup: $*"; }
 # (Debian's humanoid model, mujoco-testspeed) and OSMesa run the Humanoid headless (docs/HUMANOID.md).
 # redis-server and Azurite (npm) back the cluster's integration tests (Redis clustering, blob checkpoints);
 # headless chromium drives the labelling page's browser test.
-apt_packages=(ffmpeg g++ gcc patchelf binutils python3 libmujoco-dev libmujoco-samples libosmesa6 libosmesa6-dev redis-server chromium)
+apt_packages=(ffmpeg g++ gcc patchelf binutils python3 libmujoco-dev libmujoco-samples libosmesa6 libosmesa6-dev libegl-dev libegl1 libegl-mesa0 libgl1-mesa-dri redis-server chromium)
 # Node.js may come from outside Debian (with its own npm): ask apt for npm only when there is none.
 command -v npm >/dev/null || apt_packages+=(npm)
 missing=()

@@ -31,12 +31,18 @@ internal static partial class MujocoBenchmark
         Console.WriteLine($"| VlmRm P/Invoke (one mj_step per call, zero controls) | {ours:N0} | {ours / reference:F2}× |");
         Console.WriteLine();
 
-        Console.WriteLine("| render (step + render) | size | flags | C loop frames/s | VlmRm frames/s | ratio |");
-        Console.WriteLine("|---|---|---|---:|---:|---:|");
-        foreach (var (size, flags) in new[] { (224, new RenderFlags(true, true, true)), (224, new RenderFlags(false, false, false)), (480, new RenderFlags(true, true, true)) })
+        // EGL here is Mesa's surfaceless platform (llvmpipe, as OSMesa); on a GPU node the same path uses the driver's EGL device.
+        Console.WriteLine($"auto render backend on this machine: {RenderBackends.Resolve(RenderBackend.Auto)}");
+        Console.WriteLine();
+        Console.WriteLine("| render (step + render) | backend | size | flags | C loop frames/s | VlmRm frames/s | ratio |");
+        Console.WriteLine("|---|---|---|---|---:|---:|---:|");
+        foreach (var backend in new[] { RenderBackend.Osmesa, RenderBackend.Egl })
         {
-            var (c, managed) = Medians(3, () => CRenderLoop(textured, size, flags, frames: 100), () => ManagedRender(textured, size, flags, frames: 100));
-            Console.WriteLine($"| humanoid | {size}×{size} | {Describe(flags)} | {c:F1} | {managed:F1} | {managed / c:F2}× |");
+            foreach (var (size, flags) in new[] { (224, new RenderFlags(true, true, true)), (224, new RenderFlags(false, false, false)), (480, new RenderFlags(true, true, true)) })
+            {
+                var (c, managed) = Medians(3, () => CRenderLoop(textured, size, flags, backend, frames: 100), () => ManagedRender(textured, size, flags, backend, frames: 100));
+                Console.WriteLine($"| humanoid | {backend.ToString().ToLowerInvariant()} | {size}×{size} | {Describe(flags)} | {c:F1} | {managed:F1} | {managed / c:F2}× |");
+            }
         }
         Console.WriteLine();
 
@@ -82,10 +88,11 @@ internal static partial class MujocoBenchmark
         return steps / clock.Elapsed.TotalSeconds;
     }
 
-    private static double CRenderLoop(string model, int size, RenderFlags flags, int frames)
+    private static double CRenderLoop(string model, int size, RenderFlags flags, RenderBackend backend, int frames)
     {
         var program = Path.Combine(AppContext.BaseDirectory, "vlmrm-render-bench");
-        var start = new ProcessStartInfo(program, [model, $"{size}", $"{size}", $"{frames}", flags.Shadows ? "1" : "0", flags.Reflection ? "1" : "0", flags.Skybox ? "1" : "0"])
+        var start = new ProcessStartInfo(program, [model, $"{size}", $"{size}", $"{frames}", flags.Shadows ? "1" : "0", flags.Reflection ? "1" : "0", flags.Skybox ? "1" : "0",
+            backend == RenderBackend.Egl ? "1" : "0"])
         {
             RedirectStandardOutput = true,
         };
@@ -95,9 +102,9 @@ internal static partial class MujocoBenchmark
         return double.Parse(output, CultureInfo.InvariantCulture);
     }
 
-    private static double ManagedRender(string model, int size, RenderFlags flags, int frames)
+    private static double ManagedRender(string model, int size, RenderFlags flags, RenderBackend backend, int frames)
     {
-        using var sim = new MujocoSimulation(model, size, size, flags);
+        using var sim = new MujocoSimulation(model, size, size, flags, backend);
         var camera = new CameraPose(0, 0, 1.0, 3.5, 135, -15);
         var rgb = new byte[size * size * 3];
         var rng = new Rng(2);

@@ -19,6 +19,9 @@ public sealed record EnvOptions
     /// <summary>MuJoCo rendering flags; null keeps shadows, reflections and the skybox on.</summary>
     public RenderFlags? RenderFlags { get; init; }
 
+    /// <summary>How MuJoCo renders (auto, egl, osmesa); null is auto.</summary>
+    public RenderBackend? RenderBackend { get; init; }
+
     /// <summary>The Humanoid's fixed camera; null keeps <see cref="HumanoidOptions.Camera"/>'s default.</summary>
     public CameraPose? Camera { get; init; }
 
@@ -64,6 +67,7 @@ public static class EnvRegistry
                     RenderWidth = o.RenderWidth ?? defaults.RenderWidth,
                     RenderHeight = o.RenderHeight ?? defaults.RenderHeight,
                     Flags = o.RenderFlags ?? defaults.Flags,
+                    Backend = o.RenderBackend ?? defaults.Backend,
                     Camera = o.Camera ?? defaults.Camera,
                     SuccessPose = o.SuccessPose ?? defaults.SuccessPose,
                 });

@@ -11,7 +11,7 @@ using VlmRm.Grains;
 //   Silo:ShutdownSeconds (graceful shutdown budget), Dashboard:Urls (loopback unless Dashboard:AllowRemote=true), Clip:* (ClipRuntimeOptions),
 //   VlmRm:Devices (cuda|cpu, advertised in silo metadata; detected by default), VlmRm:SweepWatchPeriod (reminder that
 //   wakes sweeps after a silo dies; 00:01:00), RewardBatching:MaxBatchFrames|MaxWait|MaxMessageBytes.
-// The dashboard is at /dashboard, Prometheus metrics (meters VlmRm and Microsoft.Orleans) at /metrics.
+// The dashboard is at /dashboard, the runs page at /vlmrm (SiloPages), Prometheus metrics (meters VlmRm and Microsoft.Orleans) at /metrics.
 try
 {
     var builder = WebApplication.CreateBuilder(args);
@@ -31,6 +31,7 @@ try
     var shutdownBudget = TimeSpan.FromSeconds(builder.Configuration.GetValue("Silo:ShutdownSeconds", 90));
     builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownBudget);
 
+    builder.Services.AddVlmRmPages();
     builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(VlmRmMetrics.MeterName, "Microsoft.Orleans").AddPrometheusExporter());
 
     builder.UseOrleans(silo =>
@@ -49,9 +50,8 @@ try
     var app = builder.Build();
     // With Redis or blob storage gone a graceful stop can outlive the budget; the watchdog ends it and says why.
     ShutdownWatchdog.Arm(app.Lifetime, shutdownBudget, options, app.Logger);
-    app.MapOrleansDashboard(routePrefix: "/dashboard");
+    app.MapVlmRmPages();
     app.MapPrometheusScrapingEndpoint();
-    app.MapGet("/healthz", () => Results.Ok("ok"));
     app.Run();
     return 0;
 }

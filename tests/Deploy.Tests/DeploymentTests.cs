@@ -53,6 +53,9 @@ public sealed partial class DeploymentTests
         }
         var gpu = deployments.Single(d => Scalar(d, "metadata", "name") == "vlmrm-silo-gpu");
         Assert.Contains("nvidia.com/gpu", YamlText(gpu), StringComparison.Ordinal);
+        // GPU nodes render MuJoCo through NVIDIA's EGL, which the device plugin mounts only with the graphics capability.
+        Assert.Matches(@"MUJOCO_GL\s+value: egl", YamlText(gpu));
+        Assert.Contains("graphics", YamlText(gpu), StringComparison.Ordinal);
         var dashboard = documents.Single(d => Scalar(d.Doc, "kind") == "Service").Doc;
         Assert.Equal("ClusterIP", Scalar(dashboard, "spec", "type"));
         // Every image a manifest names is built by a Dockerfile here.

@@ -71,7 +71,7 @@ public class PresetTests
     [InlineData("reward:\n  alpha: 1.5\n", "reward.alpha: 1.5 is not in [0, 1]")]
     [InlineData("algorithm: dqn\ndqn:\n  learning_rate_schedule: cosine\n", "dqn.learning_rate_schedule: 'cosine' is not constant or linear")]
     [InlineData("", "the file is empty")]
-    [InlineData("env: CartPole\nenv_options:\n  success_pose: kneeling\n", "env_options: camera, render_flags, success_pose and model_path apply to the Humanoid, not to CartPole")]
+    [InlineData("env: CartPole\nenv_options:\n  success_pose: kneeling\n", "env_options: camera, render_flags, render_backend, success_pose and model_path apply to the Humanoid, not to CartPole")]
     [InlineData("env: Humanoid\nalgorithm: sac\nenv_options:\n  success_pose: lotus\n", "env_options.success_pose: 'lotus' is not standing or kneeling")]
     [InlineData("env: Humanoid\nalgorithm: sac\nenv_options:\n  camera:\n    look_at: [0, 1]\n", "env_options.camera.look_at: 2 numbers given")]
     [InlineData("env: Humanoid\nalgorithm: sac\nenv_options:\n  camera:\n    distance: -1\n", "env_options.camera: distance must be positive")]

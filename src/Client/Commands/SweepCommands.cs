@@ -11,24 +11,32 @@ namespace VlmRm.Client.Commands;
 internal static class SweepCommands
 {
     internal static readonly Option<string?> Cluster = new("--cluster") { Description = "Redis connection string of a running cluster (default: an embedded silo in this process)." };
+    internal static readonly Option<string?> Gateway = new("--gateway") { Description = "host:port of a standalone silo's gateway (Silo:GatewayPort, 30000 by default): a cluster on one machine without Redis." };
+    internal static readonly Option<int> DashboardPort = new("--dashboard-port") { Description = "Loopback port of the embedded silo's dashboard and runs page (default: a free one, printed at the start).", DefaultValueFactory = _ => 0 };
     internal static readonly Option<DirectoryInfo> Data = new("--data") { Description = "Embedded cluster's grain state and checkpoints.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("runs", "cluster")) };
 
     /// <summary>Runs <paramref name="body"/> against the cluster the command's --cluster/--data name, reporting errors as every verb does.</summary>
     internal static Task<int> OnCluster(ParseResult parse, Func<IClusterClient, Task<int>> body, CancellationToken ct) => UserErrors.ReportAsync(async () =>
     {
-        await using var cluster = await ClusterConnection.OpenAsync(parse.GetValue(Cluster), parse.GetValue(Data)!.FullName, ct);
+        await using var cluster = await ClusterConnection.OpenAsync(parse.GetValue(Cluster), parse.GetValue(Data)!.FullName, ct, parse.GetValue(Gateway));
         return await body(cluster.Client);
     });
 
     public static IEnumerable<Command> Create()
     {
         var file = new Argument<FileInfo>("sweep") { Description = "Sweep file (YAML): tasks × seeds × models × alphas." };
-        var run = new Command("run", "Run a sweep on the cluster and watch it (Ctrl+C detaches; runs resume where they stopped).") { file, Cluster, Data };
+        var run = new Command("run", "Run a sweep on the cluster and watch it (Ctrl+C detaches; runs resume where they stopped).") { file, Cluster, Gateway, DashboardPort, Data };
         Output.AddOptionsTo(run);
-        run.SetAction((parse, ct) => UserErrors.ReportAsync(() => RunAsync(parse.GetValue(file)!, parse.GetValue(Cluster), parse.GetValue(Data)!.FullName, Output.For(parse), ct)));
+        run.SetAction((parse, ct) => UserErrors.ReportAsync(() =>
+        {
+            ClusterConnection.Gateway(parse.GetValue(Cluster), parse.GetValue(Gateway));
+            var remote = parse.GetValue(Cluster) is { } redis ? ClusterConnection.WithoutPassword(redis) : parse.GetValue(Gateway) is { } gateway ? $"the silo at {gateway}" : null;
+            return RunAsync(parse.GetValue(file)!, () => ClusterConnection.OpenAsync(parse.GetValue(Cluster), parse.GetValue(Data)!.FullName, ct, parse.GetValue(Gateway), parse.GetValue(DashboardPort)),
+                remote, Output.For(parse), ct);
+        }));
 
         var name = new Argument<string>("name") { Description = "Sweep name." };
-        var status = new Command("status", "Show a sweep's runs.") { name, Cluster, Data };
+        var status = new Command("status", "Show a sweep's runs.") { name, Cluster, Gateway, Data };
         status.SetAction((parse, ct) => OnCluster(parse, async client =>
         {
             AnsiConsole.Write(Table(await client.GetGrain<ISweepGrain>(parse.GetValue(name)!).GetStatusAsync()));
@@ -36,7 +44,7 @@ internal static class SweepCommands
         }, ct));
 
         var runId = new Argument<string>("run") { Description = "Run id (see status)." };
-        var cancel = new Command("cancel", "Cancel one run of a sweep.") { name, runId, Cluster, Data };
+        var cancel = new Command("cancel", "Cancel one run of a sweep.") { name, runId, Cluster, Gateway, Data };
         cancel.SetAction((parse, ct) => OnCluster(parse, async client =>
         {
             await client.GetGrain<ISweepGrain>(parse.GetValue(name)!).CancelRunAsync(parse.GetValue(runId)!);
@@ -44,7 +52,7 @@ internal static class SweepCommands
             return 0;
         }, ct));
 
-        var runs = new Command("runs", "List every run of every sweep on the cluster.") { Cluster, Data };
+        var runs = new Command("runs", "List every run of every sweep on the cluster.") { Cluster, Gateway, Data };
         runs.SetAction((parse, ct) => OnCluster(parse, async client =>
         {
             var sweeps = await client.GetGrain<ISweepIndexGrain>(ISweepIndexGrain.Key).GetSweepsAsync();
@@ -53,7 +61,7 @@ internal static class SweepCommands
             return 0;
         }, ct));
 
-        var logs = new Command("logs", "Show a run's events: where it ran, resumes, progress, checkpoint failures, its end.") { runId, Cluster, Data };
+        var logs = new Command("logs", "Show a run's events: where it ran, resumes, progress, checkpoint failures, its end.") { runId, Cluster, Gateway, Data };
         logs.SetAction((parse, ct) => OnCluster(parse, async client =>
         {
             var lines = await client.GetGrain<ILearnerGrain>(parse.GetValue(runId)!).GetLogAsync();
@@ -65,12 +73,16 @@ internal static class SweepCommands
     }
 
     /// <summary>Submits a sweep and shows its progress until every run has finished.</summary>
-    public static async Task<int> RunAsync(FileInfo file, string? redis, string data, Output output, CancellationToken cancellationToken)
+    /// <param name="open">Connects to the cluster, once the sweep file has been read: a bad file leaves no embedded cluster's folder behind.</param>
+    /// <param name="remote">The cluster as the user named it (--cluster without its password, or --gateway); null for the embedded one.</param>
+    public static async Task<int> RunAsync(FileInfo file, Func<Task<ClusterConnection>> open, string? remote, Output output, CancellationToken cancellationToken)
     {
         var spec = SweepSpec.LoadFile(file.FullName);
         var runs = spec.Expand(file.FullName).Select(r => new RunRequest(r.RunId, RunConfigLoader.ToJson(r.Config), spec.Name)).ToList();
-        await using var cluster = await ClusterConnection.OpenAsync(redis, data, cancellationToken);
-        output.Message($"Sweep [blue]{Markup.Escape(spec.Name)}[/]: {runs.Count} runs, {spec.MaxConcurrent} at a time, on {(cluster.Embedded ? "the embedded cluster" : Markup.Escape(redis!))}.");
+        await using var cluster = await open();
+        var where = cluster.Embedded ? "the embedded cluster" : Markup.Escape(remote ?? "the cluster");
+        output.Message($"Sweep [blue]{Markup.Escape(spec.Name)}[/]: {runs.Count} runs, {spec.MaxConcurrent} at a time, on {where}.");
+        if (cluster.Dashboard is { } dashboard) output.Message($"Dashboard: [link]{dashboard}/dashboard/[/] · runs: [link]{dashboard}/vlmrm[/]");
         var sweep = cluster.Client.GetGrain<ISweepGrain>(spec.Name);
         var status = await sweep.SubmitAsync(runs, spec.MaxConcurrent);
         async Task Poll()

@@ -67,7 +67,7 @@ internal static class TryCommand
                                $"(baseline \"{Markup.Escape(string.Join(" / ", first.Baseline))}\", α = {first.Alpha}), rewarded by [blue]{Markup.Escape(first.Model ?? "")}[/] " +
                                "through CLIP reward grains on the embedded cluster. The agent never sees the environment's reward.");
         var data = Path.Combine("runs", "cluster");
-        var status = await SweepCommands.RunAsync(sweepFile, null, data, output, cancellationToken);
+        var status = await SweepCommands.RunAsync(sweepFile, () => ClusterConnection.OpenAsync(null, data, cancellationToken), null, output, cancellationToken);
         if (status != 0 || cancellationToken.IsCancellationRequested) return status;
 
         var store = new FileCheckpointStore(Path.Combine(data, "checkpoints"));

@@ -33,6 +33,8 @@ public sealed record HumanoidOptions
     public CameraPose Camera { get; init; } = new(0, 0, 0.9, 3.5, 135, -12);
 
     public RenderFlags Flags { get; init; } = new();
+
+    public RenderBackend Backend { get; init; } = RenderBackend.Auto;
 }
 
 /// <summary>
@@ -53,11 +55,14 @@ public sealed class HumanoidEnv : IEnv
     private readonly float[] _actionLow;
     private int _elapsedSteps;
 
+    /// <summary>What this environment renders with (auto resolved).</summary>
+    public RenderBackend Backend => _sim.Backend;
+
     public HumanoidEnv(HumanoidOptions? options = null)
     {
         _options = options ?? new HumanoidOptions();
         ModelPath = HumanoidModelSource.Resolve(_options.ModelPath, _options.AssetsDirectory);
-        _sim = new MujocoSimulation(ModelPath, _options.RenderWidth, _options.RenderHeight, _options.Flags);
+        _sim = new MujocoSimulation(ModelPath, _options.RenderWidth, _options.RenderHeight, _options.Flags, _options.Backend);
         _torso = RequireBody("torso");
         _leftShin = _sim.BodyId("left_shin");
         _rightShin = _sim.BodyId("right_shin");

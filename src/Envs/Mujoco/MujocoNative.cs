@@ -84,8 +84,13 @@ internal static partial class MujocoNative
     [LibraryImport(Library, EntryPoint = "vlmrm_mj_step_only")]
     public static partial void StepPhysicsOnly(nint model, nint data, int steps);
 
+    /// <param name="backend">0 OSMesa, 1 EGL.</param>
     [LibraryImport(Library, EntryPoint = "vlmrm_render_create")]
-    public static partial nint CreateRenderer(nint model, int width, int height, int shadows, int reflection, int skybox);
+    public static partial nint CreateRenderer(nint model, int width, int height, int shadows, int reflection, int skybox, int backend, byte[] problem, int problemSize);
+
+    /// <returns>1: EGL renders on a hardware device; 0: only through Mesa's software renderer; −1: not at all (why: <paramref name="problem"/>).</returns>
+    [LibraryImport(Library, EntryPoint = "vlmrm_egl_status")]
+    public static partial int EglStatus(byte[] problem, int problemSize);
 
     [LibraryImport(Library, EntryPoint = "vlmrm_render")]
     public static unsafe partial int Render(nint renderer, nint model, nint data, double* lookAt, double distance, double azimuth, double elevation, byte* rgb);

@@ -11,7 +11,7 @@ public sealed record CameraPose(double LookAtX, double LookAtY, double LookAtZ, 
 
 /// <summary>
 /// One loaded MJCF model and one mjData, with spans over MuJoCo's arrays, and headless rendering:
-/// an OSMesa context per rendering thread (created on first use on that thread).
+/// an OpenGL context (EGL or OSMesa, <see cref="RenderBackend"/>) per rendering thread, created on first use on that thread.
 /// </summary>
 public sealed unsafe class MujocoSimulation : IDisposable
 {
@@ -19,10 +19,11 @@ public sealed unsafe class MujocoSimulation : IDisposable
     private readonly int _width;
     private readonly int _height;
     private readonly RenderFlags _flags;
+    private readonly int _backend;
     private nint _model;
     private nint _data;
 
-    public MujocoSimulation(string modelPath, int width, int height, RenderFlags flags)
+    public MujocoSimulation(string modelPath, int width, int height, RenderFlags flags, RenderBackend backend = RenderBackend.Auto)
     {
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"MJCF model not found: {modelPath}", modelPath);
         var error = new byte[1000];
@@ -32,8 +33,10 @@ public sealed unsafe class MujocoSimulation : IDisposable
         }
         catch (DllNotFoundException e)
         {
-            throw new InvalidOperationException("MuJoCo is not available: libvlmrm_mujoco.so (built from Debian's libmujoco-dev and libosmesa6-dev) was not found or could not load. Run ./vlmrm setup, which installs libmujoco-dev libmujoco-samples libosmesa6-dev and rebuilds.", e);
+            throw new InvalidOperationException("MuJoCo is not available: libvlmrm_mujoco.so (built from Debian's libmujoco-dev, libosmesa6-dev and libegl-dev) was not found or could not load. Run ./vlmrm setup, which installs them and rebuilds.", e);
         }
+        Backend = RenderBackends.Resolve(backend);
+        _backend = Backend == RenderBackend.Egl ? 1 : 0;
         if (_model == 0) throw new InvalidDataException($"MuJoCo cannot load {modelPath}: {Encoding.UTF8.GetString(error).TrimEnd('\0')}");
         _data = MujocoNative.MakeData(_model);
         Nq = MujocoNative.Size(_model, MujocoNative.ModelSize.Nq);
@@ -51,6 +54,9 @@ public sealed unsafe class MujocoSimulation : IDisposable
     public int Nu { get; }
     public int Nbody { get; }
     public double Timestep { get; }
+
+    /// <summary>What this simulation renders with (auto resolved).</summary>
+    public RenderBackend Backend { get; }
 
     public Span<double> Qpos => Array(MujocoNative.DataArray.Qpos, Nq);
     public Span<double> Qvel => Array(MujocoNative.DataArray.Qvel, Nv);
@@ -91,8 +97,9 @@ public sealed unsafe class MujocoSimulation : IDisposable
         var fresh = !_renderers.TryGetValue(Environment.CurrentManagedThreadId, out var renderer);
         if (fresh)
         {
-            renderer = MujocoNative.CreateRenderer(Live, _width, _height, _flags.Shadows ? 1 : 0, _flags.Reflection ? 1 : 0, _flags.Skybox ? 1 : 0);
-            if (renderer == 0) throw new InvalidOperationException("Could not create an OSMesa rendering context (is libosmesa6 installed?).");
+            var problem = new byte[300];
+            renderer = MujocoNative.CreateRenderer(Live, _width, _height, _flags.Shadows ? 1 : 0, _flags.Reflection ? 1 : 0, _flags.Skybox ? 1 : 0, _backend, problem, problem.Length);
+            if (renderer == 0) throw new InvalidOperationException($"Could not create a MuJoCo rendering context ({Backend}): {Encoding.UTF8.GetString(problem).TrimEnd('\0')}.");
             _renderers[Environment.CurrentManagedThreadId] = renderer;
         }
         double* lookAt = stackalloc double[3] { camera.LookAtX, camera.LookAtY, camera.LookAtZ };
@@ -104,7 +111,7 @@ public sealed unsafe class MujocoSimulation : IDisposable
             {
                 if (MujocoNative.Render(renderer, Live, _data, lookAt, camera.Distance, camera.Azimuth, camera.Elevation, pixels) == 0)
                 {
-                    throw new InvalidOperationException("OSMesa could not make the rendering context current.");
+                    throw new InvalidOperationException($"{Backend} could not make the rendering context current.");
                 }
             }
         }

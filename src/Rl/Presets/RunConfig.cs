@@ -61,6 +61,7 @@ public sealed record RunConfig
         AssetsDirectory = EnvOptions.AssetsDirectory,
         ModelPath = EnvOptions.ModelPath,
         RenderFlags = EnvOptions.RenderFlags is { } f ? new RenderFlags(f.Shadows, f.Reflection, f.Skybox) : null,
+        RenderBackend = EnvOptions.RenderBackend,
         Camera = EnvOptions.Camera?.ToPose(),
         SuccessPose = EnvOptions.SuccessPose,
     };
@@ -81,6 +82,9 @@ public sealed record EnvSection
 
     /// <summary>Humanoid: MuJoCo's shadows, reflection and skybox.</summary>
     public RenderFlagsSection? RenderFlags { get; init; }
+
+    /// <summary>Humanoid: how MuJoCo renders (auto prefers an EGL device, i.e. a GPU; egl; osmesa).</summary>
+    public RenderBackend? RenderBackend { get; init; }
 
     /// <summary>Humanoid: the pose the success flag tests (standing or kneeling).</summary>
     public HumanoidPose? SuccessPose { get; init; }

@@ -86,8 +86,8 @@ public static class RunConfigLoader
         {
             Fail("env_options.camera", "distance must be positive and every value a finite number");
         }
-        var humanoidOnly = env.Camera is not null || env.RenderFlags is not null || env.SuccessPose is not null || env.ModelPath is not null;
-        if (humanoidOnly && !c.Env.Equals("Humanoid", StringComparison.OrdinalIgnoreCase)) Fail("env_options", $"camera, render_flags, success_pose and model_path apply to the Humanoid, not to {c.Env}");
+        var humanoidOnly = env.Camera is not null || env.RenderFlags is not null || env.SuccessPose is not null || env.ModelPath is not null || env.RenderBackend is not null;
+        if (humanoidOnly && !c.Env.Equals("Humanoid", StringComparison.OrdinalIgnoreCase)) Fail("env_options", $"camera, render_flags, render_backend, success_pose and model_path apply to the Humanoid, not to {c.Env}");
         if (env.ModelPath is { } model && !File.Exists(model)) Fail("env_options.model_path", $"no MJCF file at {Path.GetFullPath(model)}");
         if (env.AssetsDirectory is { } assets && !Directory.Exists(assets)) Fail("env_options.assets_directory", $"no folder at {Path.GetFullPath(assets)}");
     }

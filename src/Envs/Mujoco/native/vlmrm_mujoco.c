@@ -1,8 +1,13 @@
-// A flat C API over MuJoCo 2.2.2 and OSMesa for VlmRm's P/Invoke layer. MuJoCo's structs are large and
+// A flat C API over MuJoCo 2.2.2, OSMesa and EGL for VlmRm's P/Invoke layer. MuJoCo's structs are large and
 // change between versions; here the C compiler lays them out from Debian's headers, and C# only sees
 // ints, doubles and opaque pointers. Built at build time (see ../../Envs.csproj).
+#include <EGL/egl.h>
+#include <EGL/eglext.h>
 #include <GL/osmesa.h>
+#include <dlfcn.h>
 #include <mujoco/mujoco.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,10 +76,93 @@ EXPORT void vlmrm_mj_step_only(const mjModel* m, mjData* d, int n) {
   for (int i = 0; i < n; i++) mj_step(m, d);
 }
 
-// Offscreen rendering: one OSMesa context with its own colour buffer, MuJoCo's scene and GPU-side
-// context. A context may be used from one thread at a time; it is made current on every render.
+// EGL, loaded on first use (libEGL.so.1: glvnd's, dispatching to Mesa or to NVIDIA's driver), so that machines
+// without it still load this library and render through OSMesa. One display per process, shared by every context.
+static struct {
+  pthread_once_t once;
+  char problem[300];
+  EGLDisplay display;
+  int hardware;
+  PFNEGLINITIALIZEPROC initialize;
+  PFNEGLCHOOSECONFIGPROC choose_config;
+  PFNEGLBINDAPIPROC bind_api;
+  PFNEGLCREATECONTEXTPROC create_context;
+  PFNEGLDESTROYCONTEXTPROC destroy_context;
+  PFNEGLMAKECURRENTPROC make_current;
+  PFNEGLGETERRORPROC get_error;
+} egl = {PTHREAD_ONCE_INIT};
+
+// The display: the device MUJOCO_EGL_DEVICE_ID names, else the first hardware device (a GPU), else Mesa's
+// surfaceless platform, which renders with llvmpipe on the CPU.
+static void egl_open(void) {
+  void* lib = dlopen("libEGL.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    snprintf(egl.problem, sizeof egl.problem, "libEGL.so.1 is not installed (apt install libegl1 libegl-mesa0; GPU nodes: the NVIDIA driver's EGL)");
+    return;
+  }
+  PFNEGLGETPROCADDRESSPROC get_proc = (PFNEGLGETPROCADDRESSPROC)dlsym(lib, "eglGetProcAddress");
+  egl.initialize = (PFNEGLINITIALIZEPROC)dlsym(lib, "eglInitialize");
+  egl.choose_config = (PFNEGLCHOOSECONFIGPROC)dlsym(lib, "eglChooseConfig");
+  egl.bind_api = (PFNEGLBINDAPIPROC)dlsym(lib, "eglBindAPI");
+  egl.create_context = (PFNEGLCREATECONTEXTPROC)dlsym(lib, "eglCreateContext");
+  egl.destroy_context = (PFNEGLDESTROYCONTEXTPROC)dlsym(lib, "eglDestroyContext");
+  egl.make_current = (PFNEGLMAKECURRENTPROC)dlsym(lib, "eglMakeCurrent");
+  egl.get_error = (PFNEGLGETERRORPROC)dlsym(lib, "eglGetError");
+  PFNEGLQUERYDEVICESEXTPROC query_devices = get_proc ? (PFNEGLQUERYDEVICESEXTPROC)get_proc("eglQueryDevicesEXT") : NULL;
+  PFNEGLQUERYDEVICESTRINGEXTPROC device_string = get_proc ? (PFNEGLQUERYDEVICESTRINGEXTPROC)get_proc("eglQueryDeviceStringEXT") : NULL;
+  PFNEGLGETPLATFORMDISPLAYEXTPROC platform_display = get_proc ? (PFNEGLGETPLATFORMDISPLAYEXTPROC)get_proc("eglGetPlatformDisplayEXT") : NULL;
+  if (!egl.initialize || !egl.make_current || !platform_display) {
+    snprintf(egl.problem, sizeof egl.problem, "libEGL.so.1 lacks eglGetPlatformDisplayEXT (EGL 1.4 with EGL_EXT_platform_base is needed)");
+    return;
+  }
+  EGLDeviceEXT devices[16];
+  EGLint count = 0;
+  if (query_devices && device_string) query_devices(16, devices, &count);
+  const char* wanted = getenv("MUJOCO_EGL_DEVICE_ID");
+  int chosen = -1;
+  if (wanted && *wanted) {
+    chosen = atoi(wanted);
+    if (chosen < 0 || chosen >= count) {
+      snprintf(egl.problem, sizeof egl.problem, "MUJOCO_EGL_DEVICE_ID=%s, but EGL lists %d device(s)", wanted, count);
+      return;
+    }
+  } else {
+    for (int i = 0; i < count && chosen < 0; i++) {
+      const char* extensions = device_string(devices[i], EGL_EXTENSIONS);
+      if (!extensions || !strstr(extensions, "EGL_MESA_device_software")) chosen = i;
+    }
+  }
+  egl.hardware = chosen >= 0;
+  egl.display = chosen >= 0 ? platform_display(EGL_PLATFORM_DEVICE_EXT, devices[chosen], NULL)
+                            : platform_display(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, NULL);
+  if (egl.display == EGL_NO_DISPLAY || !egl.initialize(egl.display, NULL, NULL)) {
+    snprintf(egl.problem, sizeof egl.problem, "no EGL display: %s (EGL error 0x%x)",
+             chosen >= 0 ? "the EGL device did not initialize" : "no EGL device, and Mesa's surfaceless platform is missing (apt install libegl-mesa0 libgl1-mesa-dri)",
+             egl.get_error ? egl.get_error() : 0);
+    egl.display = EGL_NO_DISPLAY;
+  }
+}
+
+static const char* egl_ready(void) {
+  pthread_once(&egl.once, egl_open);
+  return egl.display == EGL_NO_DISPLAY ? egl.problem : NULL;
+}
+
+// 1 when EGL renders on a hardware device (a GPU: what the auto backend prefers), 0 when only through Mesa's software
+// renderer, -1 when EGL cannot render here (the reason goes to problem).
+EXPORT int vlmrm_egl_status(char* problem, int problem_size) {
+  const char* missing = egl_ready();
+  if (missing) snprintf(problem, problem_size, "%s", missing);
+  return missing ? -1 : egl.hardware;
+}
+
+// Offscreen rendering: one OpenGL context (OSMesa with its own colour buffer, or EGL without a surface), MuJoCo's
+// scene and GPU-side context; MuJoCo draws into its own offscreen framebuffer either way. A context may be used
+// from one thread at a time; it is made current on every render.
 typedef struct {
+  int backend;  // 0 OSMesa, 1 EGL
   OSMesaContext gl;
+  EGLContext egl_context;
   unsigned char* buffer;
   unsigned char* row;
   int width, height;
@@ -84,24 +172,67 @@ typedef struct {
   mjrContext context;
 } vlmrm_renderer;
 
+static int make_current(vlmrm_renderer* r) {
+  return r->backend == 1 ? egl.make_current(egl.display, EGL_NO_SURFACE, EGL_NO_SURFACE, r->egl_context) == EGL_TRUE
+                         : OSMesaMakeCurrent(r->gl, r->buffer, GL_UNSIGNED_BYTE, r->width, r->height);
+}
+
 // No context stays current on a thread between calls. A context is freed by whichever thread disposes its
 // simulation; had it stayed current on the render thread that drew with it, that thread's next make-current
 // would flush a destroyed context (a crash, seen when a run's environments were disposed and new ones drawn).
-static void release_current(void) { OSMesaMakeCurrent(NULL, NULL, GL_UNSIGNED_BYTE, 0, 0); }
+static void release_current(vlmrm_renderer* r) {
+  if (r->backend == 1) egl.make_current(egl.display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
+  else OSMesaMakeCurrent(NULL, NULL, GL_UNSIGNED_BYTE, 0, 0);
+}
 
-EXPORT vlmrm_renderer* vlmrm_render_create(mjModel* m, int width, int height, int shadows, int reflection, int skybox) {
+static EGLContext egl_create_context(char* problem, int problem_size) {
+  const char* missing = egl_ready();
+  if (missing) {
+    snprintf(problem, problem_size, "%s", missing);
+    return EGL_NO_CONTEXT;
+  }
+  // MuJoCo 2.2 draws with OpenGL's compatibility profile; no surface: it renders into its own framebuffer.
+  EGLint attributes[] = {EGL_RED_SIZE, 8, EGL_GREEN_SIZE, 8, EGL_BLUE_SIZE, 8, EGL_ALPHA_SIZE, 8, EGL_DEPTH_SIZE, 24,
+                         EGL_STENCIL_SIZE, 8, EGL_RENDERABLE_TYPE, EGL_OPENGL_BIT, EGL_SURFACE_TYPE, EGL_PBUFFER_BIT, EGL_NONE};
+  EGLConfig config;
+  EGLint configs = 0;
+  if (!egl.choose_config(egl.display, attributes, &config, 1, &configs) || configs < 1 || !egl.bind_api(EGL_OPENGL_API)) {
+    snprintf(problem, problem_size, "the EGL display has no desktop OpenGL configuration (EGL error 0x%x)", egl.get_error());
+    return EGL_NO_CONTEXT;
+  }
+  EGLContext context = egl.create_context(egl.display, config, EGL_NO_CONTEXT, NULL);
+  if (context == EGL_NO_CONTEXT) snprintf(problem, problem_size, "eglCreateContext failed (EGL error 0x%x)", egl.get_error());
+  return context;
+}
+
+static void free_renderer(vlmrm_renderer* r) {
+  if (r->gl) OSMesaDestroyContext(r->gl);
+  if (r->egl_context != EGL_NO_CONTEXT) egl.destroy_context(egl.display, r->egl_context);
+  free(r->buffer);
+  free(r->row);
+  free(r);
+}
+
+// backend: 0 OSMesa, 1 EGL. NULL on failure, with the reason in problem.
+EXPORT vlmrm_renderer* vlmrm_render_create(mjModel* m, int width, int height, int shadows, int reflection, int skybox,
+                                           int backend, char* problem, int problem_size) {
   vlmrm_renderer* r = calloc(1, sizeof(vlmrm_renderer));
   if (!r) return NULL;
-  r->gl = OSMesaCreateContextExt(OSMESA_RGBA, 24, 8, 0, NULL);
-  r->buffer = malloc((size_t)width * height * 4);
-  r->row = malloc((size_t)width * 3);
+  r->backend = backend;
+  r->egl_context = EGL_NO_CONTEXT;
   r->width = width;
   r->height = height;
-  if (!r->gl || !r->buffer || !r->row || !OSMesaMakeCurrent(r->gl, r->buffer, GL_UNSIGNED_BYTE, width, height)) {
-    if (r->gl) OSMesaDestroyContext(r->gl);
-    free(r->buffer);
-    free(r->row);
-    free(r);
+  r->row = malloc((size_t)width * 3);
+  if (backend == 1) {
+    r->egl_context = egl_create_context(problem, problem_size);
+  } else {
+    r->gl = OSMesaCreateContextExt(OSMESA_RGBA, 24, 8, 0, NULL);
+    r->buffer = malloc((size_t)width * height * 4);
+    if (!r->gl) snprintf(problem, problem_size, "OSMesaCreateContextExt failed (is libosmesa6 installed?)");
+  }
+  if (!r->row || (backend == 1 ? r->egl_context == EGL_NO_CONTEXT : !r->gl || !r->buffer) || !make_current(r)) {
+    if (problem[0] == 0) snprintf(problem, problem_size, "the %s context could not be made current", backend == 1 ? "EGL" : "OSMesa");
+    free_renderer(r);
     return NULL;
   }
   // The offscreen framebuffer must hold the requested size.
@@ -118,7 +249,7 @@ EXPORT vlmrm_renderer* vlmrm_render_create(mjModel* m, int width, int height, in
   r->scene.flags[mjRND_REFLECTION] = reflection ? 1 : 0;
   r->scene.flags[mjRND_SKYBOX] = skybox ? 1 : 0;
   r->camera.type = mjCAMERA_FREE;
-  release_current();
+  release_current(r);
   return r;
 }
 
@@ -126,7 +257,7 @@ EXPORT vlmrm_renderer* vlmrm_render_create(mjModel* m, int width, int height, in
 // width*height*3 bytes, top row first.
 EXPORT int vlmrm_render(vlmrm_renderer* r, const mjModel* m, mjData* d, const double* lookat,
                         double distance, double azimuth, double elevation, unsigned char* rgb) {
-  if (!OSMesaMakeCurrent(r->gl, r->buffer, GL_UNSIGNED_BYTE, r->width, r->height)) return 0;
+  if (!make_current(r)) return 0;
   r->camera.lookat[0] = lookat[0];
   r->camera.lookat[1] = lookat[1];
   r->camera.lookat[2] = lookat[2];
@@ -146,18 +277,15 @@ EXPORT int vlmrm_render(vlmrm_renderer* r, const mjModel* m, mjData* d, const do
     memcpy(top, bottom, stride);
     memcpy(bottom, r->row, stride);
   }
-  release_current();
+  release_current(r);
   return 1;
 }
 
 EXPORT void vlmrm_render_free(vlmrm_renderer* r) {
   if (!r) return;
-  OSMesaMakeCurrent(r->gl, r->buffer, GL_UNSIGNED_BYTE, r->width, r->height);
+  make_current(r);
   mjr_freeContext(&r->context);
   mjv_freeScene(&r->scene);
-  release_current();
-  OSMesaDestroyContext(r->gl);
-  free(r->buffer);
-  free(r->row);
-  free(r);
+  release_current(r);
+  free_renderer(r);
 }
