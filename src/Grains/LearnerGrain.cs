@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Orleans.Placement;
 using VlmRm.Abstractions;
 using VlmRm.Rl;
 using VlmRm.Rl.Checkpoints;
@@ -24,8 +25,11 @@ public sealed class LearnerState
 /// silo, unless this activation resumed the run elsewhere). Training runs on a dedicated thread (the grain's
 /// scheduler stays free for status calls); checkpoints go through the silo's checkpoint store on the run's
 /// schedule and on deactivation; an activation of a running run resumes from its latest checkpoint,
-/// which is how a run continues on another silo after its silo died.
+/// which is how a run continues on another silo after its silo died. Placed on the silo with the fewest activations of
+/// two picked at random (power of two choices): with Orleans' default placement a sweep's burst of starts put 7 of 8
+/// learners, and so their environments, on one of four silos (ManySilosTests).
 /// </summary>
+[ActivationCountBasedPlacement]
 #pragma warning disable CA1001 // The trainer, its TensorBoard log and its token are disposed in OnDeactivateAsync, the grain's end of life.
 public sealed class LearnerGrain(
     [PersistentState("learner", SiloBuilderExtensions.StorageName)] IPersistentState<LearnerState> state,
@@ -162,19 +166,52 @@ public sealed class LearnerGrain(
             logger.LogWarning("Run {Run} stopped with its silo: {Problem}", trainer.RunId, e.Message);
             Log($"stopped with its silo ({e.Message})");
         }
-        catch (EnvironmentLostException e) when (!stop.IsCancellationRequested && ++_environmentsLost <= MaxEnvironmentsLost)
+        catch (Exception e) when (!stop.IsCancellationRequested && EnvironmentLost(e) && ++_environmentsLost <= MaxEnvironmentsLost)
         {
-            // The environment's silo stopped under the run while this one goes on.
             logger.LogWarning("Run {Run} lost its environment ({Problem}); re-creating it from the latest checkpoint", trainer.RunId, e.Message);
             Log($"environment lost ({e.Message}); re-creating it and resuming from the latest checkpoint");
             trainer.Dispose();
             _tensorBoard?.Dispose();
-            await BeginAsync();
+            await RecreateEnvironmentAsync();
         }
         catch (Exception e)
         {
             logger.LogError(e, "Run {Run} failed", trainer.RunId);
             await Finish(RunState.Failed, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// The environment's part of the cluster went away under a run that goes on: its environment grain's silo stopped
+    /// (a fresh activation has no copies), or that silo, or the silo of the reward grain it labels through, died and
+    /// calls to it fail until membership declares it dead (found by the chaos run: a CLIP run failed this way).
+    /// </summary>
+    private static bool EnvironmentLost(Exception e) => e is EnvironmentLostException or SiloUnavailableException or OrleansMessageRejectionException;
+
+    /// <summary>
+    /// Starts the run again from its checkpoint with a new environment, after a wait that lets membership drop a dead
+    /// silo (calls routed to it fail until then); a run that loses it too often, or fails otherwise, ends failed.
+    /// </summary>
+    private async Task RecreateEnvironmentAsync()
+    {
+        while (true)
+        {
+            await Task.Delay(StoreBackoff.After(_environmentsLost));
+            try
+            {
+                await BeginAsync();
+                return;
+            }
+            catch (Exception e) when (EnvironmentLost(e) && ++_environmentsLost <= MaxEnvironmentsLost)
+            {
+                Log($"environment still unreachable ({e.Message}); trying again");
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Run {Run} could not re-create its environment", state.State.Request?.RunId);
+                await Finish(RunState.Failed, e.Message);
+                return;
+            }
         }
     }
 

@@ -17,21 +17,27 @@ namespace VlmRm.Grains;
 /// </summary>
 public static class SiloPages
 {
-    public static IServiceCollection AddVlmRmPages(this IServiceCollection services) => services.AddSingleton<ClipBatchStatistics>();
+    public static IServiceCollection AddVlmRmPages(this IServiceCollection services) => services.AddSingleton<SiloActivity>();
 
     public static WebApplication MapVlmRmPages(this WebApplication app)
     {
+        // Listening from the start: a singleton made at the first page request would miss everything before it.
+        app.Services.GetRequiredService<SiloActivity>();
         app.MapOrleansDashboard(routePrefix: "/dashboard");
         // ?refresh=0 holds the page still (it reloads every 2 s otherwise), for reading it closely or from a script.
-        app.MapGet("/vlmrm", async (IGrainFactory grains, ClipBatchStatistics clip, IOptions<RewardBatchingOptions> batching, string? refresh) =>
-            Results.Content(Render(await SweepsAsync(grains), clip, batching.Value.MaxBatchFrames, refresh != "0"), "text/html; charset=utf-8"));
-        app.MapGet("/vlmrm/runs.json", async (IGrainFactory grains, ClipBatchStatistics clip, IOptions<RewardBatchingOptions> batching) =>
+        app.MapGet("/vlmrm", async (IGrainFactory grains, SiloActivity activity, IOptions<RewardBatchingOptions> batching, string? refresh) =>
+            Results.Content(Render(await SweepsAsync(grains), activity, batching.Value.MaxBatchFrames, refresh != "0"), "text/html; charset=utf-8"));
+        app.MapGet("/vlmrm/runs.json", async (IGrainFactory grains, SiloActivity activity, IOptions<RewardBatchingOptions> batching) =>
         {
             var sweeps = await SweepsAsync(grains);
             return Results.Json(new
             {
                 Sweeps = sweeps.Select(s => new { s.Name, Runs = s.Runs.Select(r => new { r.RunId, State = r.State.ToString(), r.Timesteps, r.TotalTimesteps, r.Silo, r.Resumes }) }),
-                Clip = new { clip.Calls, clip.Frames, Fill = Finite(clip.Fill(batching.Value.MaxBatchFrames)), CallersPerCall = Finite(clip.CallersPerCall) },
+                Silo = new
+                {
+                    activity.EnvironmentSteps, activity.ClipCalls, activity.ClipFrames, activity.ClipSeconds, activity.FrameBytesAcrossSilos,
+                    ClipFill = Finite(activity.ClipFill(batching.Value.MaxBatchFrames)), ClipRequestsPerCall = Finite(activity.ClipRequestsPerCall),
+                },
             });
         });
         app.MapGet("/healthz", () => Results.Ok("ok"));
@@ -48,7 +54,7 @@ public static class SiloPages
         return sweeps;
     }
 
-    private static string Render(List<SweepStatus> sweeps, ClipBatchStatistics clip, int maxBatchFrames, bool refresh)
+    private static string Render(List<SweepStatus> sweeps, SiloActivity activity, int maxBatchFrames, bool refresh)
     {
         static string H(string? text) => WebUtility.HtmlEncode(text ?? "");
         static string N(double value, string format) => double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : "–";
@@ -63,8 +69,9 @@ public static class SiloPages
         if (refresh) page.Append("""<meta http-equiv="refresh" content="2">""");
         var holding = refresh ? "refreshes every 2 s (<a href='?refresh=0'>hold still</a>)" : "held still (<a href='?'>refresh every 2 s</a>)";
         page.Append("<p><a href='/dashboard/'>Orleans dashboard</a> (grains, silos, calls) · <a href='/vlmrm/runs.json'>runs.json</a> · ").Append(holding).Append("</p>");
-        var fill = clip.Fill(maxBatchFrames);
-        page.Append(CultureInfo.InvariantCulture, $"<p id=\"clip\">CLIP on this silo: {clip.Calls:N0} model calls, {clip.Frames:N0} frames; batch fill {(double.IsFinite(fill) ? fill.ToString("P0", CultureInfo.InvariantCulture) : "–")} of {maxBatchFrames} frames per call; {N(clip.CallersPerCall, "F1")} labelling requests per call.</p>");
+        var fill = activity.ClipFill(maxBatchFrames);
+        page.Append(CultureInfo.InvariantCulture, $"<p id=\"clip\">CLIP on this silo: {activity.ClipCalls:N0} model calls, {activity.ClipFrames:N0} frames in {activity.ClipSeconds:F1} s; batch fill {(double.IsFinite(fill) ? fill.ToString("P0", CultureInfo.InvariantCulture) : "–")} of {maxBatchFrames} frames per call; {N(activity.ClipRequestsPerCall, "F1")} labelling requests per call. ");
+        page.Append(CultureInfo.InvariantCulture, $"Environment steps here: {activity.EnvironmentSteps:N0}; frames sent to another silo's reward grain: {activity.FrameBytesAcrossSilos / 1e6:F1} MB.</p>");
         if (sweeps.Count == 0) page.Append("<p>No sweeps yet: <code>vlmrm run sweeps/cartpole-ground-truth.yaml</code> starts one.</p>");
         foreach (var sweep in sweeps)
         {

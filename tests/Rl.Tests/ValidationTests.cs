@@ -37,7 +37,9 @@ public class ValidationTests(ITestOutputHelper output)
         // network; rl-zoo's buffer and update schedule, batch 256; Ornstein–Uhlenbeck action noise for exploration.
         var config = new RunConfig
         {
-            Env = "MountainCar", Algorithm = AlgorithmKind.Sac, TotalTimesteps = 50_000, Seed = 1, StatsWindow = 10,
+            // One TorchSharp thread: the suite runs two test projects at once on 2 cores, and two intra-op threads
+            // competing with the other project made this test 7× slower (754 s against 102 s alone).
+            Env = "MountainCar", Algorithm = AlgorithmKind.Sac, TotalTimesteps = 50_000, Seed = 1, StatsWindow = 10, TorchThreads = 1,
             Sac = new SacOptions
             {
                 LearningRate = 3e-4, Tau = 0.01, Gamma = 0.9999, EntCoef = "0.1", NetArch = [64, 64],
