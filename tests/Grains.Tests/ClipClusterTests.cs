@@ -29,23 +29,8 @@ public sealed class ClipClusterTests
         await cluster.DeployAsync(ct);
         using var metrics = new MeterTotals(instrument => instrument.Meter.Name == VlmRmMetrics.MeterName);
 
-        var config = RunConfigLoader.LoadFile("cartpole-dqn-quick") with
-        {
-            TotalTimesteps = 600,
-            CheckpointInterval = 300,
-            Reward = new RewardSection { Labeller = LabellerKind.Clip, Model = Model, Goal = ["pole vertically upright on top of the cart"], Baseline = ["pole and cart"], Alpha = 0.5f, BatchSize = 50, FrameWidth = 32, FrameHeight = 32 },
-        };
-        var sweep = cluster.GrainFactory.GetGrain<ISweepGrain>("clip");
-        var status = await sweep.SubmitAsync([new RunRequest("clip.s0", RunConfigLoader.ToJson(config), "clip")], 1);
+        var run = await RunToTheEndAsync(cluster, "clip", ClipRun(600, 300, new RewardSection { Alpha = 0.5f, BatchSize = 50, FrameWidth = 32, FrameHeight = 32 }), ct);
         var deadline = DateTime.UtcNow.AddMinutes(3);
-        while (!status.IsFinished && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(300, ct);
-            status = await sweep.GetStatusAsync();
-        }
-        var run = Assert.Single(status.Runs);
-        Assert.True(run.State == RunState.Done, $"{run.State}: {run.Error}");
-        Assert.Equal(600, run.Timesteps);
         Assert.True(double.IsFinite(run.MeanLabelledReturn), "no labelled episode return");
         Assert.True(metrics.Total("vlmrm.env.frames") >= 600, $"{metrics.Total("vlmrm.env.frames")} frames rendered");
         Assert.True(metrics.Total("vlmrm.clip.batch_size") >= 600, "CLIP labelled fewer frames than were rendered");
@@ -81,30 +66,37 @@ public sealed class ClipClusterTests
         await cluster.DeployAsync(ct);
         using var metrics = new MeterTotals(instrument => instrument.Meter.Name == VlmRmMetrics.MeterName);
 
-        var config = RunConfigLoader.LoadFile("cartpole-dqn-quick") with
-        {
-            TotalTimesteps = 1_000,
-            CheckpointInterval = 400,
-            Reward = new RewardSection
-            {
-                Labeller = LabellerKind.Clip, Model = Model, Goal = ["pole vertically upright on top of the cart"], Baseline = ["pole and cart"],
-                BatchSize = 100, FrameWidth = 64, FrameHeight = 64, Labelling = LabellingScheduleKind.Overlapped,
-            },
-        };
-        var status = await cluster.GrainFactory.GetGrain<ISweepGrain>("overlapped").SubmitAsync([new RunRequest("overlapped.s0", RunConfigLoader.ToJson(config), "overlapped")], 1);
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        while (!status.IsFinished && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(300, ct);
-            status = await cluster.GrainFactory.GetGrain<ISweepGrain>("overlapped").GetStatusAsync();
-        }
-        var run = Assert.Single(status.Runs);
-        Assert.True(run.State == RunState.Done, $"{run.State}: {run.Error}");
-        Assert.Equal(1_000, run.Timesteps);
+        var run = await RunToTheEndAsync(cluster, "overlapped",
+            ClipRun(1_000, 400, new RewardSection { BatchSize = 100, FrameWidth = 64, FrameHeight = 64, Labelling = LabellingScheduleKind.Overlapped }), ct);
         Assert.True(double.IsFinite(run.MeanLabelledReturn), "no labelled episode return");
         Assert.True(metrics.Total("vlmrm.clip.batch_size") >= 1_000, "CLIP labelled fewer frames than were rendered");
         // The environment grain stepped on while its reward-grain calls were under way.
         Assert.True(metrics.Total("vlmrm.env.steps_while_labelling") > 0, "no step overlapped a labelling");
+    }
+
+    /// <summary>The quick CartPole preset rewarded by the synthetic CLIP's reading of the paper's prompts, with <paramref name="reward"/>'s batching.</summary>
+    private static RunConfig ClipRun(long steps, long checkpointInterval, RewardSection reward) => RunConfigLoader.LoadFile("cartpole-dqn-quick") with
+    {
+        TotalTimesteps = steps,
+        CheckpointInterval = checkpointInterval,
+        Reward = reward with { Labeller = LabellerKind.Clip, Model = Model, Goal = ["pole vertically upright on top of the cart"], Baseline = ["pole and cart"] },
+    };
+
+    /// <summary>Submits <paramref name="config"/> as a one-run sweep and waits for it: done, at its total.</summary>
+    private static async Task<RunStatus> RunToTheEndAsync(TestCluster cluster, string sweepName, RunConfig config, CancellationToken ct)
+    {
+        var sweep = cluster.GrainFactory.GetGrain<ISweepGrain>(sweepName);
+        var status = await sweep.SubmitAsync([new RunRequest($"{sweepName}.s0", RunConfigLoader.ToJson(config), sweepName)], 1);
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (!status.IsFinished && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(300, ct);
+            status = await sweep.GetStatusAsync();
+        }
+        var run = Assert.Single(status.Runs);
+        Assert.True(run.State == RunState.Done, $"{run.State}: {run.Error}");
+        Assert.Equal(config.TotalTimesteps, run.Timesteps);
+        return run;
     }
 
     private sealed class Configurator : ISiloConfigurator
