@@ -94,7 +94,8 @@ internal static class PipelineBenchmark
         {
             for (var i = 0; i < actions.Length; i++) actions[i] = random.Next(2);
             env.Step(actions, frame);
-            for (var i = 0; i < env.Count; i++) buffer.Add(env.Observations.AsSpan(0, 4), actions.AsSpan(i, 1), env.Observations.AsSpan(0, 4), false, false, 0, false, i, frame.AsSpan(i * frames.Bytes, frames.Bytes));
+            var n = env.Spec.ObservationSize;
+            for (var i = 0; i < env.Count; i++) buffer.Add(env.Observations.AsSpan(i * n, n), actions.AsSpan(i, 1), env.Observations.AsSpan(i * n, n), false, false, 0, false, i, frame.AsSpan(i * frames.Bytes, frames.Bytes));
         }
         var rewards = new float[b];
         return Measure.OperationsPerSecond(() => labeller.LabelAsync(buffer.AsBatch(), rewards, CancellationToken.None).AsTask().GetAwaiter().GetResult(), seconds: 2, repeats: 3) * b;

@@ -25,24 +25,24 @@ public sealed class SiloActivity : IDisposable
         };
         _listener.SetMeasurementEventCallback<int>((instrument, value, _, _) =>
         {
-            if (instrument.Name == "vlmrm.clip.batch_size")
+            if (instrument == VlmRmMetrics.ClipBatchSize)
             {
                 Interlocked.Increment(ref _clipCalls);
                 Interlocked.Add(ref _clipFrames, value);
             }
-            else if (instrument.Name == "vlmrm.clip.callers_per_batch")
+            else if (instrument == VlmRmMetrics.ClipCallersPerBatch)
             {
                 Interlocked.Add(ref _clipRequests, value);
             }
         });
         _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
         {
-            if (instrument.Name == "vlmrm.env.steps") Interlocked.Add(ref _steps, value);
-            else if (instrument.Name == "vlmrm.reward.frame_bytes_across_silos") Interlocked.Add(ref _frameBytesAcrossSilos, value);
+            if (instrument == VlmRmMetrics.EnvironmentSteps) Interlocked.Add(ref _steps, value);
+            else if (instrument == VlmRmMetrics.FrameBytesAcrossSilos) Interlocked.Add(ref _frameBytesAcrossSilos, value);
         });
         _listener.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
         {
-            if (instrument.Name == "vlmrm.clip.latency") Interlocked.Add(ref _clipMicroseconds, (long)(value * 1000));
+            if (instrument == VlmRmMetrics.ClipLatency) Interlocked.Add(ref _clipMicroseconds, (long)(value * 1000));
         });
         _listener.Start();
         VlmRmMetrics.EnsureCreated();

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using VlmRm.TestSupport;
@@ -45,7 +43,7 @@ public sealed partial class DashboardTests : IDisposable
     {
         Assert.SkipWhen(HeadlessChromium.Executable is null, HeadlessChromium.Missing);
         var ct = TestContext.Current.CancellationToken;
-        var (gateway, siloPort, web) = (FreePort(), FreePort(), FreePort());
+        var (gateway, siloPort, web) = (LoopbackPorts.Free(), LoopbackPorts.Free(), LoopbackPorts.Free());
         var (silo, siloLines) = Start("dotnet", [CliProcess.SiloDll, $"--Silo:GatewayPort={gateway}", $"--Silo:SiloPort={siloPort}",
             $"--Dashboard:Urls=http://127.0.0.1:{web}", $"--VlmRm:DataDirectory={Path.Combine(_folder, "silo")}"]);
         await HealthyAsync($"http://127.0.0.1:{web}/healthz", silo, siloLines, ct);
@@ -145,13 +143,6 @@ public sealed partial class DashboardTests : IDisposable
             if (process.HasExited || DateTime.UtcNow > deadline) throw new TimeoutException($"the silo never answered {url} (exited: {process.HasExited}):\n{string.Join("\n", lines)}");
             await Task.Delay(250, ct);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [GeneratedRegex(@"^Dashboard: (http://\S+)/dashboard/ · runs: \S+/vlmrm$")]

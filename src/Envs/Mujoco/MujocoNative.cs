@@ -84,6 +84,9 @@ internal static partial class MujocoNative
     [LibraryImport(Library, EntryPoint = "vlmrm_mj_step_only")]
     public static partial void StepPhysicsOnly(nint model, nint data, int steps);
 
+    /// <summary>The NUL-terminated UTF-8 text the shim wrote into <paramref name="buffer"/> (an error or a reason).</summary>
+    public static string Text(byte[] buffer) => System.Text.Encoding.UTF8.GetString(buffer).TrimEnd('\0');
+
     /// <param name="backend">0 OSMesa, 1 EGL.</param>
     [LibraryImport(Library, EntryPoint = "vlmrm_render_create")]
     public static partial nint CreateRenderer(nint model, int width, int height, int shadows, int reflection, int skybox, int backend, byte[] problem, int problemSize);

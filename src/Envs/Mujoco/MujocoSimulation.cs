@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text;
 
 namespace VlmRm.Envs.Mujoco;
 
@@ -19,7 +18,6 @@ public sealed unsafe class MujocoSimulation : IDisposable
     private readonly int _width;
     private readonly int _height;
     private readonly RenderFlags _flags;
-    private readonly int _backend;
     private nint _model;
     private nint _data;
 
@@ -29,15 +27,15 @@ public sealed unsafe class MujocoSimulation : IDisposable
         var error = new byte[1000];
         try
         {
+            // Before the model: a backend that cannot render here is an error, and no native model is left behind by it.
+            Backend = RenderBackends.Resolve(backend);
             _model = MujocoNative.Load(modelPath, error, error.Length);
         }
         catch (DllNotFoundException e)
         {
             throw new InvalidOperationException("MuJoCo is not available: libvlmrm_mujoco.so (built from Debian's libmujoco-dev, libosmesa6-dev and libegl-dev) was not found or could not load. Run ./vlmrm setup, which installs them and rebuilds.", e);
         }
-        Backend = RenderBackends.Resolve(backend);
-        _backend = Backend == RenderBackend.Egl ? 1 : 0;
-        if (_model == 0) throw new InvalidDataException($"MuJoCo cannot load {modelPath}: {Encoding.UTF8.GetString(error).TrimEnd('\0')}");
+        if (_model == 0) throw new InvalidDataException($"MuJoCo cannot load {modelPath}: {MujocoNative.Text(error)}");
         _data = MujocoNative.MakeData(_model);
         Nq = MujocoNative.Size(_model, MujocoNative.ModelSize.Nq);
         Nv = MujocoNative.Size(_model, MujocoNative.ModelSize.Nv);
@@ -98,8 +96,8 @@ public sealed unsafe class MujocoSimulation : IDisposable
         if (fresh)
         {
             var problem = new byte[300];
-            renderer = MujocoNative.CreateRenderer(Live, _width, _height, _flags.Shadows ? 1 : 0, _flags.Reflection ? 1 : 0, _flags.Skybox ? 1 : 0, _backend, problem, problem.Length);
-            if (renderer == 0) throw new InvalidOperationException($"Could not create a MuJoCo rendering context ({Backend}): {Encoding.UTF8.GetString(problem).TrimEnd('\0')}.");
+            renderer = MujocoNative.CreateRenderer(Live, _width, _height, _flags.Shadows ? 1 : 0, _flags.Reflection ? 1 : 0, _flags.Skybox ? 1 : 0, Backend == RenderBackend.Egl ? 1 : 0, problem, problem.Length);
+            if (renderer == 0) throw new InvalidOperationException($"Could not create a MuJoCo rendering context ({Backend}): {MujocoNative.Text(problem)}.");
             _renderers[Environment.CurrentManagedThreadId] = renderer;
         }
         double* lookAt = stackalloc double[3] { camera.LookAtX, camera.LookAtY, camera.LookAtZ };

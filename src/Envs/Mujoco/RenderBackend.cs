@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace VlmRm.Envs.Mujoco;
 
 /// <summary>How MuJoCo renders offscreen (env_options.render_backend).</summary>
@@ -22,7 +20,7 @@ public static class RenderBackends
     {
         var problem = new byte[300];
         var status = MujocoNative.EglStatus(problem, problem.Length);
-        return (status, Encoding.UTF8.GetString(problem).TrimEnd('\0'));
+        return (status, MujocoNative.Text(problem));
     });
 
     /// <summary>The backend <paramref name="requested"/> renders with here (auto resolved); an EGL request EGL cannot serve is an error naming what is missing.</summary>
