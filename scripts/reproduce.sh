@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The paper in miniature with VlmRm's own CLIP (docs/REPRODUCTION.md): every number and figure there comes from
 # these commands. ≈ 1.5 hours on 2 cores; each step resumes or redoes only itself when run again.
-#   scripts/reproduce.sh [step ...]   steps: cartpole gt mountaincar sizes figures reports (default: all)
+#   scripts/reproduce.sh [step ...]   steps: cartpole gt mountaincar sizes figures reports dqn-study (default: all but dqn-study)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -52,6 +52,35 @@ for step in "${steps[@]}"; do
       for sweep in reproduction-cartpole reproduction-mountaincar; do
         ./vlmrm report "sweeps/$sweep.yaml" --out "$out/report-$sweep" --episodes 10
       done ;;
-    *) echo "reproduce: unknown step '$step' (steps: cartpole gt mountaincar sizes figures reports)" >&2; exit 2 ;;
+    dqn-study)    # why DQN forgot CartPole (docs/RL.md, "Learning that holds"): rl-zoo's settings (target_update_interval 10)
+                  # at 100k steps on the ground truth, then one change at a time, 3 seeds each (≈ 1 min a run alone)
+      study=runs/dqn-study
+      mkdir -p "$study/presets"
+      sed -e 's/^total_timesteps: .*/total_timesteps: 100000/' -e 's/^  target_update_interval: .*/  target_update_interval: 10/' \
+          -e 's/^  exploration_final_eps: .*/  exploration_final_eps: 0.04/' presets/cartpole-dqn-quick.yaml > "$study/presets/rl-zoo.yaml"
+      variant() { local name=$1; shift; sed "$@" "$study/presets/rl-zoo.yaml" > "$study/presets/$name.yaml"; }
+      variant double-dqn -e 's/^dqn:$/dqn:\n  double_q: true/'
+      variant constant-lr -e 's/learning_rate_schedule: linear/learning_rate_schedule: constant/'
+      variant exploration-0.1 -e 's/exploration_final_eps: .*/exploration_final_eps: 0.1/'
+      variant buffer-10k -e 's/buffer_size: .*/buffer_size: 10000/'
+      variant terminating -e 's/^env: CartPole$/env: CartPole-v1/' -e '/^episode_length:/d'
+      variant target-1000 -e 's/target_update_interval: .*/target_update_interval: 1000/'
+      variant target-2000 -e 's/target_update_interval: .*/target_update_interval: 2000/'
+      variant target-1000-double -e 's/target_update_interval: .*/target_update_interval: 1000/' -e 's/^dqn:$/dqn:\n  double_q: true/'
+      variant target-1000-exploration-0.01 -e 's/target_update_interval: .*/target_update_interval: 1000/' -e 's/exploration_final_eps: .*/exploration_final_eps: 0.01/'
+      sed -e 's/^total_timesteps: .*/total_timesteps: 100000/' presets/cartpole-dqn-quick.yaml > "$study/presets/shipped.yaml"
+      variants=(rl-zoo double-dqn constant-lr exploration-0.1 buffer-10k terminating target-1000 target-2000 target-1000-double target-1000-exploration-0.01 shipped)
+      for v in "${variants[@]}"; do
+        for seed in 0 1 2; do
+          [ -d "$study/$v-s$seed" ] || ./vlmrm train "$study/presets/$v.yaml" --seed "$seed" --runs "$study" --run-id "$v-s$seed" --quiet
+        done
+      done
+      for v in "${variants[@]}"; do   # per variant: whether each seed held 95% success from first reaching it, and its Q-values
+        ./vlmrm evaluate curves "$v-s0" "$v-s1" "$v-s2" --runs "$study" --tag rollout/success_rate --hold 0.95 --out "$study/success-$v.png"
+        ./vlmrm evaluate curves "$v-s0" "$v-s1" "$v-s2" --runs "$study" --tag train/q_mean --out "$study/q-$v.png"
+      done
+      ./vlmrm evaluate curves rl-zoo-s0 rl-zoo-s1 rl-zoo-s2 shipped-s0 shipped-s1 shipped-s2 --runs "$study" --tag rollout/success_rate --out "$figures/dqn-study-success.png"
+      ./vlmrm evaluate curves rl-zoo-s0 rl-zoo-s1 rl-zoo-s2 shipped-s0 shipped-s1 shipped-s2 --runs "$study" --tag train/q_mean --out "$figures/dqn-study-q.png" ;;
+    *) echo "reproduce: unknown step '$step' (steps: cartpole gt mountaincar sizes figures reports dqn-study)" >&2; exit 2 ;;
   esac
 done

@@ -52,7 +52,7 @@ public static class EnvRegistry
                 })),
             ["MountainCar"] = ("MountainCarContinuous with the paper's modifications (absorbing goal, no termination), Gymnasium's look", o =>
                 MountainCar(o, paper: true, MountainCarLook.Plain)),
-            ["MountainCarTextured"] = ("MountainCar with the paper's modifications and the textured look of the paper's Fig. 2c", o =>
+            ["MountainCarTextured"] = ("MountainCar with the paper's modifications, textured after the paper's Fig. 2c (procedural textures; the paper's files with an assets folder)", o =>
                 MountainCar(o, paper: true, MountainCarLook.Textured)),
             ["MountainCarContinuous-v0"] = ("Gymnasium's MountainCarContinuous-v0, unmodified", o =>
                 MountainCar(o, paper: false, MountainCarLook.Plain)),

@@ -85,17 +85,21 @@ public sealed class BlobCheckpointStore(BlobContainerClient container) : ICheckp
 
     public Task<LoadedCheckpoint?> LoadBestAsync(string runId, CancellationToken cancellationToken) => LoadAsync(runId, "best.json", fallBack: false, cancellationToken);
 
-    public async Task<IReadOnlyList<CheckpointInfo>> ListAsync(string runId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<CheckpointInfo>> ListAsync(string runId, CancellationToken cancellationToken) => (await ListingAsync(runId, cancellationToken)).Infos;
+
+    private async Task<CheckpointListing> ListingAsync(string runId, CancellationToken cancellationToken)
     {
-        if (!await container.ExistsAsync(cancellationToken)) return [];
-        var infos = new List<CheckpointInfo>();
+        if (!await container.ExistsAsync(cancellationToken)) return new CheckpointListing([], []);
+        var (infos, unreadable) = (new List<CheckpointInfo>(), new List<string>());
         await foreach (var blob in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"{runId}/", cancellationToken))
         {
             var file = blob.Name[(runId.Length + 1)..];
             if (!file.EndsWith(".json", StringComparison.Ordinal) || file is "latest.json" or "best.json") continue;
-            if (await ReadInfoAsync(blob.Name, cancellationToken) is { } info) infos.Add(info);
+            var (info, torn) = await ReadInfoAsync(blob.Name, cancellationToken);
+            if (info is not null) infos.Add(info);
+            else if (torn) unreadable.Add(CheckpointListing.UnreadableSidecar(file));
         }
-        return infos.OrderBy(i => i.Timesteps).ToList();
+        return new CheckpointListing([.. infos.OrderBy(i => i.Timesteps)], unreadable);
     }
 
     public async Task<LoadedCheckpoint?> LoadAsync(CheckpointInfo info, CancellationToken cancellationToken) => (await TryReadAsync(info, cancellationToken)).Item1;
@@ -109,9 +113,9 @@ public sealed class BlobCheckpointStore(BlobContainerClient container) : ICheckp
     private async Task<LoadedCheckpoint?> LoadAsync(string runId, string pointer, bool fallBack, CancellationToken cancellationToken)
     {
         if (!await container.ExistsAsync(cancellationToken)) return null;
-        var pointed = await ReadInfoAsync($"{runId}/{pointer}", cancellationToken);
-        var problem = pointed is null && await container.GetBlobClient($"{runId}/{pointer}").ExistsAsync(cancellationToken) ? $"{pointer} is not readable JSON" : null;
-        return await CheckpointSelection.LoadAsync(runId, (pointed, problem), fallBack, () => ListAsync(runId, cancellationToken), info => TryReadAsync(info, cancellationToken));
+        var (pointed, torn) = await ReadInfoAsync($"{runId}/{pointer}", cancellationToken);
+        var problem = torn ? $"{pointer} is not readable JSON" : null;
+        return await CheckpointSelection.LoadAsync(runId, (pointed, problem), fallBack, () => ListingAsync(runId, cancellationToken), info => TryReadAsync(info, cancellationToken));
     }
 
     private async Task<(LoadedCheckpoint?, string?)> TryReadAsync(CheckpointInfo info, CancellationToken cancellationToken)
@@ -139,20 +143,21 @@ public sealed class BlobCheckpointStore(BlobContainerClient container) : ICheckp
         return (null, damage);
     }
 
-    private async Task<CheckpointInfo?> ReadInfoAsync(string blobName, CancellationToken cancellationToken)
+    /// <summary>A sidecar or pointer: its info, or none with Torn telling a blob that does not read from one that is gone.</summary>
+    private async Task<(CheckpointInfo? Info, bool Torn)> ReadInfoAsync(string blobName, CancellationToken cancellationToken)
     {
         try
         {
             var content = (await container.GetBlobClient(blobName).DownloadContentAsync(cancellationToken)).Value.Content;
-            return content.ToObjectFromJson<CheckpointInfo>(Json);
+            return content.ToObjectFromJson<CheckpointInfo>(Json) is { } info ? (info, false) : (null, true);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
-            return null;
+            return (null, false); // deleted since it was listed (retention)
         }
         catch (JsonException)
         {
-            return null;
+            return (null, true);
         }
     }
 

@@ -51,11 +51,20 @@ public sealed class LearnerGrain(
 
     private int _environmentsLost;
 
-    /// <summary>The live log (the training thread appends too); the persisted state gets snapshots of it.</summary>
+    /// <summary>The live log (the training thread appends too); each line is written to the grain's state as it comes.</summary>
     private readonly List<string> _log = [];
+
+    /// <summary>One state write at a time: the log's writes and the run's own (start, finish) share the state's ETag.</summary>
+    private readonly SemaphoreSlim _writing = new(1, 1);
+
+    /// <summary>The activation's scheduler, where the training thread's log lines are written to the grain's state.</summary>
+    private TaskScheduler _grainScheduler = TaskScheduler.Default;
+
+    private bool _logWriteQueued;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _grainScheduler = TaskScheduler.Current;
         _log.AddRange(state.State.Log);
         if (state.RecordExists && state.State.State == RunState.Running && state.State.Request is not null)
         {
@@ -93,6 +102,7 @@ public sealed class LearnerGrain(
         _trainer?.Dispose();
         _tensorBoard?.Dispose();
         _stop.Dispose();
+        await WriteLogAsync();
     }
 
     public async Task StartAsync(RunRequest request)
@@ -251,6 +261,11 @@ public sealed class LearnerGrain(
                 Log($"passed over a damaged checkpoint: {damaged}");
             }
         }
+        else
+        {
+            // Said, not left to silence: a run that should have resumed and did not is then visible in its events.
+            Log(FreshStart);
+        }
         var (nextReport, failures) = (NextTenth(trainer), 0);
         while (!trainer.IsComplete)
         {
@@ -288,19 +303,50 @@ public sealed class LearnerGrain(
         return (trainer.Timesteps / tenth + 1) * tenth;
     }
 
-    /// <summary>Appends a timestamped line to the run's log; the oldest lines go past <see cref="LogLines"/>.</summary>
+    /// <summary>The event of an activation that found no checkpoint to resume from.</summary>
+    public const string FreshStart = "started at step 0: the checkpoint store holds no checkpoint of this run";
+
+    /// <summary>
+    /// Appends a timestamped line to the run's log (the oldest lines go past <see cref="LogLines"/>) and queues a write of
+    /// the log to the grain's state on the activation's scheduler: a silo killed a moment later loses no line of it.
+    /// </summary>
     private void Log(string line)
     {
         lock (_log)
         {
             _log.Add($"{DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z {line}");
             if (_log.Count > LogLines) _log.RemoveRange(0, _log.Count - LogLines);
+            if (_logWriteQueued) return;
+            _logWriteQueued = true;
+        }
+        _ = Task.Factory.StartNew(WriteLogAsync, CancellationToken.None, TaskCreationOptions.None, _grainScheduler).Unwrap();
+    }
+
+    private async Task WriteLogAsync()
+    {
+        lock (_log) _logWriteQueued = false;
+        try
+        {
+            await PersistAsync();
+        }
+        catch (Exception e)
+        {
+            // The lines stay in memory and go with the next write; the run is not stopped for its log.
+            logger.LogWarning("Run {Run} could not write its events: {Problem}", state.State.Request?.RunId, e.Message);
         }
     }
 
     private async Task PersistAsync()
     {
-        lock (_log) state.State.Log = [.. _log];
-        await state.WriteStateAsync();
+        await _writing.WaitAsync();
+        try
+        {
+            lock (_log) state.State.Log = [.. _log];
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            _writing.Release();
+        }
     }
 }

@@ -71,8 +71,8 @@ public sealed class RewardBatcher(ClipModelCache models, ILocalSiloDetails silo,
     }
 
     /// <summary>
-    /// One model call per group of same-size requests holding at most MaxBatchFrames frames (or one request, if
-    /// larger), then the results split back per caller: the concatenated frames stay bounded however many wait.
+    /// Groups of same-size requests holding at most MaxBatchFrames frames (or one request, if larger), then the results
+    /// split back per caller: the concatenated frames and every model call stay bounded however many wait.
     /// </summary>
     private void Label(ClipRewardModel model, List<Waiting> batch)
     {
@@ -95,6 +95,10 @@ public sealed class RewardBatcher(ClipModelCache models, ILocalSiloDetails silo,
         }
     }
 
+    /// <summary>
+    /// Labels <paramref name="items"/> in model calls of at most MaxBatchFrames frames: a group holds more only when one
+    /// request does (a 64 MiB message of 224² frames is 445 of them), and that request is labelled in slices.
+    /// </summary>
     private void LabelTogether(ClipRewardModel model, List<Waiting> items, int width, int height)
     {
         var total = items.Sum(i => i.Request.Count);
@@ -102,11 +106,18 @@ public sealed class RewardBatcher(ClipModelCache models, ILocalSiloDetails silo,
         var frames = items.Count == 1 ? items[0].Request.Frames : Concatenated(items);
         var rewards = new float[total];
         var embeddings = new float[total * model.EmbedDim];
-        var clock = Stopwatch.StartNew();
-        model.Label(frames, height, width, rewards, embeddings);
-        VlmRmMetrics.ClipLatency.Record(clock.Elapsed.TotalMilliseconds);
-        VlmRmMetrics.ClipBatchSize.Record(total);
-        VlmRmMetrics.ClipCallersPerBatch.Record(items.Count);
+        var frameBytes = width * height * 3;
+        var limit = options.Value.MaxBatchFrames;
+        for (var first = 0; first < total; first += limit)
+        {
+            var count = Math.Min(limit, total - first);
+            var clock = Stopwatch.StartNew();
+            model.Label(frames.AsSpan(first * frameBytes, count * frameBytes), height, width, rewards.AsSpan(first, count),
+                embeddings.AsSpan(first * model.EmbedDim, count * model.EmbedDim));
+            VlmRmMetrics.ClipLatency.Record(clock.Elapsed.TotalMilliseconds);
+            VlmRmMetrics.ClipBatchSize.Record(count);
+            VlmRmMetrics.ClipCallersPerBatch.Record(items.Count);
+        }
         var start = 0;
         foreach (var item in items)
         {

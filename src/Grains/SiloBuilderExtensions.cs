@@ -65,6 +65,10 @@ public static class SiloBuilderExtensions
     /// <summary>Grain storage, checkpoint store, CLIP model cache and reward batching for a VlmRm silo.</summary>
     public static ISiloBuilder AddVlmRmSilo(this ISiloBuilder silo, VlmRmSiloOptions options, ClipRuntimeOptions? clip = null)
     {
+        if (clip?.ExecutionProvider == ExecutionProviderChoice.Cuda && !OnnxClipModel.CudaExecutionProviderAvailable())
+        {
+            throw new ArgumentException(OnnxClipModel.CudaUnavailable("this ONNX Runtime build has no CUDA execution provider"));
+        }
         Directory.CreateDirectory(options.DataDirectory);
         if (options.Clustering == ClusteringKind.Redis)
         {

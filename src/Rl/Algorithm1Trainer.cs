@@ -211,18 +211,21 @@ public sealed class Algorithm1Trainer : IDisposable
         await FlushAsync(cancellationToken);
         var reward = _statistics.MeanLabelledReturn;
         var isBest = double.IsFinite(reward) && reward > _bestTrainingReward;
-        if (isBest) _bestTrainingReward = reward;
-        _lastCheckpoint = Timesteps;
+        // The checkpoint records the bookkeeping as it stands once it is stored; the trainer moves its own only after the
+        // store has it, so a failed save is retried after its backoff (not a checkpoint interval later) and best is
+        // never a checkpoint that was not stored.
+        var counters = new RunCounters(Timesteps, _vectorSteps, Timesteps, isBest ? reward : _bestTrainingReward);
         // Spooled to a temporary file, then streamed to the store: a checkpoint with a 1M-transition Humanoid replay
         // buffer is 3 GB, over what a MemoryStream or one upload of a byte[] can hold.
         CheckpointInfo info;
         await using (var spool = new FileStream(Path.Combine(Path.GetTempPath(), $"vlmrm-{Environment.ProcessId}-{Guid.NewGuid():N}.ckpt"), FileMode.CreateNew, FileAccess.ReadWrite,
                          FileShare.None, bufferSize: 1 << 20, FileOptions.DeleteOnClose | FileOptions.Asynchronous))
         {
-            await WriteCheckpointAsync(spool, cancellationToken);
+            await WriteCheckpointAsync(spool, counters, cancellationToken);
             spool.Position = 0;
             info = await _store.SaveAsync(RunId, $"step-{Timesteps:D12}", spool, Timesteps, reward, isBest, cancellationToken);
         }
+        (_lastCheckpoint, _bestTrainingReward) = (counters.LastCheckpoint, counters.BestTrainingReward);
         try
         {
             await CheckpointRetention.PruneAsync(_store, RunId, _config.KeepCheckpoints, cancellationToken);
@@ -274,11 +277,14 @@ public sealed class Algorithm1Trainer : IDisposable
     }
 
     /// <summary>The run's whole state (policy, optimizers, environments, statistics, replay buffer when configured) written to <paramref name="destination"/>.</summary>
-    public async Task WriteCheckpointAsync(Stream destination, CancellationToken cancellationToken = default)
+    public Task WriteCheckpointAsync(Stream destination, CancellationToken cancellationToken = default) =>
+        WriteCheckpointAsync(destination, new RunCounters(Timesteps, _vectorSteps, _lastCheckpoint, _bestTrainingReward), cancellationToken);
+
+    private async Task WriteCheckpointAsync(Stream destination, RunCounters counters, CancellationToken cancellationToken)
     {
         if (_labelling.Pending > 0) throw new InvalidOperationException("Label the unlabelled buffer before checkpointing (FlushAsync).");
         var environmentState = await _env.SaveStateAsync(cancellationToken);
-        RunCheckpoint.Write(destination, _config, new RunCounters(Timesteps, _vectorSteps, _lastCheckpoint, _bestTrainingReward), Parts, environmentState);
+        RunCheckpoint.Write(destination, _config, counters, Parts, environmentState);
     }
 
     /// <summary>Continues from a checkpoint <see cref="WriteCheckpointAsync"/> wrote, read from <paramref name="content"/>'s position.</summary>

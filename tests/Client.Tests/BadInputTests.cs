@@ -56,6 +56,7 @@ public sealed partial class BadInputTests
         Run("a tab for indentation", "reward:\n\tlabeller: clip\n", "YAML syntax: while scanning a mapping, found invalid tab as indentation"),
         Run("a list for the whole file", "- env: CartPole\n", "bad.yaml:1:1: a list is not a section of keys"),
         Run("an empty file", "", "bad.yaml: the file is empty"),
+        Run("a binary file (an ELF header)", "\u007fELF\u0002\u0001\u0001\0\0\0", "bad.yaml: not a text file (a NUL byte at offset 7); run and sweep files are YAML text."),
         Run("unknown environment", "env: Pong\n", "bad.yaml: env: unknown environment 'Pong'; known:"),
         Run("α outside [0, 1]", "reward:\n  alpha: 1.5\n", "bad.yaml: reward.alpha: 1.5 is not in [0, 1]"),
         Run("NaN for α", "reward:\n  alpha: .nan\n", "bad.yaml: reward.alpha: NaN is not in [0, 1]"),
@@ -92,10 +93,12 @@ public sealed partial class BadInputTests
         Sweep("no tasks", "name: s\ntasks: []\n", "sweep.yaml: tasks: a sweep needs at least one task (name + preset)"),
         Sweep("an unknown preset", "name: s\ntasks:\n  - name: a\n    preset: no-such\n", "Run configuration 'no-such' not found"),
         Sweep("empty seeds", Task + "seeds: []\n", "sweep.yaml: seeds: at least one seed"),
+        Sweep("a binary file (a PNG header)", "\u0089PNG\r\n\u001a\n\0\0\0\rIHDR", "sweep.yaml: not a text file (a NUL byte at offset 9); run and sweep files are YAML text."),
         Cli("a sweep file that is not there", ["run", "no-sweep.yaml"], "no-sweep.yaml"),
         Cli("a gateway that is not host:port", ["run", "sweep.yaml", "--gateway", "localhost"], "--gateway: 'localhost' is not host:port (e.g. 127.0.0.1:30000, a standalone silo's Silo:GatewayPort)."),
         Cli("both --cluster and --gateway", ["run", "sweep.yaml", "--cluster", "127.0.0.1:6379", "--gateway", "127.0.0.1:30000"], "--cluster and --gateway each name a cluster: give one of them."),
         Silo("misspelled clustering", ["--VlmRm:Clustering=redi"], "VlmRm:Clustering"),
+        Silo("CUDA asked for where ONNX Runtime has none", ["--Clip:ExecutionProvider=cuda"], "Clip:ExecutionProvider is cuda, but this process cannot run CLIP on CUDA (this ONNX Runtime build has no CUDA execution provider)"),
         Silo("unknown checkpoint store", ["--VlmRm:CheckpointStore=s3"], "VlmRm:CheckpointStore"),
         Silo("Redis clustering without Redis", ["--VlmRm:Clustering=redis"], "Redis clustering needs VlmRm:RedisConnectionString."),
         Silo("blob store without an account", ["--VlmRm:CheckpointStore=blob"], "The blob checkpoint store needs VlmRm:BlobConnectionString or VlmRm:BlobServiceUri."),
@@ -170,7 +173,9 @@ public sealed partial class BadInputTests
         : @case.Files.Length == 0 ? $"vlmrm {string.Join(" ", @case.Command)}"
         : @case.Files.Last(f => f.Content is not null) is var (name, content) ? $"{name}: {content}" : "";
 
-    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", "⏎", StringComparison.Ordinal).Replace("\t", "⇥", StringComparison.Ordinal).Trim();
+    /// <summary>Text for one table cell: bars escaped, line ends and tabs as symbols, other control characters (a binary file's) as \xNN.</summary>
+    private static string Cell(string text) => string.Concat(text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", "⏎", StringComparison.Ordinal).Replace("\t", "⇥", StringComparison.Ordinal)
+        .Select(c => char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString())).Trim();
 
     [GeneratedRegex(@"^\s+at \S+\(", RegexOptions.Multiline)]
     private static partial Regex StackFrame();

@@ -120,12 +120,22 @@ public class OnnxClipModelTests(SyntheticModelFixture fixture) : IClassFixture<S
     }
 
     [Fact]
-    public void Cuda_request_without_the_gpu_build_falls_back_to_cpu_with_a_log_line()
+    public void Auto_without_the_gpu_build_falls_back_to_cpu_with_a_log_line()
     {
         var logger = new ListLogger();
-        using var model = OnnxClipModel.Load(SyntheticModelFixture.Name, fixture.Options(o => o with { ExecutionProvider = ExecutionProviderChoice.Cuda }), logger);
+        using var model = OnnxClipModel.Load(SyntheticModelFixture.Name, fixture.Options(o => o with { ExecutionProvider = ExecutionProviderChoice.Auto }), logger);
         Assert.Equal("CPU", model.ExecutionProvider);
         Assert.Contains(logger.Lines, l => l.Contains("CUDA execution provider unavailable", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_explicit_cuda_request_without_the_gpu_build_is_refused_by_name()
+    {
+        Assert.False(OnnxClipModel.CudaExecutionProviderAvailable(), "this test is for machines without the CUDA execution provider");
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            OnnxClipModel.Load(SyntheticModelFixture.Name, fixture.Options(o => o with { ExecutionProvider = ExecutionProviderChoice.Cuda })));
+        Assert.StartsWith("Clip:ExecutionProvider is cuda, but this process cannot run CLIP on CUDA", error.Message);
+        Assert.Contains("set Clip:ExecutionProvider to auto", error.Message);
     }
 
     private sealed class ListLogger : ILogger

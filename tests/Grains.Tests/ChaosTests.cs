@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using VlmRm.Abstractions;
 using VlmRm.Rl.Presets;
@@ -17,7 +16,7 @@ namespace VlmRm.Grains.Tests;
 /// ever passed over or left latest; every resume continues from a restored step. CI runs it small; <c>./vlmrm bench
 /// chaos</c> runs the issue's size (20 kills, a 60 s outage) through VLMRM_CHAOS_KILLS and VLMRM_CHAOS_OUTAGE_SECONDS.
 /// </summary>
-public sealed partial class ChaosTests : IDisposable
+public sealed class ChaosTests : IDisposable
 {
     private const long CheckpointInterval = 2_000;
     private readonly List<Process> _processes = [];
@@ -114,7 +113,12 @@ public sealed partial class ChaosTests : IDisposable
             var victim = hosting[rng.Next(hosting.Count)];
             var affected = statuses.Values.Where(st => st.State == RunState.Running && OnSilo(st, victim.SiloPort)).ToDictionary(st => st.RunId, st => st.Timesteps);
             var activationsBefore = new Dictionary<string, int>();
-            foreach (var run in affected.Keys) activationsBefore[run] = LastActivation(await LogAsync(client, run, ct));
+            var checkpointBefore = new Dictionary<string, long>();
+            foreach (var run in affected.Keys)
+            {
+                activationsBefore[run] = RunEvents.LastActivation(await LogAsync(client, run, ct));
+                checkpointBefore[run] = (await store.ListAsync(run, ct)).Select(c => c.Timesteps).DefaultIfEmpty(0).Max();
+            }
 
             var signal = rng.Next(2) == 0 ? "SIGKILL" : "SIGTERM";
             Note($"kill {k + 1} ({signal}) of the silo on port {victim.SiloPort}, hosting {string.Join(", ", affected.Select(a => $"{a.Key} at {a.Value}"))}");
@@ -130,7 +134,9 @@ public sealed partial class ChaosTests : IDisposable
             {
                 var resumed = await ResumedAtAsync(client, run, activationsBefore[run], ct);
                 losses.Add(resumed is { } at ? $"{run}: {Math.Max(0, before - at):N0}" : $"{run}: finished");
-                if (resumed is { } step) Assert.True(before - step <= CheckpointInterval, $"kill {k} ({signal}) cost {run} {before - step} steps (seen at {before}, resumed at {step}); the checkpoint interval is {CheckpointInterval}");
+                if (resumed is not { } step) continue;
+                Assert.True(step >= checkpointBefore[run], $"kill {k + 1} ({signal}): {run} resumed at {step}, behind its checkpoint at {checkpointBefore[run]} stored before the kill");
+                Assert.True(before - step <= CheckpointInterval, $"kill {k + 1} ({signal}) cost {run} {before - step} steps (seen at {before}, resumed at {step}); the checkpoint interval is {CheckpointInterval}");
             }
             record.Add(new Kill(k + 1, signal, victim.SiloPort, string.Join(", ", affected.Keys), string.Join("; ", losses), (Clock.Elapsed - killedAt).TotalSeconds));
             Note($"kill {k + 1}: {record[^1].Losses} steps lost, resumed within {record[^1].RecoverySeconds:F0} s");
@@ -152,8 +158,8 @@ public sealed partial class ChaosTests : IDisposable
             Assert.Equal(run.Config.TotalTimesteps, status.Timesteps);
             var log = await LogAsync(client, run.Id, ct);
             Assert.DoesNotContain(log, l => l.Contains("passed over a damaged checkpoint", StringComparison.Ordinal));
-            var steps = Resumes(log);
-            Assert.True(steps.Zip(steps.Skip(1)).All(p => p.Second >= p.First - CheckpointInterval), $"{run.Id} resumed at {string.Join(", ", steps)}: a resume went back further than a checkpoint interval");
+            var starts = RunEvents.Starts(log);
+            Assert.True(starts.Zip(starts.Skip(1)).All(p => p.Second >= p.First - CheckpointInterval), $"{run.Id} continued from {string.Join(", ", starts)}: a resume went back further than a checkpoint interval");
             using var latest = await store.LoadLatestAsync(run.Id, ct);
             Assert.NotNull(latest);
             Assert.Empty(latest.PassedOver);
@@ -243,54 +249,30 @@ public sealed partial class ChaosTests : IDisposable
         RetryAsync(() => client.GetGrain<ILearnerGrain>(run).GetLogAsync(), ct);
 
     /// <summary>
-    /// The step the run continued from on its first activation numbered above <paramref name="seen"/>: its resume's step, 0
-    /// when it had no checkpoint yet (it starts over, which costs less than a checkpoint interval), null if it finished first.
+    /// The step the run continued from on its first activation numbered above <paramref name="seen"/>, as its events say
+    /// (a resume's step, or 0 for a start with no checkpoint); null if it finished first.
     /// </summary>
     private static async Task<long?> ResumedAtAsync(IClusterClient client, string run, int seen, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow.AddMinutes(3);
         var nextNote = DateTime.UtcNow.AddSeconds(30);
-        DateTime? activated = null;
         while (DateTime.UtcNow < deadline)
         {
             var log = await LogAsync(client, run, ct);
             if (DateTime.UtcNow > nextNote)
             {
                 nextNote = DateTime.UtcNow.AddSeconds(30);
-                Note($"still waiting for {run} to activate above {seen}; its last events: {string.Join(" | ", log.TakeLast(3))}");
+                Note($"still waiting for {run} to continue after activation {seen}; its last events: {string.Join(" | ", log.TakeLast(3))}");
             }
-            var activation = log.Select((line, index) => (Match: Activation().Match(line), index))
-                .Where(l => l.Match.Success && int.Parse(l.Match.Groups[1].Value, CultureInfo.InvariantCulture) > seen).Select(l => (int?)l.index).FirstOrDefault();
-            if (activation is { } at)
-            {
-                activated ??= DateTime.UtcNow;
-                var after = log.Skip(at + 1).ToList();
-                if (after.Select(l => ResumedAt().Match(l)).FirstOrDefault(m => m.Success) is { } resume) return Step(resume);
-                // No resume line: the run had no checkpoint; it says so by training on (a progress or checkpoint line) or by silence.
-                if (after.Count > 0 || DateTime.UtcNow - activated > TimeSpan.FromSeconds(15)) return 0;
-            }
+            if (RunEvents.StartAfter(log, seen) is { } start) return start;
             var status = await RetryAsync(() => client.GetGrain<ILearnerGrain>(run).GetStatusAsync(), ct);
             if (status.State == RunState.Done) return null;
             await Task.Delay(500, ct);
         }
         var last = await LogAsync(client, run, ct);
         var now = await RetryAsync(() => client.GetGrain<ILearnerGrain>(run).GetStatusAsync(), ct);
-        throw new TimeoutException($"{run} was not reactivated within 3 minutes of its silo's death (activations above {seen} awaited; status {now.State} at {now.Timesteps} on {now.Silo}). Its events:\n{string.Join("\n", last.TakeLast(12))}");
+        throw new TimeoutException($"{run} did not continue within 3 minutes of its silo's death (activations above {seen} awaited; status {now.State} at {now.Timesteps} on {now.Silo}). Its events:\n{string.Join("\n", last.TakeLast(12))}");
     }
-
-    private static long Step(Match resume) => long.Parse(resume.Groups[1].Value.Replace(",", "", StringComparison.Ordinal), CultureInfo.InvariantCulture);
-
-    /// <summary>The number of the run's latest activation in its events (the count is kept in its grain state).</summary>
-    private static int LastActivation(IReadOnlyList<string> log) =>
-        log.Select(l => Activation().Match(l)).Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Max();
-
-    [GeneratedRegex(@"^\S+ \S+ activation (\d+) on ")]
-    private static partial Regex Activation();
-
-    private static List<long> Resumes(IReadOnlyList<string> log) => log.Select(l => ResumedAt().Match(l)).Where(m => m.Success).Select(Step).ToList();
-
-    [GeneratedRegex(@"resumed from the checkpoint at step ([\d,]+)")]
-    private static partial Regex ResumedAt();
 
     /// <summary>A call retried for up to 3 minutes: until the cluster declares a killed silo dead, calls routed to it fail fast.</summary>
     private static async Task<T> RetryAsync<T>(Func<Task<T>> call, CancellationToken ct)

@@ -119,6 +119,9 @@ public sealed class FaultTests : IAsyncLifetime
         }
         Assert.NotEmpty(onVictim);
         var stepsBeforeKill = status.Runs.ToDictionary(r => r.RunId, r => r.Timesteps);
+        var store = new VlmRm.Rl.Checkpoints.FileCheckpointStore(Path.Combine(Data, "checkpoints"));
+        var checkpointBeforeKill = new Dictionary<string, long>();
+        foreach (var runId in onVictim) checkpointBeforeKill[runId] = (await store.ListAsync(runId, ct)).Select(c => c.Timesteps).DefaultIfEmpty(0).Max();
         await _cluster.KillSiloAsync(victim, ct);
 
         var deadline = DateTime.UtcNow.AddMinutes(4);
@@ -131,9 +134,12 @@ public sealed class FaultTests : IAsyncLifetime
             var run = status.Runs.Single(r => r.RunId == runId);
             Assert.True(run.Resumes >= 1, $"{runId} was on the killed silo but never resumed");
             Assert.NotEqual(victim.SiloAddress.ToString(), run.Silo);
+            // It continued from its checkpoint, as its own events say: not from 0, not from an older checkpoint.
+            var starts = RunEvents.Starts(await _cluster.GrainFactory.GetGrain<ILearnerGrain>(runId).GetLogAsync());
+            Assert.True(starts.Count >= 2 && starts[1] >= checkpointBeforeKill[runId],
+                $"{runId} had a checkpoint at step {checkpointBeforeKill[runId]:N0} when its silo died and continued from {string.Join(", ", starts)}");
         }
         // Every checkpoint any run wrote is intact (size and SHA-256 match its sidecar).
-        var store = new VlmRm.Rl.Checkpoints.FileCheckpointStore(Path.Combine(Data, "checkpoints"));
         foreach (var run in runs)
         {
             var checkpoints = await store.ListAsync(run.RunId, ct);

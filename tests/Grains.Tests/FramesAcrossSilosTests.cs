@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using VlmRm.Abstractions;
 using VlmRm.Clip.Export;
@@ -13,8 +14,10 @@ namespace VlmRm.Grains.Tests;
 /// <summary>
 /// A CPU silo's labelling batch crossing to the GPU silo's reward grain over the silos' real connection, in
 /// messages of at most RewardBatching:MaxMessageBytes: a batch larger than Orleans' 100 MB body limit arrives
-/// whole, and its rewards are those of the same frames labelled in this process.
+/// whole, its model calls hold at most RewardBatching:MaxBatchFrames frames even where one message holds more, and
+/// its rewards are those of the same frames labelled in this process.
 /// </summary>
+[Collection(ProcessWideMeters.Name)]
 public sealed class FramesAcrossSilosTests
 {
     private const string Model = "Synthetic-ViT/frames";
@@ -48,6 +51,8 @@ public sealed class FramesAcrossSilosTests
         Assert.NotEqual(description.Silo, labels.LabelledOn);
         Assert.Equal(200L * 480 * 480 * 3, metrics.Total("vlmrm.reward.frame_bytes_across_silos"));
         Assert.Equal(200, metrics.Total("vlmrm.clip.batch_size"));
+        // Each 64 MiB message holds 96 frames of 480²; the reward silo's calls take at most 40 of them.
+        Assert.Equal(CpuAndGpuSilo.MaxBatchFrames, metrics.Largest("vlmrm.clip.batch_size"));
 
         // The same frames, rendered and labelled here.
         var frameSize = config.Reward.LabellerFrames()!.Value;
@@ -82,11 +87,13 @@ public sealed class FramesAcrossSilosTests
     private sealed class CpuAndGpuSilo : ISiloConfigurator
     {
         public const string GpuSilo = "Secondary_1";
+        public const int MaxBatchFrames = 40;
 
         public void Configure(ISiloBuilder siloBuilder)
         {
             var name = siloBuilder.Configuration["Orleans:Name"] ?? throw new InvalidOperationException("The test cluster gave this silo no name.");
             siloBuilder.AddVlmRmSilo(new VlmRmSiloOptions { DataDirectory = Directory.CreateTempSubdirectory("vlmrm-frames-").FullName, Devices = name == GpuSilo ? "cuda" : "cpu" }, _clip);
+            siloBuilder.Services.Configure<RewardBatchingOptions>(o => o.MaxBatchFrames = MaxBatchFrames);
         }
     }
 }

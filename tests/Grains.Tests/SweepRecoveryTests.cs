@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using VlmRm.Abstractions;
+using VlmRm.Rl.Checkpoints;
 using VlmRm.Rl.Presets;
 using VlmRm.TestSupport;
 
@@ -46,6 +47,7 @@ public sealed class SweepRecoveryTests : IDisposable
             Assert.Equal(RunState.Running, status.Runs[0].State);
             killed = await SiloOfAsync(factory, $"sweep/{sweepName}");
         }
+        var checkpointBeforeKill = (await new FileCheckpointStore(Path.Combine(data, "checkpoints")).ListAsync("recover.s0", ct)).Select(c => c.Timesteps).DefaultIfEmpty(0).Max();
         // No client from here on: the sweep's silo dies with a run in flight.
         silos[killed].Kill(entireProcessTree: true);
         var finalCheckpoint = Path.Combine(data, "checkpoints", "recover.s0", $"step-{total:D12}.ckpt");
@@ -66,6 +68,10 @@ public sealed class SweepRecoveryTests : IDisposable
             var run = Assert.Single(status.Runs);
             Assert.True(run.State == RunState.Done, $"{run.State} at {run.Timesteps}: {run.Error}");
             Assert.Equal(total, run.Timesteps);
+            // Had the run been on the dead silo, it continued from its checkpoint, not from 0 or an older one.
+            var starts = RunEvents.Starts(await factory.GetGrain<ILearnerGrain>("recover.s0").GetLogAsync());
+            Assert.True(starts.Count >= 1 && starts.Skip(1).All(step => step >= checkpointBeforeKill),
+                $"the run had a checkpoint at step {checkpointBeforeKill:N0} when the silo died and continued from {string.Join(", ", starts)}");
         }
     }
 

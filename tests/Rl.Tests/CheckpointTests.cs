@@ -128,8 +128,22 @@ public class CheckpointTests
         Assert.Empty(Directory.GetFiles(Path.Combine(root, "r"), "*.tmp"));
     }
 
+    [Fact]
+    public async Task A_run_whose_only_sidecar_and_pointer_are_torn_is_refused_not_started_over()
+    {
+        var root = Directory.CreateTempSubdirectory("vlmrm-torn-").FullName;
+        var store = new FileCheckpointStore(root);
+        var ct = TestContext.Current.CancellationToken;
+        await store.SaveAsync("r", "step-1", new MemoryStream([1, 2, 3, 4]), 10, 1, false, ct);
+        File.WriteAllText(Path.Combine(root, "r", "step-1.json"), "{ torn");
+        File.WriteAllText(Path.Combine(root, "r", "latest.json"), "{ torn");
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => store.LoadLatestAsync("r", ct));
+        Assert.Contains("step-1.json is not readable JSON, so step-1.ckpt cannot be verified", error.Message);
+    }
+
     public static TheoryData<string> Damages() =>
-        ["truncated checkpoint", "zero-length checkpoint", "bit-flipped checkpoint", "missing checkpoint", "torn sidecar", "zero-length sidecar", "torn latest pointer"];
+        ["truncated checkpoint", "zero-length checkpoint", "bit-flipped checkpoint", "missing checkpoint", "torn sidecar", "zero-length sidecar", "torn latest pointer",
+            "torn sidecar and latest pointer"];
 
     [Theory]
     [MemberData(nameof(Damages))]
@@ -149,11 +163,13 @@ public class CheckpointTests
             "missing checkpoint" => Delete(Path("step-2.ckpt"), "step-2.ckpt is missing"),
             "torn sidecar" => Damage(Path("step-2.json"), b => b[..(b.Length / 2)], null),
             "zero-length sidecar" => Damage(Path("step-2.json"), _ => [], null),
-            _ => Damage(Path("latest.json"), b => b[..(b.Length / 2)], "latest.json is not readable JSON"),
+            "torn latest pointer" => Damage(Path("latest.json"), b => b[..(b.Length / 2)], "latest.json is not readable JSON"),
+            // Nothing left names step-2's length and hash: it cannot be verified, and is named as passed over, not left out.
+            _ => Damage(Path("latest.json"), b => b[..(b.Length / 2)], null) ?? Damage(Path("step-2.json"), b => b[..(b.Length / 2)], "step-2.json is not readable JSON, so step-2.ckpt cannot be verified"),
         };
         using var trainerStore = await store.LoadLatestAsync("r", ct);
         // Only damaged bytes cost step-2: a torn sidecar leaves latest.json naming it, a torn pointer leaves it the newest listed.
-        var resumed = damage.EndsWith(" checkpoint", StringComparison.Ordinal) ? "step-1" : "step-2";
+        var resumed = damage.EndsWith(" checkpoint", StringComparison.Ordinal) || damage == "torn sidecar and latest pointer" ? "step-1" : "step-2";
         Assert.Equal(resumed, trainerStore!.Info.Name);
         if (expected is null) Assert.Empty(trainerStore.PassedOver);
         else Assert.Contains(trainerStore.PassedOver, p => p.StartsWith(expected, StringComparison.Ordinal));
@@ -205,6 +221,43 @@ public class CheckpointTests
         using var loaded = await store.LoadLatestAsync("streamed", ct);
         Assert.Equal((saved.Bytes, expected.Length), (loaded!.Info.Bytes, loaded.Content.Length));
         Assert.Equal(expected.ToArray(), ReadAll(loaded.Content));
+    }
+
+    [Fact]
+    public async Task A_failed_save_is_retried_after_its_backoff_and_best_is_a_checkpoint_that_was_stored()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var store = new StoreFailingFirstSave(new FileCheckpointStore(Directory.CreateTempSubdirectory("vlmrm-flaky-").FullName));
+        // An interval far longer than the 1 s backoff takes at this run's ≈ 2,000 steps/s.
+        const long interval = 20_000;
+        using var trainer = new Algorithm1Trainer(Dqn(1_000_000) with { CheckpointInterval = interval }, new GroundTruthLabeller(), "flaky", store);
+        while (trainer.CheckpointFailures == 0) await trainer.StepAsync(ct);
+        var failedAt = trainer.Timesteps;
+
+        while ((await store.ListAsync("flaky", ct)).Count == 0) await trainer.StepAsync(ct);
+        var stored = Assert.Single(await store.ListAsync("flaky", ct));
+        Assert.InRange(stored.Timesteps, failedAt + 1, failedAt + interval / 2);
+        Assert.Equal(1, trainer.CheckpointFailures);
+        // The failed save was the run's best so far; the first stored one is best now, whatever its reward.
+        using var best = await store.LoadBestAsync("flaky", ct);
+        Assert.Equal(stored.Name, best!.Info.Name);
+    }
+
+    /// <summary>A store whose first save fails as an unreachable one would.</summary>
+    private sealed class StoreFailingFirstSave(ICheckpointStore inner) : ICheckpointStore
+    {
+        private int _saves;
+
+        public Task<CheckpointInfo> SaveAsync(string runId, string name, Stream content, long timesteps, double trainingReward, bool isBest, CancellationToken cancellationToken) =>
+            Interlocked.Increment(ref _saves) == 1
+                ? throw new IOException("storage unreachable (test)")
+                : inner.SaveAsync(runId, name, content, timesteps, trainingReward, isBest, cancellationToken);
+
+        public Task<LoadedCheckpoint?> LoadLatestAsync(string runId, CancellationToken cancellationToken) => inner.LoadLatestAsync(runId, cancellationToken);
+        public Task<LoadedCheckpoint?> LoadBestAsync(string runId, CancellationToken cancellationToken) => inner.LoadBestAsync(runId, cancellationToken);
+        public Task<IReadOnlyList<CheckpointInfo>> ListAsync(string runId, CancellationToken cancellationToken) => inner.ListAsync(runId, cancellationToken);
+        public Task<LoadedCheckpoint?> LoadAsync(CheckpointInfo info, CancellationToken cancellationToken) => inner.LoadAsync(info, cancellationToken);
+        public Task DeleteAsync(CheckpointInfo info, CancellationToken cancellationToken) => inner.DeleteAsync(info, cancellationToken);
     }
 
     private static byte[] ReadAll(Stream stream)

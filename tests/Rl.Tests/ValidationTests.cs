@@ -9,25 +9,34 @@ namespace VlmRm.Rl.Tests;
 public class ValidationTests(ITestOutputHelper output)
 {
     [Fact]
-    public async Task Dqn_balances_cartpole_with_the_ground_truth_reward()
+    public async Task Dqn_balances_cartpole_with_the_ground_truth_reward_and_keeps_it_to_the_end()
     {
-        // Budget: 60k environment steps (the paper's run is 3M); rl-zoo's CartPole DQN settings with a linear learning
-        // rate (presets/cartpole-dqn-quick.yaml). The result is the checkpoint with the highest training reward, as
-        // the paper selects it: with the paper's track ends the last policy of this seed has lost the pole again.
-        // Training stops once a full stats window averages 195 (SB3's StopTrainingOnRewardThreshold, CartPole's solved
-        // level), checkpointing there: what follows can only lower the selected checkpoint's training reward's rank.
+        // Budget: the quick preset's 60k environment steps (the paper's run is 3M) on the ground truth. With rl-zoo's
+        // target_update_interval of 10 this seed balanced the pole by 19k steps, then its Q-values diverged (past 10⁵
+        // where no return exceeds 1/(1 − γ) = 100) and it lost the pole for good (docs/RL.md, "Learning that holds").
+        // Both the paper's selection (highest training reward) and the last policy must balance it, and Q must stay
+        // within the returns that exist.
         var config = RunConfigLoader.LoadFile("cartpole-dqn-quick") with { Seed = 1 };
         var store = new FileCheckpointStore(Directory.CreateTempSubdirectory("vlmrm-dqn-validation-").FullName);
         using var trainer = new Algorithm1Trainer(config, new GroundTruthLabeller(), "dqn-validation", store);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var ct = TestContext.Current.CancellationToken;
-        while (!trainer.IsComplete && !(trainer.Progress.Episodes >= config.StatsWindow && trainer.Progress.MeanLabelledReturn >= 195)) await trainer.StepAsync(ct);
+        var largestQ = double.NegativeInfinity;
+        while (!trainer.IsComplete)
+        {
+            await trainer.StepAsync(ct);
+            if (trainer.LastTrainStatistics.Values.TryGetValue(Logging.TrainingScalars.DqnMeanQ, out var q)) largestQ = Math.Max(largestQ, q);
+        }
+        var last = trainer.Evaluate(10);
         await trainer.SaveCheckpointAsync(ct);
-        var selected = await trainer.EvaluateBestCheckpointAsync(10, TestContext.Current.CancellationToken);
+        var selected = await trainer.EvaluateBestCheckpointAsync(10, ct);
         Assert.NotNull(selected);
         var (best, result) = selected.Value;
-        output.WriteLine($"{clock.Elapsed.TotalSeconds:F0} s, stopped at step {trainer.Timesteps:N0}, checkpoint of step {best.Timesteps:N0}, eval mean return {result.MeanReturn:F1}: {string.Join(", ", result.Returns)}");
-        Assert.True(result.MeanReturn >= 0.95 * 200, $"mean return {result.MeanReturn:F1} < 190");
+        output.WriteLine($"{clock.Elapsed.TotalSeconds:F0} s; largest mean Q {largestQ:F1}; last policy mean return {last.MeanReturn:F1} ({string.Join(", ", last.Returns)}); " +
+                         $"checkpoint of step {best.Timesteps:N0}: {result.MeanReturn:F1} ({string.Join(", ", result.Returns)})");
+        Assert.True(largestQ <= 1 / (1 - config.Dqn!.Gamma), $"mean Q reached {largestQ:F1}, above any return of the task (100): the values diverge");
+        Assert.True(last.MeanReturn >= 0.95 * 200, $"the last policy's mean return {last.MeanReturn:F1} < 190: it forgot");
+        Assert.True(result.MeanReturn >= 0.95 * 200, $"the selected checkpoint's mean return {result.MeanReturn:F1} < 190");
     }
 
     [Fact]

@@ -10,6 +10,7 @@ public sealed class MeterTotals : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly Dictionary<string, long> _totals = [];
+    private readonly Dictionary<string, long> _largest = [];
 
     public MeterTotals(Func<Instrument, bool> include)
     {
@@ -27,6 +28,12 @@ public sealed class MeterTotals : IDisposable
         lock (_totals) return _totals.GetValueOrDefault(name);
     }
 
+    /// <summary>The largest single measurement of <paramref name="name"/> so far (0 when none).</summary>
+    public long Largest(string name)
+    {
+        lock (_totals) return _largest.GetValueOrDefault(name);
+    }
+
     /// <summary>Every instrument measured so far, observable ones read now.</summary>
     public IReadOnlyDictionary<string, long> Totals()
     {
@@ -36,7 +43,11 @@ public sealed class MeterTotals : IDisposable
 
     private void Add(string name, long value)
     {
-        lock (_totals) _totals[name] = _totals.GetValueOrDefault(name) + value;
+        lock (_totals)
+        {
+            _totals[name] = _totals.GetValueOrDefault(name) + value;
+            _largest[name] = Math.Max(_largest.GetValueOrDefault(name), value);
+        }
     }
 
     public void Dispose() => _listener.Dispose();

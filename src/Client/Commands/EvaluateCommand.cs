@@ -6,6 +6,7 @@ using VlmRm.Clip.Reward;
 using VlmRm.Envs;
 using VlmRm.Envs.Mujoco;
 using VlmRm.Evaluation;
+using VlmRm.Evaluation.Curves;
 using VlmRm.Evaluation.Epic;
 using VlmRm.Evaluation.Figures;
 using VlmRm.Evaluation.LabelledSets;
@@ -215,7 +216,8 @@ internal static class EvaluateCommand
         var ids = new Argument<string[]>("run-ids") { Description = "Runs to plot (default: every run folder with TensorBoard logs).", Arity = ArgumentArity.ZeroOrMore };
         var tag = new Option<string>("--tag") { Description = "Scalar to plot.", DefaultValueFactory = _ => TrainingScalars.GroundTruthReturn };
         var output = RequiredOutput("PNG to write (a CSV goes beside it).");
-        var command = new Command("curves", "Learning curves of runs from their TensorBoard logs.") { ids, runs, tag, output };
+        var hold = new Option<double?>("--hold") { Description = "Also say, per run, whether the curve stayed at or above this level from the step it first reached it to its end (e.g. 0.95 with --tag rollout/success_rate)." };
+        var command = new Command("curves", "Learning curves of runs from their TensorBoard logs.") { ids, runs, tag, output, hold };
         command.SetAction(parse => UserErrors.Report(() =>
         {
             var root = parse.GetValue(runs)!.FullName;
@@ -232,6 +234,10 @@ internal static class EvaluateCommand
             var (title, axis) = TrainingScalars.Describe(parse.GetValue(tag)!);
             EvaluationPlots.LearningCurves(parse.GetValue(output)!.FullName, title, axis, series);
             AnsiConsole.MarkupLine($"Learning curves of {series.Count} run(s): [blue]{Markup.Escape(parse.GetValue(output)!.FullName)}[/] (+ .csv)");
+            if (parse.GetValue(hold) is not { } level) return 0;
+            var holds = series.Select(s => CurveHold.Measure(s, level)).ToList();
+            foreach (var h in holds) AnsiConsole.WriteLine(h.ToString());
+            AnsiConsole.WriteLine($"{holds.Count(h => h.Held)} of {holds.Count} run(s) held {level:G3} from first reaching it to the end.");
             return 0;
         }));
         return command;

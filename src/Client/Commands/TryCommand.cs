@@ -71,19 +71,25 @@ internal static class TryCommand
         if (status != 0 || cancellationToken.IsCancellationRequested) return status;
 
         var store = new FileCheckpointStore(Path.Combine(data, "checkpoints"));
-        var table = new Table().AddColumns("run", "policy (highest training reward)", "ground-truth success (10 episodes)", "pole upright", "video");
+        var table = new Table().AddColumns("run", "checkpoint", "ground-truth success (10 episodes)", "pole upright", "video");
         var records = new List<object>();
         foreach (var run in runs)
         {
-            var folder = Path.Combine(outputDirectory, "policy", run.RunId);
-            var set = await RolloutRecorder.RecordAsync(run.Config, run.RunId, store, folder,
-                new RolloutOptions { Episodes = 10, FrameStride = 5, FrameWidth = 256, FrameHeight = 256, Task = "pole upright" }, cancellationToken: cancellationToken);
-            var successes = set.Episodes.Count(e => e.GoalAtEnd == true);
-            var upright = set.Episodes.Average(e => e.Predicate!.Count(p => p) / (double)e.Predicate!.Count);
-            var video = Path.GetRelativePath(Environment.CurrentDirectory, Path.Combine(folder, set.Episodes[0].Video));
-            table.AddRow(Markup.Escape(run.RunId), $"step {set.CheckpointTimesteps:N0}", $"{successes}/{set.Episodes.Count} ({successes / (double)set.Episodes.Count:P0})", $"{upright:P0} of steps",
-                Markup.Escape(video));
-            records.Add(new { Run = run.RunId, CheckpointSteps = set.CheckpointTimesteps, Successes = successes, Episodes = set.Episodes.Count, UprightFraction = upright, Video = video });
+            // The paper's result (highest training reward), then the run's last policy: whether the agent held on to
+            // what it learned, which the paper's selection does not show.
+            foreach (var (which, latest) in new[] { ("highest training reward", false), ("last", true) })
+            {
+                var folder = Path.Combine(outputDirectory, "policy", run.RunId, latest ? "last" : "");
+                var set = await RolloutRecorder.RecordAsync(run.Config, run.RunId, store, folder,
+                    new RolloutOptions { Episodes = 10, FrameStride = 5, FrameWidth = 256, FrameHeight = 256, Task = "pole upright" },
+                    latestInsteadOfBest: latest, cancellationToken: cancellationToken);
+                var successes = set.Episodes.Count(e => e.GoalAtEnd == true);
+                var upright = set.Episodes.Average(e => e.Predicate!.Count(p => p) / (double)e.Predicate!.Count);
+                var video = Path.GetRelativePath(Environment.CurrentDirectory, Path.Combine(folder, set.Episodes[0].Video));
+                table.AddRow(Markup.Escape(run.RunId), $"{which}: step {set.CheckpointTimesteps:N0}", $"{successes}/{set.Episodes.Count} ({successes / (double)set.Episodes.Count:P0})",
+                    $"{upright:P0} of steps", Markup.Escape(video));
+                records.Add(new { Run = run.RunId, Checkpoint = latest ? "last" : "best", CheckpointSteps = set.CheckpointTimesteps, Successes = successes, Episodes = set.Episodes.Count, UprightFraction = upright, Video = video });
+            }
         }
         output.Results("policy", table, records);
         output.ResultLine("Success: the pole is upright (Gymnasium's ±12°) at the episode's last step, judged by the environment, which the agent never trained on.");

@@ -193,6 +193,11 @@ public sealed class OnnxClipModel : IDisposable
     /// <summary>Whether this process's ONNX Runtime build offers the CUDA execution provider (the GPU package on a CUDA machine).</summary>
     public static bool CudaExecutionProviderAvailable() => OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider");
 
+    /// <summary>The answer to an explicit <c>Clip:ExecutionProvider: cuda</c> that this process cannot honour.</summary>
+    public static string CudaUnavailable(string reason) =>
+        $"Clip:ExecutionProvider is cuda, but this process cannot run CLIP on CUDA ({reason}): use the Microsoft.ML.OnnxRuntime.Gpu " +
+        "build on a CUDA machine (docs/CLIP.md), or set Clip:ExecutionProvider to auto (CUDA where there is one, else CPU) or cpu.";
+
     private static (SessionOptions Options, string Provider) CreateSessionOptions(ClipRuntimeOptions options, ILogger logger)
     {
         var session = new SessionOptions
@@ -209,7 +214,14 @@ public sealed class OnnxClipModel : IDisposable
         }
         catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
         {
-            logger.LogWarning("CUDA execution provider unavailable ({Reason}); CLIP runs on CPU.", e.Message.Split('\n')[0]);
+            var reason = e.Message.Split('\n')[0];
+            // Only auto may fall back: a silo asked for CUDA advertises it and draws every reward grain to a CPU.
+            if (options.ExecutionProvider == ExecutionProviderChoice.Cuda)
+            {
+                session.Dispose();
+                throw new InvalidOperationException(CudaUnavailable(reason), e);
+            }
+            logger.LogWarning("CUDA execution provider unavailable ({Reason}); CLIP runs on CPU.", reason);
             return (session, "CPU");
         }
     }

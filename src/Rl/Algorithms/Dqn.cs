@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using VlmRm.Envs;
 using VlmRm.Rl.Buffers;
+using VlmRm.Rl.Logging;
 using static TorchSharp.torch;
 
 namespace VlmRm.Rl.Algorithms;
@@ -25,6 +26,12 @@ public sealed record DqnOptions : OffPolicyOptions
     public double ExplorationInitialEps { get; init; } = 1.0;
     public double ExplorationFinalEps { get; init; } = 0.05;
     public double MaxGradNorm { get; init; } = 10;
+
+    /// <summary>
+    /// Double DQN (van Hasselt et al., 2016): Q picks the next action and Q̄ values it, instead of Q̄ doing both. SB3's DQN
+    /// is the plain form (false), as the paper ran it.
+    /// </summary>
+    public bool DoubleQ { get; init; }
 }
 
 /// <summary>
@@ -32,7 +39,8 @@ public sealed record DqnOptions : OffPolicyOptions
 /// initial to final over exploration_fraction of the run; one training step regresses
 ///   Q(s, a) → r + γ(1 − terminated) max_a′ Q̄(s′, a′)
 /// with the Huber loss and gradient-norm clipping; the target network Q̄ is updated (τ = 1: copied)
-/// every target_update_interval environment steps.
+/// every target_update_interval environment steps. With double_q the target is
+///   r + γ(1 − terminated) Q̄(s′, argmax_a′ Q(s′, a′)).
 /// </summary>
 public sealed class Dqn : IOffPolicyAlgorithm
 {
@@ -106,7 +114,7 @@ public sealed class Dqn : IOffPolicyAlgorithm
     {
         _q.train();
         _optimizer.LearningRate = _options.LearningRateAt(_timesteps, _totalTimesteps);
-        double loss = 0;
+        double loss = 0, meanQ = 0;
         for (var step = 0; step < gradientSteps; step++)
         {
             using var scope = NewDisposeScope();
@@ -114,7 +122,10 @@ public sealed class Dqn : IOffPolicyAlgorithm
             Tensor target;
             using (no_grad())
             {
-                var nextQ = _qTarget.forward(batch.NextObservations).max(1).values.reshape(-1, 1);
+                var nextTargetQ = _qTarget.forward(batch.NextObservations);
+                var nextQ = _options.DoubleQ
+                    ? nextTargetQ.gather(1, _q.forward(batch.NextObservations).argmax(1, keepdim: true))
+                    : nextTargetQ.max(1).values.reshape(-1, 1);
                 target = Networks.TemporalDifferenceTarget(batch, _options.Gamma, nextQ);
             }
             var current = _q.forward(batch.Observations).gather(1, batch.Actions.to(ScalarType.Int64));
@@ -123,9 +134,15 @@ public sealed class Dqn : IOffPolicyAlgorithm
             lossTensor.backward();
             nn.utils.clip_grad_norm_(_q.parameters(), _options.MaxGradNorm);
             _optimizer.step();
-            loss = lossTensor.item<float>();
+            if (step == gradientSteps - 1)
+            {
+                loss = lossTensor.item<float>();
+                meanQ = current.mean().item<float>();
+            }
         }
-        return new TrainStatistics(new Dictionary<string, double> { ["train/loss"] = loss });
+        // Q of the sampled actions: without termination it should settle near the discounted return (±1/(1−γ)), and
+        // growth past that is overestimation.
+        return new TrainStatistics(new Dictionary<string, double> { ["train/loss"] = loss, [TrainingScalars.DqnMeanQ] = meanQ });
     }
 
     public void Save(BinaryWriter writer)

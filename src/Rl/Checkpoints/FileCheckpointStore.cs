@@ -33,7 +33,7 @@ public sealed class FileCheckpointStore(string root) : ICheckpointStore
 
     public Task<LoadedCheckpoint?> LoadBestAsync(string runId, CancellationToken cancellationToken) => LoadAsync(runId, "best.json", cancellationToken);
 
-    public Task<IReadOnlyList<CheckpointInfo>> ListAsync(string runId, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<CheckpointInfo>>(List(runId));
+    public Task<IReadOnlyList<CheckpointInfo>> ListAsync(string runId, CancellationToken cancellationToken) => Task.FromResult(List(runId).Infos);
 
     public async Task<LoadedCheckpoint?> LoadAsync(CheckpointInfo info, CancellationToken cancellationToken) => (await TryReadAsync(Path.Combine(Root, info.RunId), info, cancellationToken)).Item1;
 
@@ -45,23 +45,24 @@ public sealed class FileCheckpointStore(string root) : ICheckpointStore
         return Task.CompletedTask;
     }
 
-    private List<CheckpointInfo> List(string runId)
+    private CheckpointListing List(string runId)
     {
         var folder = Path.Combine(Root, runId);
-        if (!Directory.Exists(folder)) return [];
-        return Directory.GetFiles(folder, "*.json")
-            .Where(f => Path.GetFileName(f) is not ("latest.json" or "best.json"))
-            .Select(ReadInfo)
-            .OfType<CheckpointInfo>()
-            .OrderBy(i => i.Timesteps)
-            .ToList();
+        if (!Directory.Exists(folder)) return new CheckpointListing([], []);
+        var (infos, unreadable) = (new List<CheckpointInfo>(), new List<string>());
+        foreach (var sidecar in Directory.GetFiles(folder, "*.json").Where(f => Path.GetFileName(f) is not ("latest.json" or "best.json")).Order(StringComparer.Ordinal))
+        {
+            if (ReadInfo(sidecar) is { } info) infos.Add(info);
+            else if (File.Exists(sidecar)) unreadable.Add(CheckpointListing.UnreadableSidecar(Path.GetFileName(sidecar)));
+        }
+        return new CheckpointListing([.. infos.OrderBy(i => i.Timesteps)], unreadable);
     }
 
     private Task<LoadedCheckpoint?> LoadAsync(string runId, string pointer, CancellationToken cancellationToken)
     {
         var folder = Path.Combine(Root, runId);
         return CheckpointSelection.LoadAsync(runId, ReadPointer(Path.Combine(folder, pointer)), fallBack: pointer == "latest.json",
-            () => Task.FromResult<IReadOnlyList<CheckpointInfo>>(List(runId)), info => TryReadAsync(folder, info, cancellationToken));
+            () => Task.FromResult(List(runId)), info => TryReadAsync(folder, info, cancellationToken));
     }
 
     private static async Task<(LoadedCheckpoint?, string?)> TryReadAsync(string folder, CheckpointInfo info, CancellationToken cancellationToken)

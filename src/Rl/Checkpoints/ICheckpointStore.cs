@@ -79,6 +79,14 @@ public static class CheckpointBytes
     }
 }
 
+/// <summary>A run's listed checkpoints, and what is wrong with each sidecar that could not be read.</summary>
+public sealed record CheckpointListing(IReadOnlyList<CheckpointInfo> Infos, IReadOnlyList<string> Unreadable)
+{
+    /// <summary>The line naming a sidecar that does not read, and the checkpoint that cannot be verified without it.</summary>
+    public static string UnreadableSidecar(string sidecar) =>
+        $"{sidecar} is not readable JSON, so {Path.GetFileNameWithoutExtension(sidecar)}.ckpt cannot be verified";
+}
+
 /// <summary>
 /// Which checkpoint a store hands out: the one its pointer names, or for <c>latest</c> the newest intact one, with
 /// every damaged or unreadable one passed over named. Shared by the file and blob stores.
@@ -88,8 +96,9 @@ public static class CheckpointSelection
     /// <param name="named">The pointer's checkpoint, or the reason it names none it can read (null: no pointer at all).</param>
     /// <param name="read">A checkpoint's verified content, or why it cannot be loaded.</param>
     /// <exception cref="InvalidDataException">Checkpoints exist and none is intact: resuming from nothing would silently lose the run.</exception>
+    /// <param name="list">The run's checkpoints whose sidecars read, and a line for each sidecar that does not.</param>
     public static async Task<LoadedCheckpoint?> LoadAsync(
-        string runId, (CheckpointInfo? Info, string? Problem) named, bool fallBack, Func<Task<IReadOnlyList<CheckpointInfo>>> list,
+        string runId, (CheckpointInfo? Info, string? Problem) named, bool fallBack, Func<Task<CheckpointListing>> list,
         Func<CheckpointInfo, Task<(LoadedCheckpoint? Loaded, string? Damage)>> read)
     {
         var passedOver = new List<string>();
@@ -101,14 +110,17 @@ public static class CheckpointSelection
             passedOver.Add(damage!);
         }
         if (!fallBack) return null;
-        var candidates = await list();
+        var (candidates, unreadable) = await list();
+        // A checkpoint whose sidecar is torn cannot be verified, so it is passed over, but never silently: it may be
+        // newer than the one resumed, and with no other checkpoint the run must not start over as if it had none.
+        passedOver.AddRange(unreadable);
         foreach (var candidate in candidates.OrderByDescending(i => i.Timesteps).Where(c => c.Name != named.Info?.Name))
         {
             var (loaded, damage) = await read(candidate);
             if (loaded is not null) return new LoadedCheckpoint(loaded.Info, loaded.Content) { PassedOver = passedOver };
             passedOver.Add(damage!);
         }
-        if (named.Info is null && candidates.Count == 0) return null; // no checkpoint at all (at most a torn pointer)
+        if (named.Info is null && candidates.Count == 0 && unreadable.Count == 0) return null; // no checkpoint at all (at most a torn pointer)
         throw new InvalidDataException(
             $"Run {runId} has checkpoints and none is intact ({string.Join("; ", passedOver)}). Nothing was resumed: " +
             "restore the files from a copy, or start the run over (vlmrm train --fresh, or delete the run's checkpoint folder).");

@@ -11,6 +11,9 @@ public static class TrainingScalars
     public const string SuccessRate = "rollout/success_rate";
     public const string EpisodeLength = "rollout/ep_len_mean";
 
+    /// <summary>DQN's mean Q(s, a) over a training batch: where values diverge, this leaves the range of the task's returns.</summary>
+    public const string DqnMeanQ = "train/q_mean";
+
     /// <summary>A figure title and a y-axis label (with its unit) for a curve; an unknown tag describes itself.</summary>
     public static (string Title, string Axis) Describe(string tag) => tag switch
     {
@@ -18,6 +21,7 @@ public static class TrainingScalars
         GroundTruthReturn => ("Ground-truth return", "episode return, ground truth (mean of recent episodes)"),
         SuccessRate => ("Success rate", "share of recent episodes ending at the goal"),
         EpisodeLength => ("Episode length", "steps per episode (mean of recent episodes)"),
+        DqnMeanQ => ("DQN Q-values", "mean Q(s, a) of a training batch"),
         _ => (tag, tag),
     };
 }

@@ -19,6 +19,25 @@ public static class ConfigYaml
         .WithDuplicateKeyChecking()
         .Build();
 
+    /// <summary>
+    /// A run or sweep file's text, refused whole when it is not UTF-8 text (a NUL byte or bytes that are not UTF-8):
+    /// the YAML parser would read such a file as one long key and echo it back as garbage.
+    /// </summary>
+    public static string ReadText(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var nul = Array.IndexOf(bytes, (byte)0);
+        if (nul >= 0) throw new InvalidDataException($"{path}: not a text file (a NUL byte at offset {nul}); run and sweep files are YAML text.");
+        try
+        {
+            return new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes).TrimStart('\uFEFF');
+        }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            throw new InvalidDataException($"{path}: not a text file (bytes that are not UTF-8 at offset {e.Index}); run and sweep files are YAML text.", e);
+        }
+    }
+
     public static T Deserialize<T>(string yaml, string source, string whenEmpty) where T : class
     {
         try

@@ -22,7 +22,7 @@ public static class RunConfigLoader
             }
             path = preset;
         }
-        return Parse(File.ReadAllText(path), path);
+        return Parse(ConfigYaml.ReadText(path), path);
     }
 
     private static readonly System.Text.Json.JsonSerializerOptions Json = new()

@@ -63,7 +63,7 @@ public sealed record SweepSpec
     public static SweepSpec LoadFile(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Sweep file not found: {path}", path);
-        return Parse(File.ReadAllText(path), path);
+        return Parse(ConfigYaml.ReadText(path), path);
     }
 
     public static SweepSpec Parse(string yaml, string source)
