@@ -229,7 +229,7 @@ public class CheckpointTests
         var ct = TestContext.Current.CancellationToken;
         var store = new StoreFailingFirstSave(new FileCheckpointStore(Directory.CreateTempSubdirectory("vlmrm-flaky-").FullName));
         // An interval far longer than the 1 s backoff takes at this run's ≈ 2,000 steps/s.
-        const long interval = 20_000;
+        const long interval = 10_000;
         using var trainer = new Algorithm1Trainer(Dqn(1_000_000) with { CheckpointInterval = interval }, new GroundTruthLabeller(), "flaky", store);
         while (trainer.CheckpointFailures == 0) await trainer.StepAsync(ct);
         var failedAt = trainer.Timesteps;

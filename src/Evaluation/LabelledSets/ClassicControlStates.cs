@@ -96,12 +96,17 @@ public sealed class ClassicControlStates : IDisposable
 
     public double LandscapeCoordinate(ReadOnlySpan<float> state) => IsCartPole ? state[2] * 180 / Math.PI : state[0];
 
-    /// <summary>The goal predicate: pole upright (CartPole), car at the goal (MountainCar).</summary>
+    /// <summary>
+    /// The goal as a frame shows it, which is what a reward model is asked about: the pole upright (CartPole), the car at
+    /// the flag, x ≥ 0.45 (MountainCar). The environment's own success also asks MountainCar's velocity to be ≥ 0
+    /// (Gymnasium's goal), which no still frame shows: labelled by it, half the uniformly drawn states at the flag would
+    /// be non-goal frames that look exactly like goal ones, and EPIC would partly measure that label noise.
+    /// </summary>
     public bool IsGoal(ReadOnlySpan<float> state) => IsCartPole
         ? CartPoleEnv.IsUpright(new CartPoleState(state[0], state[1], state[2], state[3]))
-        : MountainCarContinuousEnv.IsAtGoal(new MountainCarState(state[0], state[1]));
+        : state[0] >= MountainCarContinuousEnv.GoalPosition;
 
-    public string GoalPredicate => IsCartPole ? "predicate:pole-upright" : "predicate:car-at-goal";
+    public string GoalPredicate => IsCartPole ? "predicate:pole-upright" : "predicate:car-at-flag";
 
     public void Render(ReadOnlySpan<float> state, Span<byte> rgb)
     {
