@@ -57,7 +57,7 @@ for step in "${steps[@]}"; do
       study=runs/dqn-study
       mkdir -p "$study/presets"
       sed -e 's/^total_timesteps: .*/total_timesteps: 100000/' -e 's/^  target_update_interval: .*/  target_update_interval: 10/' \
-          -e 's/^  exploration_final_eps: .*/  exploration_final_eps: 0.04/' presets/cartpole-dqn-quick.yaml > "$study/presets/rl-zoo.yaml"
+          -e 's/^  exploration_final_eps: .*/  exploration_final_eps: 0.04/' -e '/^  double_q:/d' presets/cartpole-dqn-quick.yaml > "$study/presets/rl-zoo.yaml"
       variant() { local name=$1; shift; sed "$@" "$study/presets/rl-zoo.yaml" > "$study/presets/$name.yaml"; }
       variant double-dqn -e 's/^dqn:$/dqn:\n  double_q: true/'
       variant constant-lr -e 's/learning_rate_schedule: linear/learning_rate_schedule: constant/'
@@ -68,16 +68,19 @@ for step in "${steps[@]}"; do
       variant target-2000 -e 's/target_update_interval: .*/target_update_interval: 2000/'
       variant target-1000-double -e 's/target_update_interval: .*/target_update_interval: 1000/' -e 's/^dqn:$/dqn:\n  double_q: true/'
       variant target-1000-exploration-0.01 -e 's/target_update_interval: .*/target_update_interval: 1000/' -e 's/exploration_final_eps: .*/exploration_final_eps: 0.01/'
+      variant target-2000-exploration-0.01 -e 's/target_update_interval: .*/target_update_interval: 2000/' -e 's/exploration_final_eps: .*/exploration_final_eps: 0.01/'
       sed -e 's/^total_timesteps: .*/total_timesteps: 100000/' presets/cartpole-dqn-quick.yaml > "$study/presets/shipped.yaml"
-      variants=(rl-zoo double-dqn constant-lr exploration-0.1 buffer-10k terminating target-1000 target-2000 target-1000-double target-1000-exploration-0.01 shipped)
+      variants=(rl-zoo double-dqn constant-lr exploration-0.1 buffer-10k terminating target-1000 target-2000 target-1000-double target-1000-exploration-0.01
+                target-2000-exploration-0.01 shipped)
       for v in "${variants[@]}"; do
         for seed in 0 1 2; do
           [ -d "$study/$v-s$seed" ] || ./vlmrm train "$study/presets/$v.yaml" --seed "$seed" --runs "$study" --run-id "$v-s$seed" --quiet
         done
       done
+      mkdir -p "$figures/dqn-study"
       for v in "${variants[@]}"; do   # per variant: whether each seed held 95% success from first reaching it, and its Q-values
-        ./vlmrm evaluate curves "$v-s0" "$v-s1" "$v-s2" --runs "$study" --tag rollout/success_rate --hold 0.95 --out "$study/success-$v.png"
-        ./vlmrm evaluate curves "$v-s0" "$v-s1" "$v-s2" --runs "$study" --tag train/q_mean --out "$study/q-$v.png"
+        ./vlmrm evaluate curves "$v-s0" "$v-s1" "$v-s2" --runs "$study" --tag rollout/success_rate --hold 0.95 --out "$figures/dqn-study/success-$v.png"
+        ./vlmrm evaluate curves "$v-s0" "$v-s1" "$v-s2" --runs "$study" --tag train/q_mean --out "$figures/dqn-study/q-$v.png"
       done
       ./vlmrm evaluate curves rl-zoo-s0 rl-zoo-s1 rl-zoo-s2 shipped-s0 shipped-s1 shipped-s2 --runs "$study" --tag rollout/success_rate --out "$figures/dqn-study-success.png"
       ./vlmrm evaluate curves rl-zoo-s0 rl-zoo-s1 rl-zoo-s2 shipped-s0 shipped-s1 shipped-s2 --runs "$study" --tag train/q_mean --out "$figures/dqn-study-q.png" ;;
