@@ -97,7 +97,7 @@ public sealed class BlobCheckpointStore(BlobContainerClient container) : ICheckp
             if (!file.EndsWith(".json", StringComparison.Ordinal) || file is "latest.json" or "best.json") continue;
             var (info, torn) = await ReadInfoAsync(blob.Name, cancellationToken);
             if (info is not null) infos.Add(info);
-            else if (torn) unreadable.Add(CheckpointListing.UnreadableSidecar(file));
+            else if (torn) unreadable.Add(Path.GetFileNameWithoutExtension(file));
         }
         return new CheckpointListing([.. infos.OrderBy(i => i.Timesteps)], unreadable);
     }

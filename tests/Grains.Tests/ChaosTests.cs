@@ -72,9 +72,9 @@ public sealed class ChaosTests : IDisposable
         var record = new List<Kill>();
         File.Delete(Path.Combine(TestPaths.ArtifactsDirectory("grains"), "chaos.log"));
         Clock.Restart();
-        Note($"{kills} kills, a {outageSeconds} s storage outage; runs: {string.Join(", ", runs.Select(r => $"{r.Id} to {r.Config.TotalTimesteps:N0}"))}");
         // Every 20 kills (or once in a shorter run) Redis restarts a third of the way in and blob storage stops two thirds in.
         var period = Math.Min(kills, 20);
+        Note($"{kills} kills; every {period} kills a Redis restart and a {outageSeconds} s storage outage; runs: {string.Join(", ", runs.Select(r => $"{r.Id} to {r.Config.TotalTimesteps:N0}"))}");
         var (redisRestarts, outages) = (0, 0);
         for (var k = 0; k < kills; k++)
         {
@@ -122,7 +122,7 @@ public sealed class ChaosTests : IDisposable
             foreach (var run in affected.Keys)
             {
                 activationsBefore[run] = RunEvents.LastActivation(await LogAsync(client, run, ct));
-                checkpointBefore[run] = (await store.ListAsync(run, ct)).Select(c => c.Timesteps).DefaultIfEmpty(0).Max();
+                checkpointBefore[run] = await RunEvents.NewestCheckpointAsync(store, run, ct);
             }
 
             var signal = rng.Next(2) == 0 ? "SIGKILL" : "SIGTERM";
@@ -142,7 +142,13 @@ public sealed class ChaosTests : IDisposable
                 losses.Add(resumed is { } at ? $"{run}: {Math.Max(0, before - at):N0}" : $"{run}: finished");
                 if (resumed is not { } step) continue;
                 if (before - step > largestLoss.Steps) largestLoss = (before - step, run);
-                Assert.True(step >= checkpointBefore[run], $"kill {k + 1} ({signal}): {run} resumed at {step}, behind its checkpoint at {checkpointBefore[run]} stored before the kill");
+                if (step < checkpointBefore[run])
+                {
+                    var stored = await store.ListAsync(run, ct);
+                    var events = await LogAsync(client, run, ct);
+                    Assert.Fail($"kill {k + 1} ({signal}): {run} resumed at {step}, behind its checkpoint at {checkpointBefore[run]} stored before the kill. " +
+                                $"Stored now: {string.Join(", ", stored.Select(c => $"{c.Name} ({c.CreatedUtc:HH:mm:ss.fff})"))}. Its events:\n{string.Join("\n", events.TakeLast(40))}");
+                }
                 Assert.True(before - step <= CheckpointInterval, $"kill {k + 1} ({signal}) cost {run} {before - step} steps (seen at {before}, resumed at {step}); the checkpoint interval is {CheckpointInterval}");
             }
             record.Add(new Kill(k + 1, signal, victim.SiloPort, string.Join(", ", affected.Keys), string.Join("; ", losses), (Clock.Elapsed - killedAt).TotalSeconds, largestLoss));

@@ -121,7 +121,7 @@ public sealed class FaultTests : IAsyncLifetime
         var stepsBeforeKill = status.Runs.ToDictionary(r => r.RunId, r => r.Timesteps);
         var store = new VlmRm.Rl.Checkpoints.FileCheckpointStore(Path.Combine(Data, "checkpoints"));
         var checkpointBeforeKill = new Dictionary<string, long>();
-        foreach (var runId in onVictim) checkpointBeforeKill[runId] = (await store.ListAsync(runId, ct)).Select(c => c.Timesteps).DefaultIfEmpty(0).Max();
+        foreach (var runId in onVictim) checkpointBeforeKill[runId] = await RunEvents.NewestCheckpointAsync(store, runId, ct);
         await _cluster.KillSiloAsync(victim, ct);
 
         var deadline = DateTime.UtcNow.AddMinutes(4);

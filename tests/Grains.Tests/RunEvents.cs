@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using VlmRm.Rl.Checkpoints;
 
 namespace VlmRm.Grains.Tests;
 
@@ -9,6 +10,10 @@ public static partial class RunEvents
     /// <summary>The number of the run's latest activation in its events (the count is kept in its grain state).</summary>
     public static int LastActivation(IReadOnlyList<string> log) =>
         log.Select(l => Activation().Match(l)).Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Max();
+
+    /// <summary>The step of the newest checkpoint <paramref name="store"/> lists for the run, 0 when none: what a resume after a kill may not go behind.</summary>
+    public static async Task<long> NewestCheckpointAsync(ICheckpointStore store, string runId, CancellationToken cancellationToken) =>
+        (await store.ListAsync(runId, cancellationToken)).Select(c => c.Timesteps).DefaultIfEmpty(0).Max();
 
     /// <summary>Where each activation continued from, in order: a resume's step, or 0 for a start with no checkpoint.</summary>
     public static List<long> Starts(IReadOnlyList<string> log) => log.Select(StartOf).OfType<long>().ToList();

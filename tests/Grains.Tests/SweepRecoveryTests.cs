@@ -47,7 +47,7 @@ public sealed class SweepRecoveryTests : IDisposable
             Assert.Equal(RunState.Running, status.Runs[0].State);
             killed = await SiloOfAsync(factory, $"sweep/{sweepName}");
         }
-        var checkpointBeforeKill = (await new FileCheckpointStore(Path.Combine(data, "checkpoints")).ListAsync("recover.s0", ct)).Select(c => c.Timesteps).DefaultIfEmpty(0).Max();
+        var checkpointBeforeKill = await RunEvents.NewestCheckpointAsync(new FileCheckpointStore(Path.Combine(data, "checkpoints")), "recover.s0", ct);
         // No client from here on: the sweep's silo dies with a run in flight.
         silos[killed].Kill(entireProcessTree: true);
         var finalCheckpoint = Path.Combine(data, "checkpoints", "recover.s0", $"step-{total:D12}.ckpt");

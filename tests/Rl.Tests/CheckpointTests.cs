@@ -128,6 +128,25 @@ public class CheckpointTests
         Assert.Empty(Directory.GetFiles(Path.Combine(root, "r"), "*.tmp"));
     }
 
+    /// <summary>
+    /// The 100-kill soak saw a run resume from step 10,000 with step 34,016 stored (2026-12-04): a pointer that an older
+    /// activation wrote last. Latest is the newest intact checkpoint, and the stale pointer is named.
+    /// </summary>
+    [Fact]
+    public async Task A_stale_latest_pointer_does_not_send_a_run_back_and_is_named()
+    {
+        var root = Directory.CreateTempSubdirectory("vlmrm-stale-").FullName;
+        var store = new FileCheckpointStore(root);
+        var ct = TestContext.Current.CancellationToken;
+        await store.SaveAsync("r", "step-1", new MemoryStream([1, 2]), 10_000, 1, false, ct);
+        var older = File.ReadAllBytes(Path.Combine(root, "r", "latest.json"));
+        await store.SaveAsync("r", "step-2", new MemoryStream([3, 4]), 34_016, 1, false, ct);
+        File.WriteAllBytes(Path.Combine(root, "r", "latest.json"), older);
+        using var latest = await store.LoadLatestAsync("r", ct);
+        Assert.Equal("step-2", latest!.Info.Name);
+        Assert.Contains("latest.json names step-1 (step 10,000), behind step-2 (step 34,016) stored beside it", latest.PassedOver);
+    }
+
     [Fact]
     public async Task A_run_whose_only_sidecar_and_pointer_are_torn_is_refused_not_started_over()
     {

@@ -12,11 +12,11 @@ public class ValidationTests(ITestOutputHelper output)
     public async Task Dqn_balances_cartpole_with_the_ground_truth_reward_and_keeps_it_to_the_end()
     {
         // Budget: the quick preset's 60k environment steps (the paper's run is 3M) on the ground truth. With rl-zoo's
-        // target_update_interval of 10 this seed balanced the pole by 19k steps, then its Q-values diverged (past 10⁵
-        // where no return exceeds 1/(1 − γ) = 100) and it lost the pole for good (docs/RL.md, "Learning that holds").
-        // Both the paper's selection (highest training reward) and the last policy must balance it, and Q must stay
-        // within the returns that exist.
-        var config = RunConfigLoader.LoadFile("cartpole-dqn-quick") with { Seed = 1 };
+        // target_update_interval of 10 this seed balanced the pole by 12k steps and had lost it by 57k (last policy's
+        // return −157, training success 4%): its Q-values diverge, where no return exceeds 1/(1 − γ) = 100 (docs/RL.md,
+        // "Learning that holds"). Both the paper's selection (highest training reward) and the last policy must
+        // balance it, and Q must stay within the returns that exist.
+        var config = RunConfigLoader.LoadFile("cartpole-dqn-quick") with { Seed = 2 };
         var store = new FileCheckpointStore(Directory.CreateTempSubdirectory("vlmrm-dqn-validation-").FullName);
         using var trainer = new Algorithm1Trainer(config, new GroundTruthLabeller(), "dqn-validation", store);
         var clock = System.Diagnostics.Stopwatch.StartNew();

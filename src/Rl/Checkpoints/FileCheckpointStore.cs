@@ -53,7 +53,7 @@ public sealed class FileCheckpointStore(string root) : ICheckpointStore
         foreach (var sidecar in Directory.GetFiles(folder, "*.json").Where(f => Path.GetFileName(f) is not ("latest.json" or "best.json")).Order(StringComparer.Ordinal))
         {
             if (ReadInfo(sidecar) is { } info) infos.Add(info);
-            else if (File.Exists(sidecar)) unreadable.Add(CheckpointListing.UnreadableSidecar(Path.GetFileName(sidecar)));
+            else if (File.Exists(sidecar)) unreadable.Add(Path.GetFileNameWithoutExtension(sidecar));
         }
         return new CheckpointListing([.. infos.OrderBy(i => i.Timesteps)], unreadable);
     }

@@ -79,12 +79,11 @@ public static class CheckpointBytes
     }
 }
 
-/// <summary>A run's listed checkpoints, and what is wrong with each sidecar that could not be read.</summary>
-public sealed record CheckpointListing(IReadOnlyList<CheckpointInfo> Infos, IReadOnlyList<string> Unreadable)
+/// <summary>A run's listed checkpoints, and the names of those whose sidecars do not read (so they cannot be verified).</summary>
+public sealed record CheckpointListing(IReadOnlyList<CheckpointInfo> Infos, IReadOnlyList<string> Unverifiable)
 {
-    /// <summary>The line naming a sidecar that does not read, and the checkpoint that cannot be verified without it.</summary>
-    public static string UnreadableSidecar(string sidecar) =>
-        $"{sidecar} is not readable JSON, so {Path.GetFileNameWithoutExtension(sidecar)}.ckpt cannot be verified";
+    /// <summary>The line naming a checkpoint passed over because its sidecar does not read.</summary>
+    public static string UnreadableSidecar(string name) => $"{name}.json is not readable JSON, so {name}.ckpt cannot be verified";
 }
 
 /// <summary>
@@ -94,33 +93,45 @@ public sealed record CheckpointListing(IReadOnlyList<CheckpointInfo> Infos, IRea
 public static class CheckpointSelection
 {
     /// <param name="named">The pointer's checkpoint, or the reason it names none it can read (null: no pointer at all).</param>
+    /// <param name="fallBack">
+    /// For <c>latest</c>: the newest intact checkpoint by step, listed or named by the pointer. A pointer that names an
+    /// older one than the listing holds is stale (an activation the cluster had already replaced wrote it, say) and
+    /// is named; resuming from it would silently throw the newer checkpoints' steps away.
+    /// </param>
+    /// <param name="list">The run's checkpoints whose sidecars read, and those whose sidecars do not.</param>
     /// <param name="read">A checkpoint's verified content, or why it cannot be loaded.</param>
     /// <exception cref="InvalidDataException">Checkpoints exist and none is intact: resuming from nothing would silently lose the run.</exception>
-    /// <param name="list">The run's checkpoints whose sidecars read, and a line for each sidecar that does not.</param>
     public static async Task<LoadedCheckpoint?> LoadAsync(
         string runId, (CheckpointInfo? Info, string? Problem) named, bool fallBack, Func<Task<CheckpointListing>> list,
         Func<CheckpointInfo, Task<(LoadedCheckpoint? Loaded, string? Damage)>> read)
     {
         var passedOver = new List<string>();
         if (named.Problem is { } problem) passedOver.Add(problem);
-        if (named.Info is { } pointed)
+        if (!fallBack)
         {
-            var (loaded, damage) = await read(pointed);
-            if (loaded is not null) return loaded;
-            passedOver.Add(damage!);
+            if (named.Info is not { } pointed) return null;
+            var (loaded, _) = await read(pointed);
+            return loaded;
         }
-        if (!fallBack) return null;
-        var (candidates, unreadable) = await list();
-        // A checkpoint whose sidecar is torn cannot be verified, so it is passed over, but never silently: it may be
-        // newer than the one resumed, and with no other checkpoint the run must not start over as if it had none.
-        passedOver.AddRange(unreadable);
-        foreach (var candidate in candidates.OrderByDescending(i => i.Timesteps).Where(c => c.Name != named.Info?.Name))
+        var (listed, unverifiable) = await list();
+        var candidates = listed.Where(c => c.Name != named.Info?.Name).Concat(named.Info is { } p ? [p] : []).OrderByDescending(c => c.Timesteps).ToList();
+        if (named.Info is { } stale && candidates.Count > 0 && candidates[0].Timesteps > stale.Timesteps)
+        {
+            passedOver.Add($"latest.json names {stale.Name} (step {stale.Timesteps:N0}), behind {candidates[0].Name} (step {candidates[0].Timesteps:N0}) stored beside it");
+        }
+        foreach (var candidate in candidates)
         {
             var (loaded, damage) = await read(candidate);
-            if (loaded is not null) return new LoadedCheckpoint(loaded.Info, loaded.Content) { PassedOver = passedOver };
+            if (loaded is not null)
+            {
+                // A checkpoint whose sidecar is torn cannot be verified, so it is passed over, but never silently.
+                passedOver.AddRange(unverifiable.Where(name => name != loaded.Info.Name).Select(CheckpointListing.UnreadableSidecar));
+                return new LoadedCheckpoint(loaded.Info, loaded.Content) { PassedOver = passedOver };
+            }
             passedOver.Add(damage!);
         }
-        if (named.Info is null && candidates.Count == 0 && unreadable.Count == 0) return null; // no checkpoint at all (at most a torn pointer)
+        passedOver.AddRange(unverifiable.Select(CheckpointListing.UnreadableSidecar));
+        if (candidates.Count == 0 && unverifiable.Count == 0) return null; // no checkpoint at all (at most a torn pointer)
         throw new InvalidDataException(
             $"Run {runId} has checkpoints and none is intact ({string.Join("; ", passedOver)}). Nothing was resumed: " +
             "restore the files from a copy, or start the run over (vlmrm train --fresh, or delete the run's checkpoint folder).");
