@@ -255,6 +255,7 @@ public sealed class LearnerGrain(
         {
             logger.LogInformation("Run {Run} resumed at step {Steps} on {Silo}", trainer.RunId, trainer.Timesteps, silo.SiloAddress);
             Log($"resumed from the checkpoint at step {trainer.Timesteps:N0}");
+            if (trainer.PointerBehind is { } behind) Log($"resumed from the newest stored checkpoint: {behind} (a save cut short before its pointer, or a second writer)");
             foreach (var damaged in trainer.PassedOverCheckpoints)
             {
                 logger.LogWarning("Run {Run} passed over a damaged checkpoint: {Damage}", trainer.RunId, damaged);

@@ -262,6 +262,9 @@ public sealed class Algorithm1Trainer : IDisposable
         }
     }
 
+    /// <summary>Set when the last resume found the latest pointer behind a newer stored checkpoint (<see cref="LoadedCheckpoint.PointerBehind"/>).</summary>
+    public string? PointerBehind { get; private set; }
+
     /// <summary>Damaged checkpoints the last resume passed over to reach the newest intact one, each with what is wrong.</summary>
     public IReadOnlyList<string> PassedOverCheckpoints { get; private set; } = [];
 
@@ -273,6 +276,7 @@ public sealed class Algorithm1Trainer : IDisposable
         if (latest is null) return false;
         await RestoreCheckpointAsync(latest.Content, cancellationToken);
         PassedOverCheckpoints = latest.PassedOver;
+        PointerBehind = latest.PointerBehind;
         return true;
     }
 

@@ -18,6 +18,12 @@ public sealed class LoadedCheckpoint(CheckpointInfo info, Stream content) : IDis
     /// <summary>Newer checkpoints (or pointers) passed over to reach this one, each with what is wrong with it.</summary>
     public IReadOnlyList<string> PassedOver { get; init; } = [];
 
+    /// <summary>
+    /// Set when the latest pointer named an older checkpoint than this one: a save cut short between its sidecar and
+    /// the pointer (harmless), or a second writer of the run's checkpoints (an activation the cluster had replaced).
+    /// </summary>
+    public string? PointerBehind { get; init; }
+
     public void Dispose() => Content.Dispose();
 }
 
@@ -95,8 +101,8 @@ public static class CheckpointSelection
     /// <param name="named">The pointer's checkpoint, or the reason it names none it can read (null: no pointer at all).</param>
     /// <param name="fallBack">
     /// For <c>latest</c>: the newest intact checkpoint by step, listed or named by the pointer. A pointer that names an
-    /// older one than the listing holds is stale (an activation the cluster had already replaced wrote it, say) and
-    /// is named; resuming from it would silently throw the newer checkpoints' steps away.
+    /// older one than the listing holds is behind (<see cref="LoadedCheckpoint.PointerBehind"/>): resuming from it would
+    /// silently throw the newer checkpoints' steps away.
     /// </param>
     /// <param name="list">The run's checkpoints whose sidecars read, and those whose sidecars do not.</param>
     /// <param name="read">A checkpoint's verified content, or why it cannot be loaded.</param>
@@ -115,10 +121,9 @@ public static class CheckpointSelection
         }
         var (listed, unverifiable) = await list();
         var candidates = listed.Where(c => c.Name != named.Info?.Name).Concat(named.Info is { } p ? [p] : []).OrderByDescending(c => c.Timesteps).ToList();
-        if (named.Info is { } stale && candidates.Count > 0 && candidates[0].Timesteps > stale.Timesteps)
-        {
-            passedOver.Add($"latest.json names {stale.Name} (step {stale.Timesteps:N0}), behind {candidates[0].Name} (step {candidates[0].Timesteps:N0}) stored beside it");
-        }
+        var pointerBehind = named.Info is { } stale && candidates.Count > 0 && candidates[0].Timesteps > stale.Timesteps
+            ? $"latest.json names {stale.Name} (step {stale.Timesteps:N0}), behind {candidates[0].Name} (step {candidates[0].Timesteps:N0}) stored beside it"
+            : null;
         foreach (var candidate in candidates)
         {
             var (loaded, damage) = await read(candidate);
@@ -126,7 +131,7 @@ public static class CheckpointSelection
             {
                 // A checkpoint whose sidecar is torn cannot be verified, so it is passed over, but never silently.
                 passedOver.AddRange(unverifiable.Where(name => name != loaded.Info.Name).Select(CheckpointListing.UnreadableSidecar));
-                return new LoadedCheckpoint(loaded.Info, loaded.Content) { PassedOver = passedOver };
+                return new LoadedCheckpoint(loaded.Info, loaded.Content) { PassedOver = passedOver, PointerBehind = pointerBehind };
             }
             passedOver.Add(damage!);
         }
