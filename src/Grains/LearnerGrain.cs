@@ -62,6 +62,9 @@ public sealed class LearnerGrain(
 
     private bool _logWriteQueued;
 
+    /// <summary>Set once another activation has written the run's state: this one stops and writes nothing more.</summary>
+    private bool _superseded;
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _grainScheduler = TaskScheduler.Current;
@@ -85,7 +88,7 @@ public sealed class LearnerGrain(
         catch (OperationCanceledException)
         {
         }
-        if (_trainer is not null && state.State.State == RunState.Running)
+        if (_trainer is not null && state.State.State == RunState.Running && !_superseded)
         {
             try
             {
@@ -148,7 +151,7 @@ public sealed class LearnerGrain(
         IRewardLabeller labeller = config.Reward.Labeller == LabellerKind.Clip ? new EnvironmentGrainLabeller(environmentGrain, request.RunId) : new GroundTruthLabeller();
         // Curves per run under the silo's data folder (every activation adds an events file; TensorBoard merges them).
         _tensorBoard = new TensorBoardWriter(Path.Combine(siloOptions.Value.DataDirectory, "tensorboard", request.RunId));
-        _trainer = new Algorithm1Trainer(config, labeller, request.RunId, checkpoints, _tensorBoard, environment);
+        _trainer = new Algorithm1Trainer(config, labeller, request.RunId, new FencedCheckpointStore(checkpoints, ConfirmOwnershipAsync), _tensorBoard, environment);
         Log($"activation {state.State.Activations} on {silo.SiloAddress}: {config.NumEnvs}×{config.Env}, {ConfigSpelling.Of(config.Algorithm)}, {ConfigSpelling.Of(config.Reward.Labeller)} reward, {config.TotalTimesteps:N0} steps; environment on {environment.Silo}");
         _stop?.Dispose();
         _stop = new CancellationTokenSource();
@@ -175,6 +178,14 @@ public sealed class LearnerGrain(
             // SIGTERM failed the run here).
             logger.LogWarning("Run {Run} stopped with its silo: {Problem}", trainer.RunId, e.Message);
             Log($"stopped with its silo ({e.Message})");
+        }
+        catch (CheckpointOwnershipLostException e)
+        {
+            // Not the run's end, and nothing of it to record: the activation that owns the run does that.
+            _superseded = true;
+            logger.LogWarning("Run {Run} stopped in this activation on {Silo}: {Problem}", trainer.RunId, silo.SiloAddress, e.Message);
+            Log($"stopped without writing: {e.Message}");
+            DeactivateOnIdle();
         }
         catch (Exception e) when (!stop.IsCancellationRequested && EnvironmentLost(e) && ++_environmentsLost <= MaxEnvironmentsLost)
         {
@@ -335,6 +346,35 @@ public sealed class LearnerGrain(
             // The lines stay in memory and go with the next write; the run is not stopped for its log.
             logger.LogWarning("Run {Run} could not write its events: {Problem}", state.State.Request?.RunId, e.Message);
         }
+    }
+
+    /// <summary>
+    /// The fence in front of every checkpoint write and deletion: the run's state is written with the ETag this activation
+    /// read or last wrote, which fails once any other activation of the run has written it (each writes on activation).
+    /// A replaced activation (its silo cut off from the cluster, then back) thus stops at its next checkpoint instead of
+    /// storing its own beside the owner's. Runs on the activation's scheduler, like every state write.
+    /// </summary>
+    private Task ConfirmOwnershipAsync(CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(async () =>
+        {
+            try
+            {
+                await PersistAsync();
+            }
+            catch (Exception e) when (Superseded(e))
+            {
+                throw new CheckpointOwnershipLostException(
+                    $"activation {state.State.Activations} on {silo.SiloAddress} no longer owns run {state.State.Request?.RunId}: another activation has written its state since", e);
+            }
+        }, cancellationToken, TaskCreationOptions.None, _grainScheduler).Unwrap();
+
+    private static bool Superseded(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is Orleans.Storage.InconsistentStateException) return true;
+        }
+        return false;
     }
 
     private async Task PersistAsync()

@@ -230,7 +230,7 @@ public sealed class Algorithm1Trainer : IDisposable
         {
             await CheckpointRetention.PruneAsync(_store, RunId, _config.KeepCheckpoints, cancellationToken);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is not (OperationCanceledException or CheckpointOwnershipLostException))
         {
             // The checkpoint is stored; what expired is deleted after the next one.
             _log?.Scalar("checkpoint/prune_failures", 1, Timesteps);
@@ -253,7 +253,7 @@ public sealed class Algorithm1Trainer : IDisposable
             await SaveCheckpointAsync(cancellationToken);
             _checkpointRetryAt = TimeSpan.Zero;
         }
-        catch (Exception e) when (e is not OperationCanceledException and not InvalidDataException)
+        catch (Exception e) when (e is not (OperationCanceledException or InvalidDataException or CheckpointOwnershipLostException))
         {
             _checkpointFailures++;
             var delay = StoreBackoff.After(_checkpointFailures);

@@ -1,4 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
 using Orleans.TestingHost;
+using VlmRm.Rl.Checkpoints;
 using VlmRm.Rl.Logging;
 using VlmRm.Abstractions;
 using VlmRm.Rl.Presets;
@@ -65,6 +68,46 @@ public class ClusterTests(TwoSiloCluster fixture) : IClassFixture<TwoSiloCluster
         // Submitting the same runs again changes nothing: the sweep is idempotent.
         var again = await sweep.SubmitAsync(runs, maxConcurrent: 2);
         Assert.True(again.IsFinished);
+    }
+
+    /// <summary>
+    /// A learner activation the cluster replaced (here: another activation's state write, as a new activation makes on
+    /// another silo while the old one's silo is cut off) must stop at its next checkpoint, not store its own beside the new
+    /// one's; the run goes on in a fresh activation from the newest checkpoint.
+    /// </summary>
+    [Fact]
+    public async Task A_replaced_activation_stops_writing_checkpoints_and_the_run_goes_on_from_the_newest()
+    {
+        const long total = 20_000, interval = 1_000;
+        var ct = TestContext.Current.CancellationToken;
+        var runId = "fenced.s0";
+        var config = RunConfigLoader.LoadFile("cartpole-dqn-quick") with { TotalTimesteps = total, CheckpointInterval = interval, KeepCheckpoints = 0 };
+        config = config with { Dqn = config.Dqn! with { NetArch = [32, 32], GradientSteps = 8 } };
+        var learner = fixture.Cluster.GrainFactory.GetGrain<ILearnerGrain>(runId);
+        await learner.StartAsync(new RunRequest(runId, RunConfigLoader.ToJson(config), "fenced"));
+        while ((await learner.GetStatusAsync()).Timesteps < 3 * interval) await Task.Delay(100, ct);
+
+        // What a new activation does first: read the run's state and write it back with its activation counted.
+        var silo = Assert.IsType<InProcessSiloHandle>(fixture.Cluster.Primary);
+        var storage = new FileGrainStorage(Path.Combine(TwoSiloCluster.DataDirectory, "state"), silo.SiloHost.Services.GetRequiredService<Serializer>());
+        var state = new GrainState<LearnerState>();
+        await storage.ReadStateAsync("learner", learner.GetGrainId(), state);
+        Assert.True(state.RecordExists, "the run has no stored state");
+        state.State!.Activations++;
+        await storage.WriteStateAsync("learner", learner.GetGrainId(), state);
+        var store = new FileCheckpointStore(Path.Combine(TwoSiloCluster.DataDirectory, "checkpoints"));
+        var newestWhenReplaced = await RunEvents.NewestCheckpointAsync(store, runId, ct);
+
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        RunStatus status;
+        while (!(status = await learner.GetStatusAsync()).IsFinished && DateTime.UtcNow < deadline) await Task.Delay(300, ct);
+        Assert.True(status.State == RunState.Done && status.Timesteps == total, $"{status.State} at {status.Timesteps} {status.Error}");
+        var log = await learner.GetLogAsync();
+        // The replaced activation saved nothing after the takeover (at most the save it was already making), and the next
+        // activation continued from the newest checkpoint.
+        var resumedAt = RunEvents.StartAfter(log, state.State.Activations);
+        Assert.True(resumedAt is { } r && r >= newestWhenReplaced && r <= newestWhenReplaced + interval,
+            $"newest checkpoint {newestWhenReplaced:N0} when the activation was replaced; the next one continued from {resumedAt}:{Environment.NewLine}{string.Join(Environment.NewLine, log)}");
     }
 
     [Fact]

@@ -264,6 +264,28 @@ public class CheckpointTests
         Assert.Equal(stored.Name, best!.Info.Name);
     }
 
+    [Fact]
+    public async Task A_writer_that_lost_the_run_stops_at_its_next_checkpoint_and_stores_nothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var inner = new FileCheckpointStore(Directory.CreateTempSubdirectory("vlmrm-fenced-").FullName);
+        var owner = true;
+        var store = new FencedCheckpointStore(inner, _ => owner ? Task.CompletedTask : throw new CheckpointOwnershipLostException("another writer owns run fenced (test)"));
+        using var trainer = new Algorithm1Trainer(Dqn(1_000_000) with { CheckpointInterval = 500, KeepCheckpoints = 1 }, new GroundTruthLabeller(), "fenced", store);
+        while ((await inner.ListAsync("fenced", ct)).Count == 0) await trainer.StepAsync(ct);
+        var kept = Assert.Single(await inner.ListAsync("fenced", ct));
+
+        owner = false;
+        // Not a store outage to retry while training goes on: the trainer stops, and neither saves nor prunes.
+        var lost = await Assert.ThrowsAsync<CheckpointOwnershipLostException>(async () =>
+        {
+            for (var i = 0; i < 2_000; i++) await trainer.StepAsync(ct);
+        });
+        Assert.Contains("another writer owns run fenced", lost.Message);
+        Assert.Equal(0, trainer.CheckpointFailures);
+        Assert.Equal(kept, Assert.Single(await inner.ListAsync("fenced", ct)));
+    }
+
     /// <summary>A store whose first save fails as an unreachable one would.</summary>
     private sealed class StoreFailingFirstSave(ICheckpointStore inner) : ICheckpointStore
     {
