@@ -46,6 +46,30 @@ public sealed class RandomRollout(VectorEnv env, ulong seed)
     }
 
     /// <summary>
+    /// Vector steps per second over about <paramref name="budget"/> (at least two steps), rendering every copy's reached
+    /// state on all cores as a run's environment does when its labeller needs frames, when <paramref name="render"/>.
+    /// </summary>
+    public double MeasureVectorStepsPerSecond(TimeSpan budget, bool render)
+    {
+        var frames = render ? new byte[env.Count * env.FrameBytes] : [];
+        env.Reset();
+        var warmUp = Stopwatch.StartNew();
+        do
+        {
+            SampleActions();
+            env.Step(_actions, frames, Environment.ProcessorCount);
+        } while (warmUp.ElapsedMilliseconds < 500);
+        var (steps, clock) = (0, Stopwatch.StartNew());
+        while (steps < 2 || clock.Elapsed < budget)
+        {
+            SampleActions();
+            env.Step(_actions, frames, Environment.ProcessorCount);
+            steps++;
+        }
+        return steps / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>
     /// Steps <paramref name="vectorSteps"/> times rendering every copy each step; copy 0's frames go to
     /// an MP4 and every <paramref name="pngEvery"/>-th of them to a PNG in <paramref name="outputDirectory"/>.
     /// </summary>

@@ -95,6 +95,8 @@ public sealed partial class BadInputTests
         Sweep("empty seeds", Task + "seeds: []\n", "sweep.yaml: seeds: at least one seed"),
         Sweep("a binary file (a PNG header)", "\u0089PNG\r\n\u001a\n\0\0\0\rIHDR", "sweep.yaml: not a text file (a NUL byte at offset 9); run and sweep files are YAML text."),
         Cli("a sweep file that is not there", ["run", "no-sweep.yaml"], "no-sweep.yaml"),
+        Cli("plan on an unknown node type", ["plan", "sweep.yaml", "--node", "p5.48xlarge"], "Unknown node type 'p5.48xlarge'. Known: nvidia-h200, Standard_NC24ads_A100_v4, Standard_NC4as_T4_v3 (or none: this machine's CPU)."),
+        Cli("a negative price for plan", ["plan", "sweep.yaml", "--price", "-3"], "--price must be a non-negative number of USD per node-hour, not -3."),
         Cli("a gateway that is not host:port", ["run", "sweep.yaml", "--gateway", "localhost"], "--gateway: 'localhost' is not host:port (e.g. 127.0.0.1:30000, a standalone silo's Silo:GatewayPort)."),
         Cli("both --cluster and --gateway", ["run", "sweep.yaml", "--cluster", "127.0.0.1:6379", "--gateway", "127.0.0.1:30000"], "--cluster and --gateway each name a cluster: give one of them."),
         Silo("misspelled clustering", ["--VlmRm:Clustering=redi"], "VlmRm:Clustering"),

@@ -25,9 +25,18 @@ public class ReportTests
             checkpoint_interval: 1000
             """);
         var data = Path.Combine(folder, "cluster");
+        var output = Path.Combine(folder, "report");
+        // The estimate first, as a researcher paying for the runs would; the report sets it beside what the runs took.
+        var plan = await CliProcess.RunAsync(folder, TimeSpan.FromMinutes(2), "plan", sweep, "--json", Path.Combine(output, "plan.json"));
+        Assert.True(plan.ExitCode == 0, $"plan: exit {plan.ExitCode}\n{string.Join('\n', plan.Lines)}\n{plan.Errors}");
+        Assert.Contains(plan.Lines, l => l.StartsWith("Sweep report-test: 2 runs", StringComparison.Ordinal));
+        using (var planned = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(output, "plan.json"))))
+        {
+            Assert.Equal(["report-test.cartpole-gt.gt.s0", "report-test.cartpole-clip.VlmRm-S-32_envs-v2.a0.s0"],
+                planned.RootElement.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("run_id").GetString()));
+        }
         var run = await CliProcess.RunAsync(folder, TimeSpan.FromMinutes(5), "run", sweep, "--data", data, "--quiet");
         Assert.True(run.ExitCode == 0, $"run: exit {run.ExitCode}\n{string.Join('\n', run.Lines)}\n{run.Errors}");
-        var output = Path.Combine(folder, "report");
         var report = await CliProcess.RunAsync(folder, TimeSpan.FromMinutes(5), "report", sweep, "--data", data, "--out", output, "--episodes", "2", "--states", "120");
         Assert.True(report.ExitCode == 0, $"report: exit {report.ExitCode}\n{string.Join('\n', report.Lines)}\n{report.Errors}");
         var index = Path.Combine(output, "index.html");
@@ -55,6 +64,10 @@ public class ReportTests
             Assert.Equal(2, (await Eval("document.querySelectorAll('#runs video').length")).GetInt32());
             await browser.WaitForAsync("[...document.querySelectorAll('#runs video')].every(v => v.readyState >= 1 && v.videoWidth === 256)", cancellationToken);
             Assert.Matches(@"^\d/2 \(mean return", (await Eval("document.querySelector('#runs tr[data-run] td:nth-child(12)').textContent")).GetString());
+
+            // Planned and measured cost side by side, for both runs.
+            Assert.Equal(2, (await Eval("document.querySelectorAll('#cost tr[data-run]').length")).GetInt32());
+            Assert.Matches(@"^\d+\.\d\d×$", (await Eval("document.querySelector('#cost tr[data-run] td:nth-child(4)').textContent")).GetString());
 
             var screenshot = await browser.ScreenshotAsync(cancellationToken, wholePage: false);
             File.WriteAllBytes(Path.Combine(TestPaths.ArtifactsDirectory("client"), "sweep-report.png"), screenshot);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Spectre.Console;
 using VlmRm.Abstractions;
 using VlmRm.Evaluation.Reports;
@@ -40,13 +41,27 @@ internal static class ReportCommand
                 EpicStates = parse.GetValue(states),
                 Command = "./vlmrm report " + string.Join(' ', Environment.GetCommandLineArgs().Skip(2)),
             };
-            var runStates = status.Runs.ToDictionary(r => r.RunId, r => new ReportRunState(r.State.ToString().ToLowerInvariant(), r.Timesteps, r.TotalTimesteps,
-                r.StepsPerSecond, r.MeanGroundTruthReturn, r.SuccessRate, r.Resumes, r.Error));
+            var runStates = new Dictionary<string, ReportRunState>();
+            foreach (var r in status.Runs)
+            {
+                var events = await client.GetGrain<ILearnerGrain>(r.RunId).GetLogAsync();
+                runStates[r.RunId] = new ReportRunState(r.State.ToString().ToLowerInvariant(), r.Timesteps, r.TotalTimesteps,
+                    r.StepsPerSecond, r.MeanGroundTruthReturn, r.SuccessRate, r.Resumes, r.Error, EventSpan(events)?.TotalSeconds);
+            }
             var console = Output.ForConsole();
             var index = await SweepReport.WriteAsync(spec.Name, runs, runStates, options, new SynchronousProgress<string>(step => console.Message($"Report: {Markup.Escape(step)}…")), ct);
             AnsiConsole.MarkupLine($"Report of [blue]{Markup.Escape(spec.Name)}[/]: [blue]{Markup.Escape(index)}[/] (open it in a browser; no server needed)");
             return 0;
         }, ct));
         return command;
+    }
+
+    /// <summary>From a run's first event to its last (each line starts with its UTC time); null with fewer than two.</summary>
+    private static TimeSpan? EventSpan(IReadOnlyList<string> events)
+    {
+        var times = events.Select(line => DateTime.TryParseExact(line.Split(' ', 3) is [var day, var time, ..] ? $"{day} {time}" : "", "yyyy-MM-dd HH:mm:ss'Z'",
+                CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var at) ? at : (DateTime?)null)
+            .OfType<DateTime>().ToList();
+        return times.Count < 2 ? null : times.Max() - times.Min();
     }
 }

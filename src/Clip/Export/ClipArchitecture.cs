@@ -27,6 +27,22 @@ public sealed record ClipArchitecture
 
     public int Grid => ImageSize / PatchSize;
 
+    /// <summary>
+    /// GFLOP of one image through the image tower (a multiply-add counts 2): the patch convolution, then per layer over
+    /// n = grid² + 1 tokens of width d the QKV, output and 4d MLP matrices (24·n·d²) and attention (4·n²·d), then the
+    /// projection. ViT-B-32 comes to 8.817, as PyTorch's FLOP counter measured it (docs/BENCHMARKS.md, section gpu).
+    /// </summary>
+    public double ImageTowerGflop
+    {
+        get
+        {
+            double patches = Grid * Grid, tokens = patches + 1, width = VisionWidth;
+            var patchConvolution = 2 * patches * (3.0 * PatchSize * PatchSize) * width;
+            var layers = VisionLayers * (24 * tokens * width * width + 4 * tokens * tokens * width);
+            return (patchConvolution + layers + 2 * width * EmbedDim) / 1e9;
+        }
+    }
+
     /// <summary>Throws naming the first shape that cannot be built.</summary>
     public void Validate()
     {

@@ -12,12 +12,15 @@ using VlmRm.Evaluation.Rollouts;
 using VlmRm.Rl;
 using VlmRm.Rl.Checkpoints;
 using VlmRm.Rl.Logging;
+using VlmRm.Rl.Planning;
 using VlmRm.Rl.Presets;
 
 namespace VlmRm.Evaluation.Reports;
 
 /// <summary>Where a run stood when the report was made, as its cluster reported it.</summary>
-public sealed record ReportRunState(string State, long Steps, long TotalSteps, double StepsPerSecond, double GroundTruthReturn, double SuccessRate, int Resumes, string? Error);
+/// <param name="WallSeconds">From the run's first event to its last (every activation and wait included); null when unknown.</param>
+public sealed record ReportRunState(string State, long Steps, long TotalSteps, double StepsPerSecond, double GroundTruthReturn, double SuccessRate, int Resumes, string? Error,
+    double? WallSeconds = null);
 
 public sealed record SweepReportOptions
 {
@@ -73,7 +76,9 @@ public static class SweepReport
         var rewardModels = RewardModels(runs, options, root, notes);
         var sizes = SizeFigures(rewardModels, options, root);
 
-        var page = Page(sweep, runs, states, policies, curves, rewardModels, sizes, notes, options, root);
+        var plan = SweepPlanFile.Read(Path.Combine(root, SweepPlanFile.Name));
+        if (plan is null) notes.Add($"No {SweepPlanFile.Name} in {root}: ./vlmrm plan <sweep file> writes the estimate this page sets beside the measured runs.");
+        var page = Page(sweep, runs, states, policies, curves, rewardModels, sizes, notes, options, root, plan);
         var index = Path.Combine(root, IndexFile);
         AtomicFile.WriteAllBytes(index, Encoding.UTF8.GetBytes(page));
         return index;
@@ -205,7 +210,7 @@ public static class SweepReport
     }
 
     private static string Page(string sweep, IReadOnlyList<SweepRun> runs, IReadOnlyDictionary<string, ReportRunState> states, Dictionary<string, ReviewSet?> policies,
-        List<TaskCurves> curves, List<RewardModelResult> rewardModels, List<Figure> sizes, List<string> notes, SweepReportOptions options, string root)
+        List<TaskCurves> curves, List<RewardModelResult> rewardModels, List<Figure> sizes, List<string> notes, SweepReportOptions options, string root, SweepPlanFile? plan)
     {
         var html = new StringBuilder();
         html.Append(CultureInfo.InvariantCulture, $$"""
@@ -251,7 +256,9 @@ public static class SweepReport
 
                 """);
         }
-        html.Append("</table>\n<h2>Learning curves</h2>\n");
+        html.Append("</table>\n");
+        if (plan is not null) AppendCost(html, runs, states, plan);
+        html.Append("<h2>Learning curves</h2>\n");
         if (curves.Count == 0) html.Append("<p>No run has written curves yet.</p>\n");
         foreach (var task in curves)
         {
@@ -293,6 +300,45 @@ public static class SweepReport
         html.Append("</body></html>\n");
         return html.ToString();
     }
+
+    /// <summary>What <c>vlmrm plan</c> estimated for each run beside what the run took.</summary>
+    private static void AppendCost(StringBuilder html, IReadOnlyList<SweepRun> runs, IReadOnlyDictionary<string, ReportRunState> states, SweepPlanFile plan)
+    {
+        html.Append(CultureInfo.InvariantCulture, $"""
+            <h2>Cost: planned and measured</h2>
+            <p>Planned by <code>vlmrm plan</code> on {plan.CreatedUtc:yyyy-MM-dd HH:mm} UTC for {E(plan.Node ?? "this machine's CPU")}. Measured: from each run's first event to its last.</p>
+            <table id="cost"><tr><th>run</th><th>planned wall-clock</th><th>measured wall-clock</th><th>measured / planned</th><th>planned steps/s</th><th>measured steps/s</th>
+            <th>frames labelled</th><th>image-tower GPU-hours (planned)</th><th>cost, USD (planned)</th></tr>
+
+            """);
+        var planned = plan.Runs.ToDictionary(r => r.RunId);
+        foreach (var run in runs)
+        {
+            if (!planned.TryGetValue(run.RunId, out var estimate)) continue;
+            var cost = estimate.Cost;
+            var state = states.GetValueOrDefault(run.RunId);
+            var measured = state is { WallSeconds: > 0 } ? state.WallSeconds : null;
+            var ratio = measured is { } m && cost.WallSeconds is { } w && w > 0 ? $"{m / w:F2}×" : "–";
+            var plannedRate = cost.WallSeconds is { } ws && ws > 0 ? cost.EnvSteps / ws : (double?)null;
+            var measuredRate = measured is { } ms && state is not null ? state.Steps / ms : (double?)null;
+            html.Append(CultureInfo.InvariantCulture, $"""
+                <tr data-run="{E(run.RunId)}"><td>{E(run.RunId)}</td><td class="n">{Seconds(cost.WallSeconds)}</td><td class="n">{Seconds(measured)}</td><td class="n">{ratio}</td>
+                <td class="n">{Number(plannedRate, "N0")}</td><td class="n">{Number(measuredRate, "N0")}</td><td class="n">{cost.Frames:N0}</td>
+                <td class="n">{Number(cost.GpuHours, "N2")}</td><td class="n">{Number(cost.GpuCost, "N2")}</td></tr>
+
+                """);
+        }
+        html.Append("</table>\n");
+    }
+
+    private static string Seconds(double? seconds) => seconds switch
+    {
+        null => "–",
+        >= 3_600 => $"{seconds / 3_600:F1} h",
+        >= 60 => $"{seconds / 60:F1} min",
+        _ => $"{seconds:F0} s",
+    };
+
 
     private static void AppendFigure(StringBuilder html, Figure figure) =>
         html.Append(CultureInfo.InvariantCulture, $"<figure><a href=\"{E(figure.Path)}\"><img src=\"{E(figure.Path)}\" alt=\"{E(figure.Caption)}\"></a><figcaption>{E(figure.Caption)} (<a href=\"{E(Path.ChangeExtension(figure.Path, ".csv"))}\">CSV</a>)</figcaption></figure>\n");
