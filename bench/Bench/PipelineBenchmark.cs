@@ -98,7 +98,7 @@ internal static class PipelineBenchmark
             for (var i = 0; i < env.Count; i++) buffer.Add(env.Observations.AsSpan(i * n, n), actions.AsSpan(i, 1), env.Observations.AsSpan(i * n, n), false, false, 0, false, i, frame.AsSpan(i * frames.Bytes, frames.Bytes));
         }
         var rewards = new float[b];
-        return Measure.OperationsPerSecond(() => labeller.LabelAsync(buffer.AsBatch(), rewards, CancellationToken.None).AsTask().GetAwaiter().GetResult(), seconds: 2, repeats: 3) * b;
+        return Measure.OperationsPerSecond(() => labeller.LabelAsync(buffer.AsBatch(), rewards, null, CancellationToken.None).AsTask().GetAwaiter().GetResult(), seconds: 2, repeats: 3) * b;
     }
 
     /// <summary>Environment steps/s the learner alone could keep up with: train_freq steps per call of gradient_steps updates.</summary>

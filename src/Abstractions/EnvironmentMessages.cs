@@ -38,6 +38,10 @@ public sealed record EnvironmentStep(
     [property: Id(6)] float[] CompletedReturns,
     [property: Id(7)] int[] CompletedLengths);
 
-/// <summary>Rewards for the frames an environment grain held, and the silo whose reward grain computed them.</summary>
+/// <summary>
+/// Rewards for the frames an environment grain held, and the silo whose reward grain computed them; for a run that keeps
+/// its embeddings (reward.keep_embeddings), the frames' image embeddings as fp16 bytes, <paramref name="EmbeddingWidth"/>
+/// values a frame (empty and 0 otherwise).
+/// </summary>
 [GenerateSerializer, Immutable]
-public sealed record EnvironmentLabels([property: Id(0)] float[] Rewards, [property: Id(1)] string LabelledOn);
+public sealed record EnvironmentLabels([property: Id(0)] float[] Rewards, [property: Id(1)] string LabelledOn, [property: Id(2)] byte[] Embeddings, [property: Id(3)] int EmbeddingWidth);

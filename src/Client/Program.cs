@@ -12,6 +12,7 @@ root.Subcommands.Add(ClipCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(PlanCommand.Create());
+root.Subcommands.Add(RelabelCommand.Create());
 foreach (var command in SweepCommands.Create()) root.Subcommands.Add(command);
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)

@@ -28,6 +28,7 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo, IOptions<RewardBatc
     private VectorEnv? _env;
     private RewardSpec? _reward;
     private bool _rendersFrames;
+    private bool _keepEmbeddings;
     /// <summary>The buffer steps render into; null while the run's only buffer is being labelled.</summary>
     private FrameChunks? _collecting;
     /// <summary>The other buffer (overlapped labelling) while it is free.</summary>
@@ -45,6 +46,7 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo, IOptions<RewardBatc
         // Chunks of whole vectorized steps: each step renders straight into the chunk that holds its frames.
         FrameChunks NewBuffer(FrameSize f) => new(RunFactory.LabelBatchSize(config), f, batching.Value.MaxMessageBytes, alignment: config.NumEnvs);
         _rendersFrames = frames is not null;
+        _keepEmbeddings = config.Reward.KeepEmbeddings;
         _collecting = frames is { } size ? NewBuffer(size) : null;
         _spare = frames is { } second && config.Reward.Labelling == LabellingScheduleKind.Overlapped ? NewBuffer(second) : null;
         var spec = _env.Spec;
@@ -89,7 +91,7 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo, IOptions<RewardBatc
         if (_labelling is not null) throw new InvalidOperationException($"Environment of run {run} is still labelling its previous batch: collect its labels first.");
         if (_collecting is not { } frames)
         {
-            _labelling = (null, 0, Task.FromResult(new EnvironmentLabels(environmentRewards, silo.SiloAddress.ToString())));
+            _labelling = (null, 0, Task.FromResult(new EnvironmentLabels(environmentRewards, silo.SiloAddress.ToString(), [], 0)));
             return Task.CompletedTask;
         }
         if (environmentRewards.Length != _framesHeld)
@@ -135,6 +137,9 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo, IOptions<RewardBatc
         var rewardGrain = GrainFactory.GetGrain<IRewardGrain>(reward.GrainKey(silo.SiloAddress.ToParsableString()));
         var rewards = new float[count];
         var labelledOn = here;
+        var keep = _keepEmbeddings;
+        byte[] embeddings = [];
+        var width = 0;
         // One message per chunk, in order: a chunk is at most the message limit, and the batcher groups them with other runs' frames.
         foreach (var (first, run, bytes) in frames.Runs(0, count))
         {
@@ -142,9 +147,20 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo, IOptions<RewardBatc
             var response = await rewardGrain.LabelAsync(reward, request);
             response.Rewards.CopyTo(rewards, first);
             labelledOn = response.Silo;
+            if (keep)
+            {
+                if (width == 0)
+                {
+                    width = response.Embeddings.Length / Math.Max(1, run);
+                    embeddings = new byte[count * width * sizeof(short)];
+                }
+                if (response.Embeddings.Length != run * width) throw new InvalidDataException($"Reward grain returned {response.Embeddings.Length} embedding values for {run} frames of width {width}.");
+                var halves = MemoryMarshal.Cast<byte, Half>(embeddings.AsSpan(first * width * sizeof(short), run * width * sizeof(short)));
+                for (var i = 0; i < halves.Length; i++) halves[i] = (Half)response.Embeddings[i];
+            }
             if (response.Silo != here) VlmRmMetrics.FrameBytesAcrossSilos.Add(request.Frames.Length);
         }
-        return new EnvironmentLabels(rewards, labelledOn);
+        return new EnvironmentLabels(rewards, labelledOn, embeddings, width);
     }
 
     /// <summary>

@@ -82,11 +82,11 @@ public sealed class EnvironmentGrainLabeller(IEnvironmentGrain grain, string run
     /// <summary>None: the learner collects no frames.</summary>
     public FrameSize? Frames => null;
 
-    public async ValueTask LabelAsync(LabelBatch batch, Memory<float> rewards, CancellationToken cancellationToken) =>
-        await (await StartLabellingAsync(batch, rewards, cancellationToken)).FinishAsync(cancellationToken);
+    public async ValueTask LabelAsync(LabelBatch batch, Memory<float> rewards, EmbeddingBatch? embeddings, CancellationToken cancellationToken) =>
+        await (await StartLabellingAsync(batch, rewards, embeddings, cancellationToken)).FinishAsync(cancellationToken);
 
     /// <summary>Hands the batch over once the grain holds it as labelling; its labels are collected when the schedule needs them.</summary>
-    public async ValueTask<PendingLabels> StartLabellingAsync(LabelBatch batch, Memory<float> rewards, CancellationToken cancellationToken)
+    public async ValueTask<PendingLabels> StartLabellingAsync(LabelBatch batch, Memory<float> rewards, EmbeddingBatch? embeddings, CancellationToken cancellationToken)
     {
         await grain.StartLabellingAsync(batch.EnvironmentRewards[..batch.Count].ToArray());
         var count = batch.Count;
@@ -98,6 +98,14 @@ public sealed class EnvironmentGrainLabeller(IEnvironmentGrain grain, string run
                 throw new InvalidDataException($"Environment grain of run {runId} returned {labels.Rewards.Length} rewards for {count} transitions.");
             }
             labels.Rewards.CopyTo(rewards.Span);
+            if (embeddings is not null)
+            {
+                if (labels.EmbeddingWidth <= 0 || labels.Embeddings.Length != count * labels.EmbeddingWidth * sizeof(short))
+                {
+                    throw new InvalidDataException($"Environment grain of run {runId} returned {labels.Embeddings.Length} embedding bytes of width {labels.EmbeddingWidth} for {count} frames; the run keeps them.");
+                }
+                embeddings.Write(0, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(labels.Embeddings), labels.EmbeddingWidth);
+            }
         });
     }
 }

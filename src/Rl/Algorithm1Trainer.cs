@@ -50,6 +50,9 @@ public sealed class Algorithm1Trainer : IDisposable
     private readonly double[] _labelledEpisodeReturns;
     private readonly byte[] _frames;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    /// <summary>Where this trainer's own steps began (a resumed run's checkpoint), so its speed counts only the steps it took.</summary>
+    private (long Timesteps, TimeSpan At) _speedFrom;
     private long _vectorSteps;
     private long _lastCheckpoint;
     private double _bestTrainingReward = double.NegativeInfinity;
@@ -100,7 +103,7 @@ public sealed class Algorithm1Trainer : IDisposable
     public int LabelledTransitions => _labelled.Count;
     public bool IsComplete => Timesteps >= _config.TotalTimesteps;
 
-    public TrainingProgress Progress => new(Timesteps, _config.TotalTimesteps, Timesteps / Math.Max(1e-9, _clock.Elapsed.TotalSeconds),
+    public TrainingProgress Progress => new(Timesteps, _config.TotalTimesteps, (Timesteps - _speedFrom.Timesteps) / Math.Max(1e-9, (_clock.Elapsed - _speedFrom.At).TotalSeconds),
         _statistics.EpisodesFinished, _statistics.MeanGroundTruthReturn, _statistics.SuccessRate, _statistics.MeanLabelledReturn);
 
     /// <summary>Trains until total_timesteps (or cancellation), checkpointing on schedule and at the end.</summary>
@@ -166,8 +169,12 @@ public sealed class Algorithm1Trainer : IDisposable
     public async Task FlushAsync(CancellationToken cancellationToken = default) => await _labelling.DrainAsync(StoreLabelled, cancellationToken);
 
     /// <summary>Algorithm 1's move of a labelled batch from B to D, refused whole when a reward is not a finite number.</summary>
-    private void StoreLabelled(UnlabelledBuffer transitions, ReadOnlySpan<float> rewards)
+    private void StoreLabelled(UnlabelledBuffer transitions, ReadOnlySpan<float> rewards, EmbeddingBatch? embeddings)
     {
+        if (embeddings is { Width: 0 } && transitions.Count > 0)
+        {
+            throw new InvalidDataException($"Labeller {_labeller.Name} returned no image embeddings, and this run keeps them (reward.keep_embeddings); no transition of this batch was stored.");
+        }
         var count = transitions.Count;
         for (var j = 0; j < count; j++)
         {
@@ -186,7 +193,9 @@ public sealed class Algorithm1Trainer : IDisposable
                 transitions.Actions.AsSpan(j * spec.ActionSize, spec.ActionSize),
                 reward,
                 transitions.NextObservations.AsSpan(j * spec.ObservationSize, spec.ObservationSize),
-                transitions.Terminated[j]);
+                transitions.Terminated[j],
+                embeddings is null ? default : embeddings.Row(j),
+                transitions.Successes[j]);
             sum += reward;
             var env = transitions.EnvIndices[j];
             _labelledEpisodeReturns[env] += reward;
@@ -262,6 +271,23 @@ public sealed class Algorithm1Trainer : IDisposable
         }
     }
 
+    /// <summary>
+    /// Re-rewards the replay buffer D from its stored embeddings with <paramref name="reward"/> (a run that keeps its
+    /// embeddings; no frame is rendered and no image tower runs), as the start of a run that trains on that reward. The
+    /// training reward of the paper's checkpoint selection starts over: returns measured under the old reward and the
+    /// best of them no longer compare. Episodes in flight keep the old reward for the steps they already took.
+    /// </summary>
+    public void RelabelReplayBuffer(Clip.Reward.ClipReward reward)
+    {
+        if (_labelling.Pending > 0) throw new InvalidOperationException("Label the unlabelled buffer before re-rewarding D (FlushAsync).");
+        _labelled.Relabel(reward);
+        _statistics.ClearLabelledReturns();
+        _bestTrainingReward = double.NegativeInfinity;
+    }
+
+    /// <summary>The labelled replay buffer D, for reading (evaluation on the states a run visited).</summary>
+    public ReplayBuffer ReplayBuffer => _labelled;
+
     /// <summary>Set when the last resume found the latest pointer behind a newer stored checkpoint (<see cref="LoadedCheckpoint.PointerBehind"/>).</summary>
     public string? PointerBehind { get; private set; }
 
@@ -296,6 +322,7 @@ public sealed class Algorithm1Trainer : IDisposable
     {
         var (counters, environmentState) = RunCheckpoint.Read(content, _config, Parts, $"Checkpoint of run {RunId}");
         (Timesteps, _vectorSteps, _lastCheckpoint, _bestTrainingReward) = (counters.Timesteps, counters.VectorSteps, counters.LastCheckpoint, counters.BestTrainingReward);
+        _speedFrom = (Timesteps, _clock.Elapsed);
         await _env.LoadStateAsync(environmentState, cancellationToken);
     }
 

@@ -27,6 +27,12 @@ public sealed class EpisodeStatistics(int window)
         lock (_lock) Enqueue(_labelledReturns, labelledReturn);
     }
 
+    /// <summary>Forgets the labelled returns: they were measured under a reward the run no longer trains on.</summary>
+    public void ClearLabelledReturns()
+    {
+        lock (_lock) _labelledReturns.Clear();
+    }
+
     public double MeanGroundTruthReturn => Mean(_episodes, e => e.GroundTruthReturn);
     public double SuccessRate => Mean(_episodes, e => e.Success ? 1.0 : 0.0);
     public double MeanLength => Mean(_episodes, e => e.Length);

@@ -20,7 +20,8 @@ public static class RunFactory
     public static ILabellingSchedule CreateLabellingSchedule(RunConfig config, IRewardLabeller labeller, EnvSpec spec)
     {
         UnlabelledBuffer NewBuffer() => new(LabelBatchSize(config), spec.ObservationSize, spec.ActionSize, labeller.Frames);
-        return config.Reward.Labelling == LabellingScheduleKind.Overlapped ? new OverlappedLabelling(labeller, NewBuffer) : new SynchronousLabelling(labeller, NewBuffer());
+        var keep = config.Reward.KeepEmbeddings;
+        return config.Reward.Labelling == LabellingScheduleKind.Overlapped ? new OverlappedLabelling(labeller, NewBuffer, keep) : new SynchronousLabelling(labeller, NewBuffer(), keep);
     }
 
     /// <summary>The run's environment copies in this process, reset, rendering at <paramref name="frames"/> when the labeller needs pixels.</summary>

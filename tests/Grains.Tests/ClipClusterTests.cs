@@ -84,11 +84,19 @@ public sealed class ClipClusterTests
         using var metrics = new MeterTotals(instrument => instrument.Meter.Name == VlmRmMetrics.MeterName);
 
         var run = await RunToTheEndAsync(cluster, "overlapped",
-            ClipRun(1_000, 400, new RewardSection { BatchSize = 100, FrameWidth = 64, FrameHeight = 64, Labelling = LabellingScheduleKind.Overlapped }), ct);
+            ClipRun(1_000, 400, new RewardSection { BatchSize = 100, FrameWidth = 64, FrameHeight = 64, Labelling = LabellingScheduleKind.Overlapped, KeepEmbeddings = true }), ct);
         Assert.True(double.IsFinite(run.MeanLabelledReturn), "no labelled episode return");
         Assert.True(metrics.Total("vlmrm.clip.batch_size") >= 1_000, "CLIP labelled fewer frames than were rendered");
         // The environment grain stepped on while its reward-grain calls were under way.
         Assert.True(metrics.Total("vlmrm.env.steps_while_labelling") > 0, "no step overlapped a labelling");
+
+        // The reward grain's embeddings came back with the labels and were checkpointed beside every transition: the run
+        // re-rewards in this process, with no frame and no image tower.
+        var store = new VlmRm.Rl.Checkpoints.FileCheckpointStore(Path.Combine(Data, "checkpoints"));
+        using var relabelled = await VlmRm.Rl.RunRelabelling.StartAsync(store, "overlapped.s0", "overlapped.relabelled", new VlmRm.Rl.RewardChange(["a cart"], null, 0.5f), 100, _clip, cancellationToken: ct);
+        var buffer = relabelled.Trainer.ReplayBuffer;
+        Assert.Equal((1_000, 16), (buffer.Count, buffer.EmbeddingWidth));
+        Assert.True(Enumerable.Range(0, buffer.Count).Select(buffer.Reward).Distinct().Count() > 10, "the re-rewarded transitions do not differ");
     }
 
     /// <summary>The quick CartPole preset rewarded by the synthetic CLIP's reading of the paper's prompts, with <paramref name="reward"/>'s batching.</summary>

@@ -21,7 +21,7 @@ public class Algorithm1Tests
         public string Name => "recording";
         FrameSize? IRewardLabeller.Frames => frames;
 
-        public ValueTask LabelAsync(LabelBatch batch, Memory<float> rewards, CancellationToken cancellationToken)
+        public ValueTask LabelAsync(LabelBatch batch, Memory<float> rewards, EmbeddingBatch? embeddings, CancellationToken cancellationToken)
         {
             BatchSizes.Add(batch.Count);
             if (frames is not null) Frames.Add([.. batch.Frames!.Runs(0, batch.Count).SelectMany(run => run.Bytes.ToArray())]);

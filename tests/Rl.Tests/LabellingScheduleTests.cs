@@ -27,7 +27,7 @@ public class LabellingScheduleTests
         public string Name => "slow";
         public FrameSize? Frames => null;
 
-        public async ValueTask LabelAsync(LabelBatch batch, Memory<float> rewards, CancellationToken cancellationToken)
+        public async ValueTask LabelAsync(LabelBatch batch, Memory<float> rewards, EmbeddingBatch? embeddings, CancellationToken cancellationToken)
         {
             await Task.Delay(_delays.Next(maxDelayMilliseconds / 2, maxDelayMilliseconds + 1), cancellationToken);
             batch.EnvironmentRewards.Span[..batch.Count].CopyTo(rewards.Span);

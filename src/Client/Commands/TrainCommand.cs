@@ -35,9 +35,10 @@ internal static class TrainCommand
         var runId = new Option<string?>("--run-id") { Description = "Run id (default: <preset>-<seed>)." };
         var clip = new ClipOptions();
         var fresh = new Option<bool>("--fresh") { Description = "Ignore existing checkpoints of this run id and start over." };
+        var keepEmbeddings = new Option<bool>("--keep-embeddings") { Description = "Keep each labelled frame's image embedding beside its transition (reward.keep_embeddings), so vlmrm relabel can re-reward the run." };
         var command = new Command("train", "Train one agent with Algorithm 1 (SAC or DQN, ground-truth or CLIP reward) in this process.")
         {
-            config, reward, steps, seed, runs, runId, fresh,
+            config, reward, steps, seed, runs, runId, fresh, keepEmbeddings,
         };
         clip.AddTo(command, withModel: false);
         Output.AddOptionsTo(command);
@@ -48,7 +49,7 @@ internal static class TrainCommand
             {
                 TotalTimesteps = parse.GetValue(steps) ?? run.TotalTimesteps,
                 Seed = parse.GetValue(seed) ?? run.Seed,
-                Reward = run.Reward with { Labeller = parse.GetValue(reward) ?? run.Reward.Labeller },
+                Reward = run.Reward with { Labeller = parse.GetValue(reward) ?? run.Reward.Labeller, KeepEmbeddings = parse.GetValue(keepEmbeddings) || run.Reward.KeepEmbeddings },
             };
             RunConfigLoader.Validate(run, "command line");
             var id = parse.GetValue(runId) ?? $"{Path.GetFileNameWithoutExtension(parse.GetValue(config))}-{ConfigSpelling.Of(run.Reward.Labeller)}-seed{run.Seed}";
@@ -72,7 +73,13 @@ internal static class TrainCommand
             output.Message($"Resumed [blue]{Markup.Escape(runId)}[/] at step {trainer.Timesteps:N0}.");
         }
         output.Message($"{Markup.Escape(ConfigSpelling.Of(config.Algorithm).ToUpperInvariant())} on {Markup.Escape(config.Env)}, reward: {Markup.Escape(labeller.Name)}, {config.TotalTimesteps:N0} steps, device {trainer.Device}. Logs: [blue]{Markup.Escape(runFolder)}[/]");
+        return await TrainAndEvaluateAsync(trainer, runId, Path.Combine(runsFolder, "checkpoints"), runFolder, output, cancellationToken);
+    }
 
+    /// <summary>Trains <paramref name="trainer"/> to its total with a progress bar, then judges its last and its selected checkpoint on the ground truth.</summary>
+    internal static async Task<int> TrainAndEvaluateAsync(Algorithm1Trainer trainer, string runId, string checkpointsFolder, string runFolder, Output output, CancellationToken cancellationToken)
+    {
+        var config = trainer.Config;
         await output.ProgressAsync(runId, config.TotalTimesteps, trainer.Timesteps, report =>
             // Reported synchronously on the training loop, so every line describes the step it names.
             trainer.RunAsync(new SynchronousProgress<TrainingProgress>(p => report(p.Timesteps,
@@ -88,8 +95,8 @@ internal static class TrainCommand
             output.Result("evaluation", new { Run = runId, Checkpoint = "highest_training_reward", best.Timesteps, MeanReturn = Output.Finite(selected.MeanReturn), selected.SuccessRate },
                 $"Checkpoint with the highest training reward (step {best.Timesteps:N0}, the paper's selection): mean return {selected.MeanReturn:F1}, success {selected.SuccessRate:P0}.");
         }
-        output.Result("run", new { Run = runId, Checkpoints = Path.Combine(runsFolder, "checkpoints", runId), TensorBoard = runFolder },
-            $"Checkpoints: [blue]{Markup.Escape(Path.Combine(runsFolder, "checkpoints", runId))}[/]; TensorBoard: tensorboard --logdir {Markup.Escape(runFolder)}");
+        output.Result("run", new { Run = runId, Checkpoints = Path.Combine(checkpointsFolder, runId), TensorBoard = runFolder },
+            $"Checkpoints: [blue]{Markup.Escape(Path.Combine(checkpointsFolder, runId))}[/]; TensorBoard: tensorboard --logdir {Markup.Escape(runFolder)}");
         return 0;
     }
 

@@ -8,9 +8,12 @@ public sealed class ClipLabeller(ClipRewardModel model, FrameSize frames) : IRew
     private float[] _embeddings = [];
 
     public string Name => $"clip:{model.Model.Folder.Name}:alpha={model.Reward.Alpha}";
+
+    /// <summary>The reward of Eq. 2–3 this labeller scores with, for re-rewarding stored embeddings.</summary>
+    public ClipReward Reward => model.Reward;
     public FrameSize? Frames => frames;
 
-    public ValueTask LabelAsync(LabelBatch batch, Memory<float> rewards, CancellationToken cancellationToken)
+    public ValueTask LabelAsync(LabelBatch batch, Memory<float> rewards, EmbeddingBatch? embeddings, CancellationToken cancellationToken)
     {
         if (batch.FrameSize != frames) throw new ArgumentException($"CLIP labeller expects {frames.Width}×{frames.Height} frames, got {batch.FrameSize}.");
         foreach (var (first, count, bytes) in batch.Frames!.Runs(0, batch.Count))
@@ -18,6 +21,7 @@ public sealed class ClipLabeller(ClipRewardModel model, FrameSize frames) : IRew
             var needed = count * model.EmbedDim;
             if (_embeddings.Length < needed) _embeddings = new float[needed];
             model.Label(bytes.Span, frames.Height, frames.Width, rewards.Span.Slice(first, count), _embeddings.AsSpan(0, needed));
+            embeddings?.Write(first, _embeddings.AsSpan(0, needed), model.EmbedDim);
         }
         return ValueTask.CompletedTask;
     }

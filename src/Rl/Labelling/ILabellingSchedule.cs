@@ -22,8 +22,11 @@ public interface ILabellingSchedule : IDisposable
     ValueTask DrainAsync(LabelledBatchStore store, CancellationToken cancellationToken);
 }
 
-/// <summary>Moves labelled transitions into the replay buffer D; <paramref name="rewards"/> holds one reward per transition.</summary>
-public delegate void LabelledBatchStore(UnlabelledBuffer transitions, ReadOnlySpan<float> rewards);
+/// <summary>
+/// Moves labelled transitions into the replay buffer D; <paramref name="rewards"/> holds one reward per transition, and
+/// <paramref name="embeddings"/> their frames' image embeddings when the run keeps them.
+/// </summary>
+public delegate void LabelledBatchStore(UnlabelledBuffer transitions, ReadOnlySpan<float> rewards, EmbeddingBatch? embeddings);
 
 /// <summary>A labelling call under way.</summary>
 /// <param name="work">What runs in this process for it; the labeller's owner waits for it before disposing the labeller.</param>

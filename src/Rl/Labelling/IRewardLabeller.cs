@@ -13,15 +13,16 @@ public interface IRewardLabeller
 
     /// <param name="batch">Transitions in the order they happened.</param>
     /// <param name="rewards">One reward per transition.</param>
-    ValueTask LabelAsync(LabelBatch batch, Memory<float> rewards, CancellationToken cancellationToken);
+    /// <param name="embeddings">Where the frames' image embeddings go when the run keeps them; null when it does not.</param>
+    ValueTask LabelAsync(LabelBatch batch, Memory<float> rewards, EmbeddingBatch? embeddings, CancellationToken cancellationToken);
 
     /// <summary>
     /// Starts labelling and returns once <paramref name="batch"/> is handed over, with what waits for its rewards (the
     /// overlapped schedule steps on meanwhile); the batch and <paramref name="rewards"/> stay untouched until it finishes.
     /// By default <see cref="LabelAsync"/> runs on the thread pool.
     /// </summary>
-    ValueTask<PendingLabels> StartLabellingAsync(LabelBatch batch, Memory<float> rewards, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(PendingLabels.Running(Task.Run(() => LabelAsync(batch, rewards, cancellationToken).AsTask(), cancellationToken)));
+    ValueTask<PendingLabels> StartLabellingAsync(LabelBatch batch, Memory<float> rewards, EmbeddingBatch? embeddings, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(PendingLabels.Running(Task.Run(() => LabelAsync(batch, rewards, embeddings, cancellationToken).AsTask(), cancellationToken)));
 }
 
 public readonly record struct FrameSize(int Width, int Height)
@@ -44,7 +45,7 @@ public sealed class GroundTruthLabeller : IRewardLabeller
     public string Name => "ground_truth";
     public FrameSize? Frames => null;
 
-    public ValueTask LabelAsync(LabelBatch batch, Memory<float> rewards, CancellationToken cancellationToken)
+    public ValueTask LabelAsync(LabelBatch batch, Memory<float> rewards, EmbeddingBatch? embeddings, CancellationToken cancellationToken)
     {
         batch.EnvironmentRewards.Span[..batch.Count].CopyTo(rewards.Span);
         return ValueTask.CompletedTask;

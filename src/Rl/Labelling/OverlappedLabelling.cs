@@ -18,11 +18,11 @@ public sealed class OverlappedLabelling : ILabellingSchedule
     private Slot _labelling;
     private PendingLabels? _inFlight;
 
-    public OverlappedLabelling(IRewardLabeller labeller, Func<UnlabelledBuffer> newBuffer)
+    public OverlappedLabelling(IRewardLabeller labeller, Func<UnlabelledBuffer> newBuffer, bool keepEmbeddings)
     {
         _labeller = labeller;
-        _collecting = new Slot(newBuffer());
-        _labelling = new Slot(newBuffer());
+        _collecting = new Slot(newBuffer(), keepEmbeddings);
+        _labelling = new Slot(newBuffer(), keepEmbeddings);
     }
 
     public UnlabelledBuffer Collecting => _collecting.Buffer;
@@ -32,7 +32,7 @@ public sealed class OverlappedLabelling : ILabellingSchedule
     {
         await FinishInFlightAsync(store, cancellationToken);
         var full = _collecting;
-        _inFlight = await _labeller.StartLabellingAsync(full.Buffer.AsBatch(), full.Rewards.AsMemory(0, full.Buffer.Count), cancellationToken);
+        _inFlight = await _labeller.StartLabellingAsync(full.Buffer.AsBatch(), full.Rewards.AsMemory(0, full.Buffer.Count), full.Embeddings, cancellationToken);
         (_collecting, _labelling) = (_labelling, full);
     }
 
@@ -50,7 +50,7 @@ public sealed class OverlappedLabelling : ILabellingSchedule
         try
         {
             await pending.FinishAsync(cancellationToken);
-            store(_labelling.Buffer, _labelling.Rewards.AsSpan(0, _labelling.Buffer.Count));
+            store(_labelling.Buffer, _labelling.Rewards.AsSpan(0, _labelling.Buffer.Count), _labelling.Embeddings);
         }
         finally
         {
@@ -72,9 +72,10 @@ public sealed class OverlappedLabelling : ILabellingSchedule
         }
     }
 
-    private sealed class Slot(UnlabelledBuffer buffer)
+    private sealed class Slot(UnlabelledBuffer buffer, bool keepEmbeddings)
     {
         public UnlabelledBuffer Buffer => buffer;
         public float[] Rewards { get; } = new float[buffer.Capacity];
+        public EmbeddingBatch? Embeddings { get; } = keepEmbeddings ? new EmbeddingBatch(buffer.Capacity) : null;
     }
 }

@@ -131,6 +131,13 @@ public sealed record RewardSection
     /// <summary>Whether the run waits for each batch's rewards (synchronous, the paper's order) or steps on while it is labelled (overlapped).</summary>
     public LabellingScheduleKind Labelling { get; init; } = LabellingScheduleKind.Synchronous;
 
+    /// <summary>
+    /// Keep each labelled frame's image embedding (fp16) and success flag beside its transition, in the replay buffer and
+    /// its checkpoints (clip only): the run can then be re-rewarded for other prompts or α with no rendering and no image
+    /// tower (vlmrm relabel, evaluate screen --run). Costs buffer_size × the model's width × 2 bytes.
+    /// </summary>
+    public bool KeepEmbeddings { get; init; }
+
     /// <summary>Frame size rendered for the labeller (clip only).</summary>
     public int FrameWidth { get; init; } = 224;
 

@@ -72,6 +72,10 @@ public static class RunConfigLoader
         {
             Fail("reward.labelling", $"overlapped labelling needs labeller: clip; {ConfigSpelling.Of(reward.Labeller)} rewards are read from the environment, with nothing to overlap (use synchronous)");
         }
+        if (reward.KeepEmbeddings && reward.Labeller != LabellerKind.Clip)
+        {
+            Fail("reward.keep_embeddings", $"only a CLIP reward has image embeddings to keep; {ConfigSpelling.Of(reward.Labeller)} rewards are read from the environment");
+        }
         if (reward.Labeller == LabellerKind.Clip)
         {
             if (string.IsNullOrWhiteSpace(reward.Model)) Fail("reward.model", "a CLIP run names its model (e.g. ViT-B-32/openai)");

@@ -1,0 +1,162 @@
+using VlmRm.Clip.Export;
+using VlmRm.Clip.Reward;
+using VlmRm.Rl.Algorithms;
+using VlmRm.Rl.Checkpoints;
+using VlmRm.Rl.Labelling;
+using VlmRm.Rl.Presets;
+using VlmRm.TestSupport;
+
+namespace VlmRm.Rl.Tests;
+
+/// <summary>Embeddings kept with transitions, and runs re-rewarded from them (vlmrm relabel).</summary>
+public sealed class RelabelTests
+{
+    private const string Model = "Synthetic/relabel";
+    private const string Goal = "pole vertically upright on top of the cart";
+    private const string Baseline = "pole and cart";
+    private static readonly SyntheticModels Models = new((Model, new ClipArchitecture()));
+
+    private static RunConfig Config(long total, bool keep = true) => new()
+    {
+        Env = "CartPole", Algorithm = AlgorithmKind.Dqn, TotalTimesteps = total, NumEnvs = 2, EpisodeLength = 10, CheckpointInterval = 0, Seed = 5,
+        Dqn = new DqnOptions { LearningStarts = 20, TrainFreq = 4, GradientSteps = 1, BatchSize = 8, NetArch = [16] },
+        Reward = new RewardSection { Labeller = LabellerKind.Clip, Model = Model, Goal = [Goal], Baseline = [Baseline], BatchSize = 6, FrameWidth = 32, FrameHeight = 32, KeepEmbeddings = keep },
+    };
+
+    /// <summary>The CLIP labeller, keeping a copy of every frame it labels in order.</summary>
+    private sealed class FrameKeepingLabeller(ClipLabeller inner, FrameSize frames) : IRewardLabeller
+    {
+        public List<byte> Frames { get; } = [];
+        public string Name => inner.Name;
+        FrameSize? IRewardLabeller.Frames => frames;
+
+        public ValueTask LabelAsync(LabelBatch batch, Memory<float> rewards, EmbeddingBatch? embeddings, CancellationToken cancellationToken)
+        {
+            foreach (var run in batch.Frames!.Runs(0, batch.Count)) Frames.AddRange(run.Bytes.ToArray());
+            return inner.LabelAsync(batch, rewards, embeddings, cancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task Embeddings_and_success_flags_round_trip_through_a_checkpoint()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var store = new FileCheckpointStore(Directory.CreateTempSubdirectory("vlmrm-emb-").FullName);
+        var (labeller, model) = RewardLabellers.Create(Config(40).Reward, Models.Options);
+        using var _ = model;
+        using var trainer = new Algorithm1Trainer(Config(40), labeller, "kept", store);
+        await trainer.RunAsync(cancellationToken: ct);
+        var saved = trainer.ReplayBuffer;
+        Assert.Equal((40, 16), (saved.Count, saved.EmbeddingWidth));
+
+        using var resumed = new Algorithm1Trainer(Config(80), labeller, "kept", store);
+        Assert.True(await resumed.TryResumeAsync(ct));
+        var restored = resumed.ReplayBuffer;
+        Assert.Equal((saved.Count, saved.EmbeddingWidth), (restored.Count, restored.EmbeddingWidth));
+        for (var i = 0; i < saved.Count; i++)
+        {
+            Assert.Equal(saved.Embedding(i).ToArray(), restored.Embedding(i).ToArray());
+            Assert.Equal(saved.Success(i), restored.Success(i));
+            Assert.Equal(saved.Reward(i), restored.Reward(i));
+        }
+        Assert.Contains(Enumerable.Range(0, saved.Count), i => saved.Embedding(i).ToArray().Any(v => v != Half.Zero));
+    }
+
+    [Fact]
+    public async Task Relabelled_rewards_equal_a_fresh_labelling_of_the_same_frames()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var model = Models.Load(Model);
+        var frames = new FrameSize(32, 32);
+        var recorded = new FrameKeepingLabeller(new ClipLabeller(new ClipRewardModel(model, new RewardPrompts(Goal, Baseline), 0), frames), frames);
+        using var trainer = new Algorithm1Trainer(Config(60), recorded);
+        await trainer.RunAsync(cancellationToken: ct);
+
+        var other = new ClipRewardModel(model, new RewardPrompts("a cart on a track with its pole fallen over", "a cart"), alpha: 0.5f);
+        trainer.RelabelReplayBuffer(other.Reward);
+
+        var count = trainer.ReplayBuffer.Count;
+        Assert.Equal(60, count);
+        Assert.Equal(count * frames.Bytes, recorded.Frames.Count);
+        var fresh = new float[count];
+        other.Label(recorded.Frames.ToArray(), frames.Height, frames.Width, fresh, new float[count * other.EmbedDim]);
+        for (var i = 0; i < count; i++) Assert.Equal(fresh[i], trainer.ReplayBuffer.Reward(i), 2e-3f); // the stored embeddings are fp16
+        Assert.True(fresh.Distinct().Count() > 1, "the frames should not all score the same");
+    }
+
+    [Fact]
+    public async Task A_relabelled_run_trains_on_as_a_new_run_and_resumes_its_own_checkpoints()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var store = new FileCheckpointStore(Directory.CreateTempSubdirectory("vlmrm-relabel-").FullName);
+        var (labeller, model) = RewardLabellers.Create(Config(40).Reward, Models.Options);
+        using (model)
+        {
+            using var source = new Algorithm1Trainer(Config(40), labeller, "source", store);
+            await source.RunAsync(cancellationToken: ct);
+        }
+
+        var change = new RewardChange(["the pole is upright"], null, 0.5f);
+        using (var relabelled = await RunRelabelling.StartAsync(store, "source", "source.new", change, additionalSteps: 30, Models.Options, cancellationToken: ct))
+        {
+            Assert.False(relabelled.Resumed);
+            Assert.Equal((40, 70), (relabelled.Trainer.Timesteps, relabelled.Trainer.Config.TotalTimesteps));
+            var reward = relabelled.Trainer.Config.Reward;
+            Assert.Equal(["the pole is upright"], reward.Goal);
+            Assert.Equal([Baseline], reward.Baseline);
+            Assert.Equal(0.5f, reward.Alpha);
+            await relabelled.Trainer.RunAsync(cancellationToken: ct);
+            Assert.Equal(70, relabelled.Trainer.Timesteps);
+        }
+        Assert.Equal(70, (await store.ListAsync("source.new", ct)).Max(c => c.Timesteps));
+        Assert.Equal(40, (await store.ListAsync("source", ct)).Max(c => c.Timesteps)); // the source run is left as it was
+
+        // Asked again (an interrupted relabel), the new run continues from its own newest checkpoint.
+        using var again = await RunRelabelling.StartAsync(store, "source", "source.new", change, additionalSteps: 30, Models.Options, cancellationToken: ct);
+        Assert.True(again.Resumed);
+        Assert.Equal(70, again.Trainer.Timesteps);
+    }
+
+    [Fact]
+    public async Task A_run_recorded_without_embeddings_is_refused_with_how_to_record_them()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var store = new FileCheckpointStore(Directory.CreateTempSubdirectory("vlmrm-noemb-").FullName);
+        var (labeller, model) = RewardLabellers.Create(Config(20, keep: false).Reward, Models.Options);
+        using (model)
+        {
+            using var source = new Algorithm1Trainer(Config(20, keep: false), labeller, "plain", store);
+            await source.RunAsync(cancellationToken: ct);
+        }
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => RunRelabelling.StartAsync(store, "plain", "plain.new", new RewardChange(null, null, 1), null, Models.Options, cancellationToken: ct));
+        Assert.Contains("Run plain was recorded without image embeddings", error.Message);
+        Assert.Contains("setting reward.keep_embeddings: true", error.Message);
+        var missing = await Assert.ThrowsAsync<FileNotFoundException>(() => RunRelabelling.StartAsync(store, "nope", "nope.new", new RewardChange(null, null, 1), null, Models.Options, cancellationToken: ct));
+        Assert.Contains("Run 'nope' has no checkpoint to re-reward from", missing.Message);
+    }
+
+    [Fact]
+    public async Task Embeddings_of_another_width_are_refused_by_the_models_name()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var store = new FileCheckpointStore(Directory.CreateTempSubdirectory("vlmrm-width-").FullName);
+        var (labeller, model) = RewardLabellers.Create(Config(20).Reward, Models.Options);
+        using (model)
+        {
+            using var source = new Algorithm1Trainer(Config(20), labeller, "narrow", store);
+            await source.RunAsync(cancellationToken: ct);
+        }
+        // The same model name, but a folder whose model embeds to 32 values: not the model that made the embeddings.
+        var wider = new SyntheticModels((Model, new ClipArchitecture { EmbedDim = 32 }));
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => RunRelabelling.StartAsync(store, "narrow", "narrow.new", new RewardChange(null, null, 1), null, wider.Options, cancellationToken: ct));
+        Assert.Contains($"Model {Model} embeds to 32 values, but run narrow's stored embeddings have 16", error.Message);
+    }
+
+    [Fact]
+    public void Keeping_embeddings_needs_a_clip_reward()
+    {
+        var config = Config(20) with { Reward = new RewardSection { KeepEmbeddings = true } };
+        var error = Assert.Throws<InvalidDataException>(() => RunConfigLoader.Validate(config, "run.yaml"));
+        Assert.Contains("run.yaml: reward.keep_embeddings: only a CLIP reward has image embeddings to keep", error.Message);
+    }
+}
