@@ -38,6 +38,27 @@ public class ClipRewardTests
         Assert.True(reward.Score(g) > reward.Score(b));
     }
 
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(0.5f)]
+    [InlineData(1f)]
+    public void Stored_fp16_rows_score_as_each_row_does(float alpha)
+    {
+        const int width = 37, count = 50; // not a multiple of any vector width: the tail is scored too
+        var random = new Random(3);
+        float[] Draw(int n) => [.. Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1))];
+        var reward = new ClipReward(Draw(width), Draw(width), alpha);
+        var rows = Draw(count * width).Select(v => (Half)v).ToArray();
+        var scored = new float[count];
+        reward.ScoreRows(rows, scored);
+        for (var i = 0; i < count; i++)
+        {
+            var row = rows.AsSpan(i * width, width).ToArray().Select(v => (float)v).ToArray();
+            Assert.Equal(reward.Score(row), scored[i], 1e-5f);
+        }
+        Assert.Throws<ArgumentException>(() => reward.ScoreRows(new Half[width], new float[2]));
+    }
+
     [Fact]
     public void Several_prompts_average_their_normalized_embeddings()
     {

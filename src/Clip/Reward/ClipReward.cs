@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
 namespace VlmRm.Clip.Reward;
 
 /// <summary>
@@ -62,6 +65,48 @@ public sealed class ClipReward
         var count = rewards.Length;
         if (stateEmbeddings.Length != count * Dimension) throw new ArgumentException($"{stateEmbeddings.Length} floats is not {count} embeddings of {Dimension}.");
         for (var i = 0; i < count; i++) rewards[i] = Score(stateEmbeddings.Slice(i * Dimension, Dimension));
+    }
+
+    /// <summary>
+    /// Rewards of stored fp16 embeddings (rewards.Length rows of Dimension values), equal to <see cref="Score(ReadOnlySpan{float})"/>
+    /// of each up to float rounding, from three dot products a row: with ŝ = s/‖s‖ and g, u of unit length,
+    /// ‖ŝ − g‖² = 2 − 2 s·g/‖s‖ and u·(ŝ − g) = s·u/‖s‖ − u·g. Re-rewarding a replay buffer reads each embedding once.
+    /// </summary>
+    public void ScoreRows(ReadOnlySpan<Half> rows, Span<float> rewards)
+    {
+        var count = rewards.Length;
+        if (rows.Length != count * Dimension) throw new ArgumentException($"{rows.Length} values is not {count} embeddings of {Dimension}.");
+        var row = new float[Dimension];
+        var goalAlongDirection = TensorPrimitives.Dot(_goal, _direction);
+        double a = Alpha;
+        for (var i = 0; i < count; i++)
+        {
+            TensorPrimitives.ConvertToSingle(rows.Slice(i * Dimension, Dimension), row);
+            var (squares, alongGoal, alongDirection) = ThreeDots(row);
+            var norm = MathF.Sqrt(squares);
+            if (!(norm > 0) || !float.IsFinite(norm)) throw new ArgumentException($"Stored embedding {i} has norm {norm}: zero or not finite.");
+            double dd = 2 - 2 * alongGoal / norm;
+            double ud = alongDirection / norm - goalAlongDirection;
+            rewards[i] = (float)(1 - 0.5 * ((1 - a) * (1 - a) * dd + a * (2 - a) * ud * ud));
+        }
+    }
+
+    /// <summary>s·s, s·g and s·u in one pass over s.</summary>
+    private (float Squares, float AlongGoal, float AlongDirection) ThreeDots(ReadOnlySpan<float> s)
+    {
+        var (squares, alongGoal, alongDirection) = (Vector<float>.Zero, Vector<float>.Zero, Vector<float>.Zero);
+        var width = Vector<float>.Count;
+        var i = 0;
+        for (; i <= s.Length - width; i += width)
+        {
+            var v = new Vector<float>(s[i..]);
+            squares += v * v;
+            alongGoal += v * new Vector<float>(_goal, i);
+            alongDirection += v * new Vector<float>(_direction, i);
+        }
+        var (ss, sg, su) = (Vector.Sum(squares), Vector.Sum(alongGoal), Vector.Sum(alongDirection));
+        for (; i < s.Length; i++) (ss, sg, su) = (ss + s[i] * s[i], sg + s[i] * _goal[i], su + s[i] * _direction[i]);
+        return (ss, sg, su);
     }
 
     /// <summary>Eq. (2): cosine similarity.</summary>

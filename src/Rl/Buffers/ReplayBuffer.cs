@@ -102,13 +102,8 @@ public sealed class ReplayBuffer
         const int rows = 4096;
         Parallel.For(0, (Count + rows - 1) / rows, block =>
         {
-            var row = new float[EmbeddingWidth];
-            for (var i = block * rows; i < Math.Min(Count, (block + 1) * rows); i++)
-            {
-                var stored = _embeddings.AsSpan(i * EmbeddingWidth, EmbeddingWidth);
-                for (var k = 0; k < row.Length; k++) row[k] = (float)stored[k];
-                _rewards[i] = reward.Score(row);
-            }
+            var (first, count) = (block * rows, Math.Min(rows, Count - block * rows));
+            reward.ScoreRows(_embeddings.AsSpan(first * EmbeddingWidth, count * EmbeddingWidth), _rewards.AsSpan(first, count));
         });
     }
 
