@@ -53,3 +53,18 @@ internal sealed class PromptOptions
         return new RewardPrompts(goal, baseline);
     }
 }
+
+/// <summary>Where a run's checkpoints are when the user does not say.</summary>
+internal static class RunFolders
+{
+    /// <summary>vlmrm train's checkpoint folder, then the embedded cluster's.</summary>
+    private static readonly string[] CheckpointFolders = [Path.Combine("runs", "checkpoints"), Path.Combine("runs", "cluster", "checkpoints")];
+
+    /// <summary>The first default checkpoint folder with a folder for <paramref name="run"/>, as a full path.</summary>
+    public static string CheckpointsHolding(string run)
+    {
+        var found = CheckpointFolders.FirstOrDefault(folder => Directory.Exists(Path.Combine(folder, run)));
+        return Path.GetFullPath(found ?? throw new FileNotFoundException(
+            $"Run '{run}' has no checkpoint folder under {string.Join(" or ", CheckpointFolders)}; give the folder with --checkpoints."));
+    }
+}

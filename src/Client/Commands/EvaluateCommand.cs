@@ -95,9 +95,46 @@ internal static class EvaluateCommand
     {
         var alphas = AlphasOption();
         var csv = new Option<FileInfo?>("--csv") { Description = "Write the ranking as CSV." };
-        return OnLabelledSet("screen", "Rank goal/baseline prompts and α by EPIC on a labelled set, before any RL is spent.", [alphas, csv], (parse, labelled, model, embeddings, candidates) =>
+        var set = new Option<DirectoryInfo?>("--set") { Description = "A labelled set folder (vlmrm evaluate make-set / rollout-set / export-labels)." };
+        var run = new Option<string?>("--run") { Description = "Instead of a set: the states a run visited (its replay buffer; a run recorded with reward.keep_embeddings), labelled by the task's predicate." };
+        var checkpoints = new Option<DirectoryInfo?>("--checkpoints") { Description = "With --run: the run's checkpoint folder (default: runs/checkpoints, then runs/cluster/checkpoints)." };
+        var states = new Option<int>("--states") { Description = "With --run: at most this many of its stored transitions, evenly spaced.", DefaultValueFactory = _ => 20_000 };
+        var model = new Option<string?>("--model") { Description = "CLIP model (with --set; a run's own model with --run, where its embeddings came from)." };
+        var (clip, prompts) = (new ClipOptions(), new PromptOptions());
+        var command = new Command("screen", "Rank goal/baseline prompts and α by EPIC on a labelled set or on the states a run visited, before any RL is spent on them.")
         {
-            var ranking = PromptScreening.Rank(model, embeddings, labelled.Labels(), candidates.Goal, candidates.Baseline, ParseAlphas(parse.GetValue(alphas)!));
+            set, run, checkpoints, states, model, alphas, csv,
+        };
+        clip.AddTo(command, withModel: false);
+        prompts.AddTo(command);
+        command.SetAction((parse, cancellationToken) => UserErrors.ReportAsync(async () =>
+        {
+            if ((parse.GetValue(set) is null) == (parse.GetValue(run) is null)) throw new ArgumentException("Give --set (a labelled set) or --run (the states a run visited): one of them.");
+            SetEmbeddings embeddings;
+            bool[] labels;
+            string env, modelName;
+            if (parse.GetValue(run) is { } runId)
+            {
+                var folder = parse.GetValue(checkpoints)?.FullName ?? RunFolders.CheckpointsHolding(runId);
+                var visited = await VisitedStates.LoadAsync(new FileCheckpointStore(folder), runId, parse.GetValue(states), cancellationToken);
+                if (parse.GetValue(model) is { } asked && asked != visited.Config.Reward.Model)
+                {
+                    throw new ArgumentException($"Run {runId}'s embeddings were made by {visited.Config.Reward.Model}; --model {asked} would read them as another model's.");
+                }
+                (embeddings, labels, env, modelName) = (visited.Embeddings, visited.Labels, visited.Config.Env, visited.Config.Reward.Model!);
+                AnsiConsole.MarkupLine($"{visited.Labels.Length:N0} states run [blue]{Markup.Escape(runId)}[/] visited up to step {visited.Step:N0}, {visited.Labels.Count(l => l):N0} goal by {Markup.Escape(visited.Labeller)}; no image-tower call.");
+            }
+            else
+            {
+                var labelled = LabelledSet.Load(parse.GetValue(set)!.FullName);
+                modelName = parse.GetValue(model) ?? throw new ArgumentException("--model is required with --set: the CLIP model whose image tower embeds the set.");
+                using var setModel = OnnxClipModel.Load(modelName, clip.Options(parse));
+                (embeddings, labels, env) = (Embed(labelled, setModel), labelled.Labels(), labelled.Manifest.Env);
+            }
+            using var textModel = OnnxClipModel.Load(modelName, clip.Options(parse));
+            if (textModel.EmbedDim != embeddings.EmbedDim) throw new ArgumentException($"{modelName} embeds to {textModel.EmbedDim} values; the stored embeddings have {embeddings.EmbedDim}.");
+            var candidates = prompts.Get(parse, env);
+            var ranking = PromptScreening.Rank(textModel, embeddings, labels, candidates.Goal, candidates.Baseline, ParseAlphas(parse.GetValue(alphas)!));
             var table = new Table().AddColumns("rank", "EPIC", "α", "goal prompt", "baseline prompt");
             for (var i = 0; i < ranking.Count; i++)
             {
@@ -111,7 +148,8 @@ internal static class EvaluateCommand
                 Envs.Imaging.AtomicFile.WriteAllBytes(file.FullName, System.Text.Encoding.UTF8.GetBytes("epic,alpha,goal,baseline\n" + string.Join('\n', lines) + "\n"));
             }
             return 0;
-        });
+        }));
+        return command;
     }
 
     private static Command Landscape()

@@ -13,9 +13,6 @@ namespace VlmRm.Client.Commands;
 /// </summary>
 internal static class RelabelCommand
 {
-    /// <summary>Where runs keep checkpoints: vlmrm train's, then the embedded cluster's.</summary>
-    private static readonly string[] DefaultCheckpointFolders = [Path.Combine("runs", "checkpoints"), Path.Combine("runs", "cluster", "checkpoints")];
-
     public static Command Create()
     {
         var run = new Argument<string>("run") { Description = "Id of a run recorded with reward.keep_embeddings (vlmrm train --keep-embeddings, or a sweep's run id)." };
@@ -39,7 +36,7 @@ internal static class RelabelCommand
             var change = new RewardChange(parse.GetValue(goal) is { Length: > 0 } g ? g : null, parse.GetValue(baseline) is { Length: > 0 } b ? b : null, parse.GetValue(alpha));
             if (change is { Goal: null, Baseline: null, Alpha: null }) throw new ArgumentException("Give the new reward: --goal, --baseline and/or --alpha.");
             if (parse.GetValue(steps) is <= 0) throw new ArgumentException($"--steps must be positive, not {parse.GetValue(steps)}.");
-            var folder = parse.GetValue(checkpoints)?.FullName ?? FolderHolding(source);
+            var folder = parse.GetValue(checkpoints)?.FullName ?? RunFolders.CheckpointsHolding(source);
             var target = parse.GetValue(newId) ?? $"{source}.relabel-{Hash(change)}";
             var output = Output.For(parse);
             var runFolder = Path.Combine(parse.GetValue(runs)!.FullName, target);
@@ -55,13 +52,6 @@ internal static class RelabelCommand
             return await TrainCommand.TrainAndEvaluateAsync(trainer, target, folder, runFolder, output, cancellationToken);
         }));
         return command;
-    }
-
-    private static string FolderHolding(string run)
-    {
-        var found = DefaultCheckpointFolders.FirstOrDefault(folder => Directory.Exists(Path.Combine(folder, run)));
-        return Path.GetFullPath(found ?? throw new FileNotFoundException(
-            $"Run '{run}' has no checkpoint folder under {string.Join(" or ", DefaultCheckpointFolders)}; give the folder with --checkpoints."));
     }
 
     private static string Hash(RewardChange change)
