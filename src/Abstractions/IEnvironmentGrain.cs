@@ -23,6 +23,12 @@ public interface IEnvironmentGrain : IGrainWithStringKey
     [ResponseTimeout("00:30:00")]
     Task<EnvironmentLabels> CollectLabelsAsync();
 
+    /// <summary>
+    /// Labels with <paramref name="spec"/> from the next batch on (reward.schedule), called with no batch being labelled;
+    /// returns its prompt embeddings, so the learner re-rewards its replay buffer from the stored image embeddings.
+    /// </summary>
+    Task<PromptEmbeddings> ChangeRewardAsync(RewardSpec spec);
+
     Task<byte[]> SaveStateAsync();
 
     /// <returns>The copies' observations in the restored state.</returns>

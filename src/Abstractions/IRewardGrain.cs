@@ -11,4 +11,7 @@ public interface IRewardGrain : IGrainWithStringKey
     /// <remarks>A batch of B frames on CPU takes minutes for the large models: far past Orleans' default 30 s response timeout.</remarks>
     [ResponseTimeout("00:30:00")]
     Task<RewardResponse> LabelAsync(RewardSpec spec, RewardRequest request);
+
+    /// <summary>The spec's goal and baseline embeddings (each the average of its prompts' normalized embeddings), for re-rewarding stored image embeddings.</summary>
+    Task<PromptEmbeddings> EmbedPromptsAsync(RewardSpec spec);
 }

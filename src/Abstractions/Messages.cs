@@ -57,6 +57,10 @@ public sealed record RewardRequest(
 [GenerateSerializer, Immutable]
 public sealed record RewardResponse([property: Id(0)] float[] Rewards, [property: Id(1)] float[] Embeddings, [property: Id(2)] int BatchedWith, [property: Id(3)] string Silo);
 
+/// <summary>A reward spec's goal and baseline text embeddings.</summary>
+[GenerateSerializer, Immutable]
+public sealed record PromptEmbeddings([property: Id(0)] float[] Goal, [property: Id(1)] float[] Baseline);
+
 /// <summary>
 /// The CLIP reward a reward grain labels with (model, goal and baseline prompts, α); its key is derived from this.
 /// Ground-truth runs need no reward grain: their learner labels with the environment's rewards.

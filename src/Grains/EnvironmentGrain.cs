@@ -170,6 +170,13 @@ public sealed class EnvironmentGrain(ILocalSiloDetails silo, IOptions<RewardBatc
     private static byte[] WholeArray(Memory<byte> bytes) =>
         MemoryMarshal.TryGetArray<byte>(bytes, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : bytes.ToArray();
 
+    public Task<PromptEmbeddings> ChangeRewardAsync(RewardSpec spec)
+    {
+        if (_labelling is not null) throw new InvalidOperationException($"Environment of run {this.GetPrimaryKeyString()} is labelling a batch: collect it before changing the reward.");
+        _reward = spec;
+        return GrainFactory.GetGrain<IRewardGrain>(spec.GrainKey(silo.SiloAddress.ToParsableString())).EmbedPromptsAsync(spec);
+    }
+
     public Task<byte[]> SaveStateAsync() => Task.FromResult(Environment().SaveState());
 
     public Task<float[]> LoadStateAsync(byte[] state)

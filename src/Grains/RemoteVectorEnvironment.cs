@@ -1,6 +1,8 @@
 using VlmRm.Abstractions;
+using VlmRm.Clip.Reward;
 using VlmRm.Envs;
 using VlmRm.Rl.Labelling;
+using VlmRm.Rl.Presets;
 
 namespace VlmRm.Grains;
 
@@ -81,6 +83,13 @@ public sealed class EnvironmentGrainLabeller(IEnvironmentGrain grain, string run
 
     /// <summary>None: the learner collects no frames.</summary>
     public FrameSize? Frames => null;
+
+    /// <summary>The environment grain asks its reward grain from then on; the prompts' embeddings come back from the silo that has the model.</summary>
+    public async ValueTask<ClipReward> ChangeRewardAsync(RewardSection reward, CancellationToken cancellationToken)
+    {
+        var prompts = await grain.ChangeRewardAsync(RewardSpecs.From(reward) ?? throw new NotSupportedException($"Run {runId}'s reward is not a CLIP reward: it cannot change."));
+        return new ClipReward(prompts.Goal, prompts.Baseline, reward.Alpha);
+    }
 
     public async ValueTask LabelAsync(LabelBatch batch, Memory<float> rewards, EmbeddingBatch? embeddings, CancellationToken cancellationToken) =>
         await (await StartLabellingAsync(batch, rewards, embeddings, cancellationToken)).FinishAsync(cancellationToken);

@@ -10,7 +10,7 @@ namespace VlmRm.Grains;
 /// </summary>
 [RewardSiloPlacement]
 [Reentrant]
-public sealed class RewardGrain(RewardBatcher batcher) : Grain, IRewardGrain
+public sealed class RewardGrain(RewardBatcher batcher, ClipModelCache models) : Grain, IRewardGrain
 {
     public Task<RewardResponse> LabelAsync(RewardSpec spec, RewardRequest request)
     {
@@ -20,5 +20,11 @@ public sealed class RewardGrain(RewardBatcher batcher) : Grain, IRewardGrain
             throw new ArgumentException($"CLIP labelling needs {request.Count} frames of {request.FrameWidth}×{request.FrameHeight}×3 bytes, got {request.Frames.Length} bytes.");
         }
         return batcher.LabelAsync(spec, request);
+    }
+
+    public Task<PromptEmbeddings> EmbedPromptsAsync(RewardSpec spec)
+    {
+        var model = models.RewardModel(spec);
+        return Task.FromResult(new PromptEmbeddings(model.GoalEmbedding, model.BaselineEmbedding));
     }
 }

@@ -60,6 +60,9 @@ public sealed class Algorithm1Trainer : IDisposable
     private TimeSpan _checkpointRetryAt = TimeSpan.Zero;
     private int _checkpointFailures;
 
+    /// <summary>reward.schedule entries in force (those at or before the current step).</summary>
+    private int _rewardChanges;
+
     /// <param name="environment">
     /// Copies stepped elsewhere (the cluster's environment grain), already reset; null makes the run's own
     /// <see cref="VectorEnv"/> here, rendering at the labeller's frame size.
@@ -159,11 +162,26 @@ public sealed class Algorithm1Trainer : IDisposable
             _lastTrain = _algorithm.Train(_labelled, _config.OffPolicy.GradientSteps, _rng);
             LogTraining();
         }
+        if (RewardChangesAt(Timesteps) > _rewardChanges) await ChangeRewardAsync(cancellationToken);
         if (_store is not null && _config.CheckpointInterval > 0 && Timesteps - _lastCheckpoint >= _config.CheckpointInterval && _clock.Elapsed >= _checkpointRetryAt)
         {
             await SaveCheckpointOrRetryLaterAsync(cancellationToken);
         }
     }
+
+    /// <summary>
+    /// reward.schedule (beyond the paper): what B holds is labelled with the reward it was collected under, then D is
+    /// re-rewarded from its stored embeddings with the reward now in force, which labels every batch from here on.
+    /// </summary>
+    private async Task ChangeRewardAsync(CancellationToken cancellationToken)
+    {
+        await FlushAsync(cancellationToken);
+        RelabelReplayBuffer(await _labeller.ChangeRewardAsync(_config.Reward.At(Timesteps), cancellationToken));
+        _rewardChanges = RewardChangesAt(Timesteps);
+        _log?.Scalar("reward/schedule_entries", _rewardChanges, Timesteps);
+    }
+
+    private int RewardChangesAt(long step) => _config.Reward.Schedule.Count(c => c.At <= step);
 
     /// <summary>Labels every transition not yet in D and moves it there.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default) => await _labelling.DrainAsync(StoreLabelled, cancellationToken);
@@ -323,6 +341,9 @@ public sealed class Algorithm1Trainer : IDisposable
         var (counters, environmentState) = RunCheckpoint.Read(content, _config, Parts, $"Checkpoint of run {RunId}");
         (Timesteps, _vectorSteps, _lastCheckpoint, _bestTrainingReward) = (counters.Timesteps, counters.VectorSteps, counters.LastCheckpoint, counters.BestTrainingReward);
         _speedFrom = (Timesteps, _clock.Elapsed);
+        // D was stored re-rewarded; the labeller, made with the run's first reward, takes the one in force at this step.
+        _rewardChanges = RewardChangesAt(Timesteps);
+        if (_rewardChanges > 0) await _labeller.ChangeRewardAsync(_config.Reward.At(Timesteps), cancellationToken);
         await _env.LoadStateAsync(environmentState, cancellationToken);
     }
 

@@ -53,11 +53,14 @@ public static class RunRelabelling
                 "there is nothing to re-reward without the image tower. Record them by setting reward.keep_embeddings: true in the run's configuration (a CLIP reward) and training it again.");
         }
         if (!config.CheckpointReplayBuffer) throw new InvalidDataException($"Run {sourceRun} checkpoints without its replay buffer (checkpoint_replay_buffer: false): its embeddings were not stored.");
-        var reward = config.Reward with
+        // The reward in force at the checkpoint (a run with a reward.schedule may have changed it), changed: the new run's
+        // reward from its first step, with no schedule of its own.
+        var current = config.Reward.At(source.Info.Timesteps);
+        var reward = current with
         {
-            Goal = [.. change.Goal ?? config.Reward.Goal],
-            Baseline = [.. change.Baseline ?? config.Reward.Baseline],
-            Alpha = change.Alpha ?? config.Reward.Alpha,
+            Goal = [.. change.Goal ?? current.Goal],
+            Baseline = [.. change.Baseline ?? current.Baseline],
+            Alpha = change.Alpha ?? current.Alpha,
         };
         var newConfig = config with { Reward = reward, TotalTimesteps = source.Info.Timesteps + (additionalSteps ?? config.TotalTimesteps) };
         RunConfigLoader.Validate(newConfig, $"re-rewarded run {newRun}");

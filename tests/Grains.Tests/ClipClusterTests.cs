@@ -83,8 +83,13 @@ public sealed class ClipClusterTests
         await cluster.DeployAsync(ct);
         using var metrics = new MeterTotals(instrument => instrument.Meter.Name == VlmRmMetrics.MeterName);
 
-        var run = await RunToTheEndAsync(cluster, "overlapped",
-            ClipRun(1_000, 400, new RewardSection { BatchSize = 100, FrameWidth = 64, FrameHeight = 64, Labelling = LabellingScheduleKind.Overlapped, KeepEmbeddings = true }), ct);
+        // A reward.schedule too: α goes to 1 at step 500, through the environment grain's reward grain.
+        var schedule = new RewardChangeAt { At = 500, Alpha = 1 };
+        var config = ClipRun(1_000, 400, new RewardSection
+        {
+            BatchSize = 100, FrameWidth = 64, FrameHeight = 64, Labelling = LabellingScheduleKind.Overlapped, KeepEmbeddings = true, Schedule = [schedule],
+        });
+        var run = await RunToTheEndAsync(cluster, "overlapped", config, ct);
         Assert.True(double.IsFinite(run.MeanLabelledReturn), "no labelled episode return");
         Assert.True(metrics.Total("vlmrm.clip.batch_size") >= 1_000, "CLIP labelled fewer frames than were rendered");
         // The environment grain stepped on while its reward-grain calls were under way.
@@ -97,6 +102,19 @@ public sealed class ClipClusterTests
         var buffer = relabelled.Trainer.ReplayBuffer;
         Assert.Equal((1_000, 16), (buffer.Count, buffer.EmbeddingWidth));
         Assert.True(Enumerable.Range(0, buffer.Count).Select(buffer.Reward).Distinct().Count() > 10, "the re-rewarded transitions do not differ");
+
+        // As the learner stored them, every transition has the reward in force at the end (α = 1): the first 500 re-rewarded
+        // from their embeddings when the schedule changed it, the rest labelled by the reward grain under the new spec.
+        using var stored = new VlmRm.Rl.Algorithm1Trainer(config with { Reward = config.Reward with { Schedule = [] } }, new GroundTruthLabeller(), "overlapped.s0", store);
+        Assert.True(await stored.TryResumeAsync(ct));
+        using var model = OnnxClipModel.Load(Model, _clip);
+        var final = new ClipRewardModel(model, new RewardPrompts(config.Reward.Goal, config.Reward.Baseline), 1).Reward;
+        var expected = new float[1];
+        for (var i = 0; i < stored.ReplayBuffer.Count; i++)
+        {
+            final.ScoreRows(stored.ReplayBuffer.Embedding(i), expected);
+            Assert.Equal(expected[0], stored.ReplayBuffer.Reward(i), 2e-3f);
+        }
     }
 
     /// <summary>The quick CartPole preset rewarded by the synthetic CLIP's reading of the paper's prompts, with <paramref name="reward"/>'s batching.</summary>

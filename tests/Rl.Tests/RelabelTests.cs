@@ -153,6 +153,52 @@ public sealed class RelabelTests
     }
 
     [Fact]
+    public async Task A_reward_schedule_re_rewards_the_replay_buffer_at_its_step_and_labels_with_the_new_reward_after_it()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var store = new FileCheckpointStore(Directory.CreateTempSubdirectory("vlmrm-schedule-").FullName);
+        var config = Config(60) with { CheckpointInterval = 40 };
+        config = config with { Reward = config.Reward with { Schedule = [new RewardChangeAt { At = 30, Goal = ["a cart with its pole fallen over"], Alpha = 1 }] } };
+        RunConfigLoader.Validate(config, "schedule.yaml");
+        var (labeller, model) = RewardLabellers.Create(config.Reward, Models.Options);
+        using (model)
+        {
+            using var trainer = new Algorithm1Trainer(config, labeller, "scheduled", store);
+            await trainer.RunAsync(cancellationToken: ct);
+            var after = ((ClipLabeller)labeller).Reward;
+            Assert.Equal(1f, after.Alpha);
+            // Every transition, before the change (re-rewarded) and after it (labelled fresh), has the new reward.
+            var buffer = trainer.ReplayBuffer;
+            Assert.Equal(60, buffer.Count);
+            var expected = new float[buffer.Count];
+            for (var i = 0; i < buffer.Count; i++) after.ScoreRows(buffer.Embedding(i), expected.AsSpan(i, 1));
+            for (var i = 0; i < buffer.Count; i++) Assert.Equal(expected[i], buffer.Reward(i), 2e-3f);
+        }
+
+        // Resumed from its checkpoint at step 40, past the change: the labeller takes the reward in force there.
+        var (fresh, freshModel) = RewardLabellers.Create(config.Reward, Models.Options);
+        using (freshModel)
+        {
+            Assert.Equal(0f, ((ClipLabeller)fresh).Reward.Alpha);
+            using var resumed = new Algorithm1Trainer(config with { TotalTimesteps = 80 }, fresh, "scheduled", store);
+            using (var checkpoint = await store.LoadAsync((await store.ListAsync("scheduled", ct)).Single(c => c.Timesteps == 40), ct)) await resumed.RestoreCheckpointAsync(checkpoint!.Content, ct);
+            Assert.Equal(1f, ((ClipLabeller)fresh).Reward.Alpha);
+        }
+    }
+
+    [Theory]
+    [InlineData(false, 30, "reward.schedule: a reward that changes during the run re-rewards its replay buffer from stored embeddings: it needs labeller: clip and keep_embeddings: true")]
+    [InlineData(true, 0, "reward.schedule[0].at: 0: steps must increase, after 0 and before total_timesteps (60)")]
+    [InlineData(true, 60, "reward.schedule[0].at: 60: steps must increase")]
+    public void A_reward_schedule_is_checked_before_the_run(bool keep, long at, string expected)
+    {
+        var config = Config(60, keep);
+        config = config with { Reward = config.Reward with { Schedule = [new RewardChangeAt { At = at, Alpha = 1 }] } };
+        var error = Assert.Throws<InvalidDataException>(() => RunConfigLoader.Validate(config, "run.yaml"));
+        Assert.Contains("run.yaml: " + expected, error.Message);
+    }
+
+    [Fact]
     public void Keeping_embeddings_needs_a_clip_reward()
     {
         var config = Config(20) with { Reward = new RewardSection { KeepEmbeddings = true } };

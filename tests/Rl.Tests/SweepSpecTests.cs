@@ -33,6 +33,24 @@ public sealed class SweepSpecTests
     }
 
     [Fact]
+    public void A_sweeps_reward_schedule_reaches_every_clip_run_and_travels_as_json()
+    {
+        var yaml = "name: s\ntasks:\n  - name: cartpole\n    preset: cartpole-dqn-clip-quick\nalphas: [0, 1]\n" +
+                   "reward_schedule:\n  - at: 20000\n    alpha: 0.5\n  - at: 40000\n    goal: [the pole stands upright above the cart]\n";
+        var runs = SweepSpec.Parse(yaml, "s.yaml").Expand("s.yaml");
+        Assert.Equal(2, runs.Count);
+        Assert.All(runs, r =>
+        {
+            Assert.True(r.Config.Reward.KeepEmbeddings);
+            Assert.Equal([20_000L, 40_000L], r.Config.Reward.Schedule.Select(c => c.At));
+            var back = RunConfigLoader.FromJson(RunConfigLoader.ToJson(r.Config), "json");
+            Assert.Equal(0.5f, back.Reward.At(30_000).Alpha);
+            Assert.Equal(["the pole stands upright above the cart"], back.Reward.At(40_000).Goal);
+            Assert.Equal(r.Config.Reward.Goal, back.Reward.At(39_999).Goal);
+        });
+    }
+
+    [Fact]
     public void Enums_travel_as_json_in_their_config_spelling()
     {
         var config = RunConfigLoader.LoadFile("mountaincar-sac") with { Device = DeviceChoice.Cpu };

@@ -27,8 +27,8 @@ public sealed record VisitedStates(string RunId, RunConfig Config, long Step, Se
             throw new InvalidDataException($"Run {runId} was recorded without image embeddings: screening on its visited states needs them. " +
                 "Record them by setting reward.keep_embeddings: true in the run's configuration (a CLIP reward) and training it again.");
         }
-        // Restored into a trainer of the run's shape; the labeller is not asked for anything here.
-        using var trainer = new Algorithm1Trainer(config, new GroundTruthLabeller(), runId);
+        // Restored into a trainer of the run's shape, whose labeller is asked for nothing (a reward.schedule is not replayed).
+        using var trainer = new Algorithm1Trainer(config with { Reward = config.Reward with { Schedule = [] } }, new GroundTruthLabeller(), runId);
         await trainer.RestoreCheckpointAsync(latest.Content, cancellationToken);
         var buffer = trainer.ReplayBuffer;
         if (buffer.Count == 0 || buffer.EmbeddingWidth == 0) throw new InvalidDataException($"{source} holds no stored embeddings.");

@@ -21,6 +21,13 @@ public interface IRewardLabeller
     /// overlapped schedule steps on meanwhile); the batch and <paramref name="rewards"/> stay untouched until it finishes.
     /// By default <see cref="LabelAsync"/> runs on the thread pool.
     /// </summary>
+    /// <summary>
+    /// Labels with <paramref name="reward"/> from now on (reward.schedule: other prompts or α of the same model) and returns
+    /// its Eq. 2–3, for re-rewarding stored embeddings. A labeller with no CLIP reward cannot.
+    /// </summary>
+    ValueTask<Clip.Reward.ClipReward> ChangeRewardAsync(Presets.RewardSection reward, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"Labeller {Name} has no CLIP reward to change (reward.schedule needs labeller: clip).");
+
     ValueTask<PendingLabels> StartLabellingAsync(LabelBatch batch, Memory<float> rewards, EmbeddingBatch? embeddings, CancellationToken cancellationToken) =>
         ValueTask.FromResult(PendingLabels.Running(Task.Run(() => LabelAsync(batch, rewards, embeddings, cancellationToken).AsTask(), cancellationToken)));
 }

@@ -113,6 +113,15 @@ public sealed record RenderFlagsSection
     public bool Skybox { get; init; } = true;
 }
 
+/// <summary>One entry of reward.schedule: from step <see cref="At"/> on, these prompts and α (null keeps the ones before).</summary>
+public sealed record RewardChangeAt
+{
+    public long At { get; init; }
+    public List<string>? Goal { get; init; }
+    public List<string>? Baseline { get; init; }
+    public float? Alpha { get; init; }
+}
+
 /// <summary>Where rewards come from (Algorithm 1's labeller) and the labelling batch B.</summary>
 public sealed record RewardSection
 {
@@ -137,6 +146,23 @@ public sealed record RewardSection
     /// tower (vlmrm relabel, evaluate screen --run). Costs buffer_size × the model's width × 2 bytes.
     /// </summary>
     public bool KeepEmbeddings { get; init; }
+
+    /// <summary>
+    /// Changes of the reward during the run (beyond the paper; clip only, with keep_embeddings): from each entry's step
+    /// on, the reward has that entry's prompts or α, and the replay buffer is re-rewarded from its stored embeddings then.
+    /// </summary>
+    public List<RewardChangeAt> Schedule { get; init; } = [];
+
+    /// <summary>The reward in force at <paramref name="step"/>: this section with every schedule entry at or before it applied, in order.</summary>
+    public RewardSection At(long step)
+    {
+        var reward = this;
+        foreach (var change in Schedule.Where(c => c.At <= step))
+        {
+            reward = reward with { Goal = change.Goal ?? reward.Goal, Baseline = change.Baseline ?? reward.Baseline, Alpha = change.Alpha ?? reward.Alpha };
+        }
+        return reward with { Schedule = [] };
+    }
 
     /// <summary>Frame size rendered for the labeller (clip only).</summary>
     public int FrameWidth { get; init; } = 224;

@@ -76,6 +76,24 @@ public static class RunConfigLoader
         {
             Fail("reward.keep_embeddings", $"only a CLIP reward has image embeddings to keep; {ConfigSpelling.Of(reward.Labeller)} rewards are read from the environment");
         }
+        if (reward.Schedule is { Count: > 0 } schedule)
+        {
+            if (reward.Labeller != LabellerKind.Clip || !reward.KeepEmbeddings)
+            {
+                Fail("reward.schedule", "a reward that changes during the run re-rewards its replay buffer from stored embeddings: it needs labeller: clip and keep_embeddings: true");
+            }
+            for (var i = 0; i < schedule.Count; i++)
+            {
+                var change = schedule[i];
+                if (change.At <= (i == 0 ? 0 : schedule[i - 1].At) || change.At >= c.TotalTimesteps)
+                {
+                    Fail($"reward.schedule[{i}].at", $"{change.At}: steps must increase, after 0 and before total_timesteps ({c.TotalTimesteps})");
+                }
+                if (change.Alpha is { } a && !(a >= 0 && a <= 1)) Fail($"reward.schedule[{i}].alpha", $"{a} is not in [0, 1]");
+                if (change.Goal is { Count: 0 } || change.Baseline is { Count: 0 }) Fail($"reward.schedule[{i}]", "an empty prompt list; leave goal or baseline out to keep the ones before");
+                if (change is { Goal: null, Baseline: null, Alpha: null }) Fail($"reward.schedule[{i}]", "changes nothing: give goal, baseline and/or alpha");
+            }
+        }
         if (reward.Labeller == LabellerKind.Clip)
         {
             if (string.IsNullOrWhiteSpace(reward.Model)) Fail("reward.model", "a CLIP run names its model (e.g. ViT-B-32/openai)");

@@ -23,6 +23,9 @@ public sealed record SweepSpec
     public LabellerKind? Labeller { get; init; }
     public long? CheckpointInterval { get; init; }
 
+    /// <summary>A reward.schedule for every CLIP run (its α or prompts change at those steps); implies keep_embeddings.</summary>
+    public List<RewardChangeAt>? RewardSchedule { get; init; }
+
     /// <summary>The runs this sweep stands for, each with its id and validated configuration.</summary>
     public IReadOnlyList<SweepRun> Expand(string source)
     {
@@ -45,7 +48,12 @@ public sealed record SweepSpec
                             TotalTimesteps = TotalTimesteps ?? baseConfig.TotalTimesteps,
                             CheckpointInterval = CheckpointInterval ?? baseConfig.CheckpointInterval,
                             Reward = labeller == LabellerKind.Clip
-                                ? baseConfig.Reward with { Labeller = labeller, Model = model, Alpha = alpha }
+                                ? baseConfig.Reward with
+                                {
+                                    Labeller = labeller, Model = model, Alpha = alpha,
+                                    Schedule = RewardSchedule ?? baseConfig.Reward.Schedule,
+                                    KeepEmbeddings = baseConfig.Reward.KeepEmbeddings || RewardSchedule is { Count: > 0 },
+                                }
                                 : baseConfig.Reward with { Labeller = labeller },
                         };
                         RunConfigLoader.Validate(config, $"{source} (task {task.Name})");
