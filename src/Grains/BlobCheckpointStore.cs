@@ -110,6 +110,39 @@ public sealed class BlobCheckpointStore(BlobContainerClient container) : ICheckp
         await container.GetBlobClient($"{info.RunId}/{info.Name}.ckpt").DeleteIfExistsAsync(cancellationToken: cancellationToken);
     }
 
+    public async Task SaveEmbeddingSegmentAsync(string runId, long firstStep, Stream content, CancellationToken cancellationToken)
+    {
+        await EnsureContainerAsync(cancellationToken);
+        // One upload replaces the blob whole: a reader sees the old segment or the new one, never a mix.
+        await container.GetBlobClient(SegmentBlob(runId, firstStep)).UploadAsync(content, overwrite: true, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<long>> ListEmbeddingSegmentsAsync(string runId, CancellationToken cancellationToken)
+    {
+        if (!await container.ExistsAsync(cancellationToken)) return [];
+        var steps = new List<long>();
+        var prefix = $"{runId}/{EmbeddingLog.Folder}/";
+        await foreach (var blob in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, prefix, cancellationToken))
+        {
+            if (EmbeddingLog.SegmentStep(blob.Name[prefix.Length..]) is { } step) steps.Add(step);
+        }
+        return [.. steps.Order()];
+    }
+
+    public async Task<Stream?> OpenEmbeddingSegmentAsync(string runId, long firstStep, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await container.GetBlobClient(SegmentBlob(runId, firstStep)).OpenReadAsync(cancellationToken: cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    private static string SegmentBlob(string runId, long firstStep) => $"{runId}/{EmbeddingLog.Folder}/{EmbeddingLog.SegmentName(firstStep)}";
+
     private async Task<LoadedCheckpoint?> LoadAsync(string runId, string pointer, bool fallBack, CancellationToken cancellationToken)
     {
         if (!await container.ExistsAsync(cancellationToken)) return null;

@@ -60,6 +60,10 @@ public sealed class Algorithm1Trainer : IDisposable
     private TimeSpan _checkpointRetryAt = TimeSpan.Zero;
     private int _checkpointFailures;
 
+    /// <summary>reward.embedding_log: the rows labelled since the last checkpoint, and the step they follow.</summary>
+    private readonly EmbeddingLog? _embeddingLog;
+    private long _embeddingLogFrom;
+
     /// <summary>reward.schedule entries in force (those at or before the current step).</summary>
     private int _rewardChanges;
 
@@ -92,6 +96,7 @@ public sealed class Algorithm1Trainer : IDisposable
         _environmentActions = new float[config.NumEnvs * spec.ActionSize];
         _labelledEpisodeReturns = new double[config.NumEnvs];
         _frames = frames is { } f ? new byte[checked(config.NumEnvs * f.Bytes)] : [];
+        _embeddingLog = config.Reward.EmbeddingLog && store is not null ? new EmbeddingLog() : null;
     }
 
     public string RunId { get; }
@@ -214,6 +219,7 @@ public sealed class Algorithm1Trainer : IDisposable
                 transitions.Terminated[j],
                 embeddings is null ? default : embeddings.Row(j),
                 transitions.Successes[j]);
+            if (embeddings is not null) _embeddingLog?.Add(embeddings.Row(j), transitions.Successes[j]);
             sum += reward;
             var env = transitions.EnvIndices[j];
             _labelledEpisodeReturns[env] += reward;
@@ -244,6 +250,8 @@ public sealed class Algorithm1Trainer : IDisposable
         var counters = new RunCounters(Timesteps, _vectorSteps, Timesteps, isBest ? reward : _bestTrainingReward);
         // Spooled to a temporary file, then streamed to the store: a checkpoint with a 1M-transition Humanoid replay
         // buffer is 3 GB, over what a MemoryStream or one upload of a byte[] can hold.
+        // The embedding log's segment first: a checkpoint never exists without the log up to its step.
+        if (_embeddingLog is { Pending: > 0 } log) await log.SaveSegmentAsync(_store, RunId, _embeddingLogFrom, Timesteps, cancellationToken);
         CheckpointInfo info;
         await using (var spool = new FileStream(Path.Combine(Path.GetTempPath(), $"vlmrm-{Environment.ProcessId}-{Guid.NewGuid():N}.ckpt"), FileMode.CreateNew, FileAccess.ReadWrite,
                          FileShare.None, bufferSize: 1 << 20, FileOptions.DeleteOnClose | FileOptions.Asynchronous))
@@ -253,6 +261,8 @@ public sealed class Algorithm1Trainer : IDisposable
             info = await _store.SaveAsync(RunId, $"step-{Timesteps:D12}", spool, Timesteps, reward, isBest, cancellationToken);
         }
         (_lastCheckpoint, _bestTrainingReward) = (counters.LastCheckpoint, counters.BestTrainingReward);
+        _embeddingLog?.Clear();
+        _embeddingLogFrom = Timesteps;
         try
         {
             await CheckpointRetention.PruneAsync(_store, RunId, _config.KeepCheckpoints, cancellationToken);
@@ -341,6 +351,8 @@ public sealed class Algorithm1Trainer : IDisposable
         var (counters, environmentState) = RunCheckpoint.Read(content, _config, Parts, $"Checkpoint of run {RunId}");
         (Timesteps, _vectorSteps, _lastCheckpoint, _bestTrainingReward) = (counters.Timesteps, counters.VectorSteps, counters.LastCheckpoint, counters.BestTrainingReward);
         _speedFrom = (Timesteps, _clock.Elapsed);
+        _embeddingLog?.Clear();
+        _embeddingLogFrom = Timesteps;
         // D was stored re-rewarded; the labeller, made with the run's first reward, takes the one in force at this step.
         _rewardChanges = RewardChangesAt(Timesteps);
         if (_rewardChanges > 0) await _labeller.ChangeRewardAsync(_config.Reward.At(Timesteps), cancellationToken);

@@ -47,6 +47,32 @@ public sealed class BlobCheckpointStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Embedding_log_segments_are_stored_listed_and_read_back_as_one_chain()
+    {
+        var store = Store("embeddings");
+        var ct = TestContext.Current.CancellationToken;
+        async Task Segment(long from, long to, float value, int rows)
+        {
+            var log = new VlmRm.Rl.Checkpoints.EmbeddingLog();
+            for (var i = 0; i < rows; i++) log.Add([(Half)value, (Half)(-value)], success: i % 2 == 0);
+            await log.SaveSegmentAsync(store, "r", from, to, ct);
+        }
+        await Segment(0, 10, 1, 10);
+        await Segment(10, 20, 2, 10);
+        await Segment(20, 25, 9, 5); // a save whose checkpoint never landed ...
+        await Segment(20, 30, 3, 10); // ... replaced when the resumed run stores its segment
+        await store.SaveAsync("r", "step-30", new MemoryStream([1]), 30, 0, isBest: false, ct); // checkpoints beside the log are unaffected
+        Assert.Equal([0L, 10, 20], await store.ListEmbeddingSegmentsAsync("r", ct));
+        Assert.Equal(["step-30"], (await store.ListAsync("r", ct)).Select(c => c.Name));
+        var chain = await VlmRm.Rl.Checkpoints.EmbeddingLog.ReadAsync(store, "r", ct);
+        Assert.Equal([10, 20, 30], chain.Select(c => c.LastStep));
+        Assert.Equal([(Half)1, (Half)2, (Half)3], chain.Select(c => c.Embeddings[0]));
+        Assert.Equal(30, chain.Sum(c => c.Count));
+        Assert.Null(await store.OpenEmbeddingSegmentAsync("r", 5, ct));
+        Assert.Empty(await store.ListEmbeddingSegmentsAsync("no-such-run", ct));
+    }
+
+    [Fact]
     public async Task Training_continues_through_an_outage_and_the_checkpoint_lands_afterwards()
     {
         var store = Store("outage");

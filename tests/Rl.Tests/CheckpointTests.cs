@@ -301,6 +301,9 @@ public class CheckpointTests
         public Task<IReadOnlyList<CheckpointInfo>> ListAsync(string runId, CancellationToken cancellationToken) => inner.ListAsync(runId, cancellationToken);
         public Task<LoadedCheckpoint?> LoadAsync(CheckpointInfo info, CancellationToken cancellationToken) => inner.LoadAsync(info, cancellationToken);
         public Task DeleteAsync(CheckpointInfo info, CancellationToken cancellationToken) => inner.DeleteAsync(info, cancellationToken);
+        public Task SaveEmbeddingSegmentAsync(string runId, long firstStep, Stream content, CancellationToken cancellationToken) => inner.SaveEmbeddingSegmentAsync(runId, firstStep, content, cancellationToken);
+        public Task<IReadOnlyList<long>> ListEmbeddingSegmentsAsync(string runId, CancellationToken cancellationToken) => inner.ListEmbeddingSegmentsAsync(runId, cancellationToken);
+        public Task<Stream?> OpenEmbeddingSegmentAsync(string runId, long firstStep, CancellationToken cancellationToken) => inner.OpenEmbeddingSegmentAsync(runId, firstStep, cancellationToken);
     }
 
     private static byte[] ReadAll(Stream stream)

@@ -199,6 +199,49 @@ public sealed class RelabelTests
     }
 
     [Fact]
+    public async Task The_embedding_log_holds_every_labelled_frame_of_the_run_past_the_replay_buffer_and_across_a_resume()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var root = Directory.CreateTempSubdirectory("vlmrm-log-").FullName;
+        var store = new FileCheckpointStore(root);
+        // A replay buffer of 30 transitions: the log keeps what the buffer lets go.
+        var config = Config(60) with { CheckpointInterval = 20, Dqn = Config(60).Dqn! with { BufferSize = 30 } };
+        config = config with { Reward = config.Reward with { EmbeddingLog = true } };
+        RunConfigLoader.Validate(config, "log.yaml");
+        var (labeller, model) = RewardLabellers.Create(config.Reward, Models.Options);
+        using (model)
+        {
+            using (var first = new Algorithm1Trainer(config, labeller, "logged", store)) await first.RunAsync(cancellationToken: ct);
+            using var resumed = new Algorithm1Trainer(config with { TotalTimesteps = 100 }, labeller, "logged", store);
+            Assert.True(await resumed.TryResumeAsync(ct));
+            await resumed.RunAsync(cancellationToken: ct);
+
+            var log = await EmbeddingLog.ReadAsync(store, "logged", ct);
+            Assert.Equal([0L, 20, 40, 60, 80], log.Select(s => s.FirstStep));
+            Assert.Equal([20L, 40, 60, 80, 100], log.Select(s => s.LastStep));
+            Assert.Equal(100, log.Sum(s => s.Count));
+            // Its last 30 rows are the replay buffer's (which holds the newest 30 in ring order).
+            var rows = log.SelectMany(s => s.Embeddings).ToArray();
+            var buffer = resumed.ReplayBuffer;
+            var newest = Enumerable.Range(70, 30).Select(k => rows.AsSpan(k * 16, 16).ToArray()).ToHashSet(new RowComparer());
+            Assert.All(Enumerable.Range(0, buffer.Count), i => Assert.Contains(buffer.Embedding(i).ToArray(), newest));
+        }
+
+        var segment = Path.Combine(root, "logged", EmbeddingLog.Folder, EmbeddingLog.SegmentName(40));
+        var bytes = File.ReadAllBytes(segment);
+        bytes[bytes.Length / 2] ^= 0x20;
+        File.WriteAllBytes(segment, bytes);
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => EmbeddingLog.ReadAsync(store, "logged", ct));
+        Assert.Contains("Embedding log segment segment-000000000040.emb of run logged is damaged", error.Message);
+    }
+
+    private sealed class RowComparer : IEqualityComparer<Half[]>
+    {
+        public bool Equals(Half[]? x, Half[]? y) => x.AsSpan().SequenceEqual(y);
+        public int GetHashCode(Half[] row) => row.Length == 0 ? 0 : row[0].GetHashCode();
+    }
+
+    [Fact]
     public void Keeping_embeddings_needs_a_clip_reward()
     {
         var config = Config(20) with { Reward = new RewardSection { KeepEmbeddings = true } };

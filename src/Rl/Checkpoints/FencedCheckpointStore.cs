@@ -6,7 +6,7 @@ namespace VlmRm.Rl.Checkpoints;
 /// has taken the run over. In the cluster that is a learner activation the cluster already replaced (a silo cut off
 /// from membership, a Redis restart): left alone it trains on from its own older checkpoint and stores checkpoints,
 /// pointers and deletions beside the new activation's (the 100-kill soak found a run sent back 24,000 steps that way).
-/// Reads are not fenced: a replaced writer reading does no harm.
+/// Reads are not fenced: a replaced writer reading does no harm. Embedding-log segments are fenced like checkpoints.
 /// </summary>
 public sealed class FencedCheckpointStore(ICheckpointStore inner, Func<CancellationToken, Task> confirmOwnership) : ICheckpointStore
 {
@@ -21,6 +21,16 @@ public sealed class FencedCheckpointStore(ICheckpointStore inner, Func<Cancellat
         await confirmOwnership(cancellationToken);
         await inner.DeleteAsync(info, cancellationToken);
     }
+
+    public async Task SaveEmbeddingSegmentAsync(string runId, long firstStep, Stream content, CancellationToken cancellationToken)
+    {
+        await confirmOwnership(cancellationToken);
+        await inner.SaveEmbeddingSegmentAsync(runId, firstStep, content, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<long>> ListEmbeddingSegmentsAsync(string runId, CancellationToken cancellationToken) => inner.ListEmbeddingSegmentsAsync(runId, cancellationToken);
+
+    public Task<Stream?> OpenEmbeddingSegmentAsync(string runId, long firstStep, CancellationToken cancellationToken) => inner.OpenEmbeddingSegmentAsync(runId, firstStep, cancellationToken);
 
     public Task<LoadedCheckpoint?> LoadLatestAsync(string runId, CancellationToken cancellationToken) => inner.LoadLatestAsync(runId, cancellationToken);
 

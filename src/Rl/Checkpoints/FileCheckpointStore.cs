@@ -45,6 +45,28 @@ public sealed class FileCheckpointStore(string root) : ICheckpointStore
         return Task.CompletedTask;
     }
 
+    public async Task SaveEmbeddingSegmentAsync(string runId, long firstStep, Stream content, CancellationToken cancellationToken)
+    {
+        var folder = Path.Combine(RunFolder(runId), EmbeddingLog.Folder);
+        Directory.CreateDirectory(folder);
+        await AtomicFile.WriteAsync(Path.Combine(folder, EmbeddingLog.SegmentName(firstStep)), file => content.CopyToAsync(file, cancellationToken));
+    }
+
+    public Task<IReadOnlyList<long>> ListEmbeddingSegmentsAsync(string runId, CancellationToken cancellationToken)
+    {
+        var folder = Path.Combine(Root, runId, EmbeddingLog.Folder);
+        IReadOnlyList<long> steps = Directory.Exists(folder)
+            ? [.. Directory.GetFiles(folder).Select(f => EmbeddingLog.SegmentStep(Path.GetFileName(f))).OfType<long>().Order()]
+            : [];
+        return Task.FromResult(steps);
+    }
+
+    public Task<Stream?> OpenEmbeddingSegmentAsync(string runId, long firstStep, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(Root, runId, EmbeddingLog.Folder, EmbeddingLog.SegmentName(firstStep));
+        return Task.FromResult<Stream?>(File.Exists(path) ? new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 1 << 20) : null);
+    }
+
     private CheckpointListing List(string runId)
     {
         var folder = Path.Combine(Root, runId);

@@ -50,6 +50,18 @@ public interface ICheckpointStore
 
     /// <summary>Removes one checkpoint (its listing first, then its bytes); never the one latest or best points to (<see cref="CheckpointRetention"/>).</summary>
     Task DeleteAsync(CheckpointInfo info, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores one segment of the run's embedding log (<see cref="EmbeddingLog"/>) under the step it starts at, atomically,
+    /// replacing a segment stored there before (a run resumed from a checkpoint writes its steps again).
+    /// </summary>
+    Task SaveEmbeddingSegmentAsync(string runId, long firstStep, Stream content, CancellationToken cancellationToken);
+
+    /// <summary>The steps the run's embedding-log segments start at, ascending.</summary>
+    Task<IReadOnlyList<long>> ListEmbeddingSegmentsAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>One segment's bytes, read from their start (the caller disposes them); null when it is gone.</summary>
+    Task<Stream?> OpenEmbeddingSegmentAsync(string runId, long firstStep, CancellationToken cancellationToken);
 }
 
 /// <summary>Length and SHA-256 of checkpoint bytes, computed as they stream past.</summary>

@@ -148,6 +148,13 @@ public sealed record RewardSection
     public bool KeepEmbeddings { get; init; }
 
     /// <summary>
+    /// Also store every labelled frame's embedding for the whole run, beyond the replay buffer's window, as an embedding
+    /// log in the checkpoint store (one segment per checkpoint interval; needs keep_embeddings). Costs every frame × the
+    /// model's width × 2 bytes of storage (25.6 GB for the paper's Humanoid run; vlmrm plan prints it).
+    /// </summary>
+    public bool EmbeddingLog { get; init; }
+
+    /// <summary>
     /// Changes of the reward during the run (beyond the paper; clip only, with keep_embeddings): from each entry's step
     /// on, the reward has that entry's prompts or α, and the replay buffer is re-rewarded from its stored embeddings then.
     /// </summary>

@@ -76,6 +76,7 @@ public static class RunConfigLoader
         {
             Fail("reward.keep_embeddings", $"only a CLIP reward has image embeddings to keep; {ConfigSpelling.Of(reward.Labeller)} rewards are read from the environment");
         }
+        if (reward.EmbeddingLog && !reward.KeepEmbeddings) Fail("reward.embedding_log", "the log stores the embeddings the run keeps: it needs keep_embeddings: true");
         if (reward.Schedule is { Count: > 0 } schedule)
         {
             if (reward.Labeller != LabellerKind.Clip || !reward.KeepEmbeddings)
