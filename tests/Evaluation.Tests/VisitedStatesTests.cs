@@ -6,6 +6,7 @@ using VlmRm.Rl.Algorithms;
 using VlmRm.Rl.Checkpoints;
 using VlmRm.Rl.Labelling;
 using VlmRm.Rl.Presets;
+using VlmRm.Rl.Tests;
 using VlmRm.TestSupport;
 
 namespace VlmRm.Evaluation.Tests;
@@ -26,18 +27,13 @@ public sealed class VisitedStatesTests
         },
     };
 
+    private static readonly SyntheticModels Models = new((Model, new ClipArchitecture()));
+
     [Fact]
     public async Task A_runs_visited_states_are_labelled_by_the_tasks_predicate_and_ranked_without_the_image_tower()
     {
         var ct = TestContext.Current.CancellationToken;
-        var models = new SyntheticModels((Model, new ClipArchitecture()));
-        var store = new FileCheckpointStore(Directory.CreateTempSubdirectory("vlmrm-visited-").FullName);
-        var (labeller, model) = RewardLabellers.Create(Config(keep: true).Reward, models.Options);
-        using (model)
-        {
-            using var trainer = new Algorithm1Trainer(Config(keep: true), labeller, "visited", store);
-            await trainer.RunAsync(cancellationToken: ct);
-        }
+        var store = await RecordedRuns.RecordAsync("visited", Config(keep: true), Models.Options, ct);
 
         var visited = await VisitedStates.LoadAsync(store, "visited", maxStates: 100, ct);
         Assert.Equal((100, 16, 400L), (visited.Embeddings.Count, visited.Embeddings.EmbedDim, visited.Step));
@@ -46,7 +42,7 @@ public sealed class VisitedStatesTests
         Assert.Contains(true, visited.Labels);
         Assert.Contains(false, visited.Labels);
 
-        using var text = models.Load(Model);
+        using var text = Models.Load(Model);
         var ranking = PromptScreening.Rank(text, visited.Embeddings, visited.Labels, ["pole vertically upright on top of the cart", "a kneeling humanoid robot"], ["pole and cart"], [0f, 1f]);
         Assert.Equal(4, ranking.Count);
         Assert.All(ranking, r => Assert.InRange(r.Epic, 0, 1));
@@ -56,14 +52,7 @@ public sealed class VisitedStatesTests
     public async Task A_run_without_embeddings_is_refused_with_how_to_record_them()
     {
         var ct = TestContext.Current.CancellationToken;
-        var models = new SyntheticModels((Model, new ClipArchitecture()));
-        var store = new FileCheckpointStore(Directory.CreateTempSubdirectory("vlmrm-visited-").FullName);
-        var (labeller, model) = RewardLabellers.Create(Config(keep: false).Reward, models.Options);
-        using (model)
-        {
-            using var trainer = new Algorithm1Trainer(Config(keep: false) with { TotalTimesteps = 60 }, labeller, "plain", store);
-            await trainer.RunAsync(cancellationToken: ct);
-        }
+        var store = await RecordedRuns.RecordAsync("plain", Config(keep: false) with { TotalTimesteps = 60 }, Models.Options, ct);
         var error = await Assert.ThrowsAsync<InvalidDataException>(() => VisitedStates.LoadAsync(store, "plain", 100, ct));
         Assert.Contains("Run plain was recorded without image embeddings", error.Message);
         Assert.Contains("reward.keep_embeddings: true", error.Message);

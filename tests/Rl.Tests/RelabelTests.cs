@@ -88,13 +88,7 @@ public sealed class RelabelTests
     public async Task A_relabelled_run_trains_on_as_a_new_run_and_resumes_its_own_checkpoints()
     {
         var ct = TestContext.Current.CancellationToken;
-        var store = new FileCheckpointStore(Directory.CreateTempSubdirectory("vlmrm-relabel-").FullName);
-        var (labeller, model) = RewardLabellers.Create(Config(40).Reward, Models.Options);
-        using (model)
-        {
-            using var source = new Algorithm1Trainer(Config(40), labeller, "source", store);
-            await source.RunAsync(cancellationToken: ct);
-        }
+        var store = await RecordedRuns.RecordAsync("source", Config(40), Models.Options, ct);
 
         var change = new RewardChange(["the pole is upright"], null, 0.5f);
         using (var relabelled = await RunRelabelling.StartAsync(store, "source", "source.new", change, additionalSteps: 30, Models.Options, cancellationToken: ct))
@@ -121,13 +115,7 @@ public sealed class RelabelTests
     public async Task A_run_recorded_without_embeddings_is_refused_with_how_to_record_them()
     {
         var ct = TestContext.Current.CancellationToken;
-        var store = new FileCheckpointStore(Directory.CreateTempSubdirectory("vlmrm-noemb-").FullName);
-        var (labeller, model) = RewardLabellers.Create(Config(20, keep: false).Reward, Models.Options);
-        using (model)
-        {
-            using var source = new Algorithm1Trainer(Config(20, keep: false), labeller, "plain", store);
-            await source.RunAsync(cancellationToken: ct);
-        }
+        var store = await RecordedRuns.RecordAsync("plain", Config(20, keep: false), Models.Options, ct);
         var error = await Assert.ThrowsAsync<InvalidDataException>(() => RunRelabelling.StartAsync(store, "plain", "plain.new", new RewardChange(null, null, 1), null, Models.Options, cancellationToken: ct));
         Assert.Contains("Run plain was recorded without image embeddings", error.Message);
         Assert.Contains("setting reward.keep_embeddings: true", error.Message);
@@ -139,13 +127,7 @@ public sealed class RelabelTests
     public async Task Embeddings_of_another_width_are_refused_by_the_models_name()
     {
         var ct = TestContext.Current.CancellationToken;
-        var store = new FileCheckpointStore(Directory.CreateTempSubdirectory("vlmrm-width-").FullName);
-        var (labeller, model) = RewardLabellers.Create(Config(20).Reward, Models.Options);
-        using (model)
-        {
-            using var source = new Algorithm1Trainer(Config(20), labeller, "narrow", store);
-            await source.RunAsync(cancellationToken: ct);
-        }
+        var store = await RecordedRuns.RecordAsync("narrow", Config(20), Models.Options, ct);
         // The same model name, but a folder whose model embeds to 32 values: not the model that made the embeddings.
         var wider = new SyntheticModels((Model, new ClipArchitecture { EmbedDim = 32 }));
         var error = await Assert.ThrowsAsync<InvalidDataException>(() => RunRelabelling.StartAsync(store, "narrow", "narrow.new", new RewardChange(null, null, 1), null, wider.Options, cancellationToken: ct));
