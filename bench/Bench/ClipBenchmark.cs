@@ -121,7 +121,7 @@ internal static class ClipBenchmark
         return patch + c.VisionLayers * block + 2 * width * c.EmbedDim;
     }
 
-    private static byte[] CartPoleFrames(int count, int width, int height)
+    internal static byte[] CartPoleFrames(int count, int width, int height)
     {
         var renderer = new CartPoleRenderer(width, height);
         var frames = new byte[count * width * height * 3];
@@ -170,7 +170,7 @@ internal static class ClipBenchmark
     }
 
     /// <summary>Several rounds of each call in turn; the median items/s of each.</summary>
-    private static double[] Interleaved(int itemsPerCall, int rounds, params Action[] calls)
+    internal static double[] Interleaved(int itemsPerCall, int rounds, params Action[] calls)
     {
         var samples = calls.Select(_ => new List<double>()).ToArray();
         for (var r = 0; r < rounds; r++)

@@ -11,6 +11,7 @@ var suites = new Dictionary<string, Action>(StringComparer.OrdinalIgnoreCase)
     ["paper"] = PaperScaleBenchmark.Run,
     ["pipeline"] = PipelineBenchmark.Run,
     ["relabel"] = RelabelBenchmark.Run,
+    ["towers"] = TowerBenchmark.Run,
     // The chaos run at the reliability issue's size: three silo processes, Redis, Azurite, 20 kills and a 60 s outage (docs/RELIABILITY.md).
     ["chaos"] = () => GrainsTestBenchmark.Run("ChaosTests", "chaos.md", new Dictionary<string, string> { ["VLMRM_CHAOS_KILLS"] = "20", ["VLMRM_CHAOS_OUTAGE_SECONDS"] = "60" }),
     // The soak: 100 kills, Redis restarted and blob storage down 60 s five times each (every 20 kills).

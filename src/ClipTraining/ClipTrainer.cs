@@ -1,9 +1,11 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using TorchSharp;
+using VlmRm.Clip.Models;
 using VlmRm.Clip.Preprocessing;
 using VlmRm.Clip.Tokenization;
 using VlmRm.ClipTraining.Captions;
@@ -38,6 +40,8 @@ public sealed class ClipTrainer : IDisposable
     private readonly AdamOptimizer _optimizer;
     private readonly ISceneSource[] _sources;
     private readonly ClipTokenizer _tokenizer;
+    private readonly OnnxTextTower? _lockedText;
+    private readonly ConcurrentDictionary<string, float[]> _captionEmbeddings = new(StringComparer.Ordinal);
     private readonly ClipPreprocessor _preprocessor;
     private readonly CaptionGrammar _grammar = CaptionGrammar.Default;
     private readonly byte[] _frames;
@@ -50,33 +54,37 @@ public sealed class ClipTrainer : IDisposable
     {
         options.Validate();
         _options = options;
-        Architecture = TrainedClipSizes.Get(options.Size);
+        var locked = options.TextTower is { } towerName ? PretrainedTextTowers.Get(towerName) : null;
+        var architecture = TrainedClipSizes.Get(options.Size);
+        Architecture = locked is null ? architecture : architecture with { EmbedDim = locked.EmbedDim };
         torch.set_num_threads(options.Threads > 0 ? options.Threads : Environment.ProcessorCount);
         torch.manual_seed(options.Seed);
-        _model = new ClipModule(Architecture);
+        _model = new ClipModule(Architecture, withTextTower: locked is null, lockedTextHead: locked is not null && options.TextHead);
+        // The locked tower runs on the thread that draws the next batch, beside the training step: one thread of its own.
+        if (locked is not null) _lockedText = OnnxTextTower.OpenPretrained(locked, Path.Combine(workDirectory, "text-tower", locked.Name), threads: 1);
         _optimizer = new AdamOptimizer(_model.parameters().Where(p => p.requires_grad), options.LearningRate, weightDecay: options.WeightDecay);
         _tokenizer = ClipTokenizer.FromMergesFile(tokenizerPath);
         // model.json's default normalization, which the exported folder records and inference applies.
         _preprocessor = new ClipPreprocessor(Architecture.ImageSize, ClipPreprocessor.OpenAiMean, ClipPreprocessor.OpenAiStd);
-        var size = Architecture.ImageSize;
+        var imageSize = Architecture.ImageSize;
         _sources = new ISceneSource[options.Envs.Count];
         try
         {
-            for (var i = 0; i < _sources.Length; i++) _sources[i] = SceneSources.Create(options.Envs[i], size, options.AssetsDirectory, options.HumanoidPool, options.Seed + i);
+            for (var i = 0; i < _sources.Length; i++) _sources[i] = SceneSources.Create(options.Envs[i], imageSize, options.AssetsDirectory, options.HumanoidPool, options.Seed + i);
         }
         catch
         {
             Dispose();
             throw;
         }
-        _frames = new byte[options.BatchSize * size * size * 3];
+        _frames = new byte[options.BatchSize * imageSize * imageSize * 3];
         // Two pixel buffers and tensors over the same memory: the next batch is preprocessed into one while the
         // current step reads the other, and no pixel is copied between them.
         _pixelBuffers = [new float[options.BatchSize * _preprocessor.FloatsPerImage], new float[options.BatchSize * _preprocessor.FloatsPerImage]];
         _pixelTensors = [.. _pixelBuffers.Select(buffer =>
         {
             using var flat = frombuffer(buffer, ScalarType.Float32);
-            return flat.view(options.BatchSize, 3, size, size).DetachFromDisposeScope();
+            return flat.view(options.BatchSize, 3, imageSize, imageSize).DetachFromDisposeScope();
         })];
         Directory.CreateDirectory(workDirectory);
         _stateFile = Path.Combine(workDirectory, "training-state.bin");
@@ -122,8 +130,8 @@ public sealed class ClipTrainer : IDisposable
         double loss, scale;
         using (var scope = NewDisposeScope())
         {
-            var (pixels, tokens, m) = Tensors(batch);
-            var total = ContrastiveLoss(_model, pixels, tokens, m);
+            var (pixels, text, m) = Tensors(batch);
+            var total = ContrastiveLoss(_model, pixels, text, m);
             _optimizer.zero_grad();
             total.backward();
             _optimizer.step();
@@ -140,11 +148,12 @@ public sealed class ClipTrainer : IDisposable
     /// <summary>
     /// Symmetric InfoNCE with several positives: <paramref name="targets"/>[i, k] is 1 where caption k is true of frame
     /// i, and each row (image→text) and column (text→image) spreads its target evenly over its positives.
+    /// <paramref name="text"/> is the captions' token ids, or their embeddings by the locked tower when the module has no text tower.
     /// </summary>
-    public static Tensor ContrastiveLoss(ClipModule model, Tensor pixels, Tensor tokens, Tensor targets)
+    public static Tensor ContrastiveLoss(ClipModule model, Tensor pixels, Tensor text, Tensor targets)
     {
         var image = nn.functional.normalize(model.EncodeImage(pixels), dim: 1);
-        var text = nn.functional.normalize(model.EncodeText(tokens), dim: 1);
+        text = nn.functional.normalize(model.HasTextTower ? model.EncodeText(text) : model.ProjectLockedText(text), dim: 1);
         var logits = model.LogitScale * image.matmul(text.t());
         var imageToText = -(targets / targets.sum(1, keepdim: true) * logits.log_softmax(1)).sum(1).mean();
         var textToImage = -(targets.t() / targets.t().sum(1, keepdim: true) * logits.t().log_softmax(1)).sum(1).mean();
@@ -152,7 +161,7 @@ public sealed class ClipTrainer : IDisposable
     }
 
     /// <summary>
-    /// The tensors step <paramref name="step"/> trains on (pixels [N, 3, S, S], tokens [C, L], targets [N, C]), drawn
+    /// The tensors step <paramref name="step"/> trains on (pixels [N, 3, S, S], tokens [C, L] or locked text embeddings [C, D], targets [N, C]), drawn
     /// the way the step draws them: what a loop without the data path needs to redo the same work.
     /// </summary>
     public (Tensor Pixels, Tensor Tokens, Tensor Targets) BatchTensors(int step)
@@ -164,12 +173,43 @@ public sealed class ClipTrainer : IDisposable
         return (pixels.clone(), tokens, targets); // the caller's own pixels: the trainer draws into its tensors again
     }
 
-    private (Tensor Pixels, Tensor Tokens, Tensor Targets) Tensors(Batch batch) =>
-        (batch.Pixels, TokenTensor(batch.TokenIds, batch.Captions.Count), tensor(batch.Targets, [_options.BatchSize, batch.Captions.Count]));
+    private (Tensor Pixels, Tensor Text, Tensor Targets) Tensors(Batch batch) =>
+        (batch.Pixels,
+         batch.TextEmbeddings is { } embedded ? tensor(embedded, [batch.Captions.Count, Architecture.EmbedDim]) : TokenTensor(batch.TokenIds!, batch.Captions.Count),
+         tensor(batch.Targets, [_options.BatchSize, batch.Captions.Count]));
 
+    /// <summary>Text embeddings [N, EmbedDim] as training sees them: the module's own text tower or the locked one.</summary>
+    public float[] EmbedTexts(IReadOnlyList<string> texts)
+    {
+        if (_lockedText is not null)
+        {
+            using var __ = no_grad();
+            using var locked = tensor(_lockedText.Embed(texts), [texts.Count, Architecture.EmbedDim]);
+            using var projected = _model.ProjectLockedText(locked);
+            return ClipModule.Values(projected);
+        }
+        using var _ = no_grad();
+        using var tokens = Tokens(texts);
+        using var embeddings = _model.EncodeText(tokens);
+        return ClipModule.Values(embeddings);
+    }
 
     /// <summary>Token ids [N, L] cut after the longest text's end token (exact under the causal mask, see <see cref="ClipModule.EncodeText"/>).</summary>
     public Tensor Tokens(IReadOnlyList<string> texts) => TokenTensor(_tokenizer.Tokenize(texts, Architecture.ContextLength), texts.Count);
+
+    /// <summary>The locked tower's embeddings of the batch's captions [C × D], each caption embedded once per run.</summary>
+    private float[] LockedEmbeddings(OnnxTextTower tower, List<Caption> captions)
+    {
+        var missing = captions.Select(c => c.Text).Where(t => !_captionEmbeddings.ContainsKey(t)).ToList();
+        if (missing.Count > 0)
+        {
+            var fresh = tower.Embed(missing);
+            for (var i = 0; i < missing.Count; i++) _captionEmbeddings[missing[i]] = fresh.AsSpan(i * tower.EmbedDim, tower.EmbedDim).ToArray();
+        }
+        var result = new float[captions.Count * tower.EmbedDim];
+        for (var k = 0; k < captions.Count; k++) _captionEmbeddings[captions[k].Text].CopyTo(result, k * tower.EmbedDim);
+        return result;
+    }
 
     private Tensor TokenTensor(long[] ids, int count)
     {
@@ -179,8 +219,8 @@ public sealed class ClipTrainer : IDisposable
         return tensor(ids, [count, context]).narrow(1, 0, length);
     }
 
-    /// <summary>A step's batch: its pixels, its distinct captions (and their token ids) and which caption is true of which frame.</summary>
-    private sealed record Batch(int Step, Tensor Pixels, List<Caption> Captions, long[] TokenIds, float[] Targets);
+    /// <summary>A step's batch: its pixels, its distinct captions (their token ids, or their locked embeddings) and which caption is true of which frame.</summary>
+    private sealed record Batch(int Step, Tensor Pixels, List<Caption> Captions, long[]? TokenIds, float[]? TextEmbeddings, float[] Targets);
 
     private Batch DrawBatch(int step)
     {
@@ -199,8 +239,10 @@ public sealed class ClipTrainer : IDisposable
             if (index.Add(caption.Text)) captions.Add(caption);
         }
         _preprocessor.Preprocess(_frames, n, Architecture.ImageSize, Architecture.ImageSize, pixelBuffer);
-        // Tokenized here, on the thread that draws the next batch, not on the training thread.
-        return new Batch(step, pixels, captions, _tokenizer.Tokenize(captions.Select(c => c.Text).ToList(), Architecture.ContextLength), Targets(facts, captions));
+        // Tokenized (or embedded by the locked tower) here, on the thread that draws the next batch, not on the training thread.
+        return _lockedText is { } locked
+            ? new Batch(step, pixels, captions, null, LockedEmbeddings(locked, captions), Targets(facts, captions))
+            : new Batch(step, pixels, captions, _tokenizer.Tokenize(captions.Select(c => c.Text).ToList(), Architecture.ContextLength), null, Targets(facts, captions));
     }
 
     /// <summary>
@@ -326,6 +368,7 @@ public sealed class ClipTrainer : IDisposable
             // A failed prefetch has nothing left to release; the step that would have used it reported nothing yet.
         }
         foreach (var source in _sources) source?.Dispose();
+        _lockedText?.Dispose();
         foreach (var pixels in _pixelTensors ?? []) pixels?.Dispose();
         _optimizer.Dispose();
         _model.Dispose();

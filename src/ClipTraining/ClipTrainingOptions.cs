@@ -1,4 +1,5 @@
 using VlmRm.Clip.Export;
+using VlmRm.Clip.Models;
 using VlmRm.ClipTraining.Data;
 
 namespace VlmRm.ClipTraining;
@@ -22,8 +23,9 @@ public static class TrainedClipSizes
         ? arch
         : throw new ArgumentException($"Unknown model size '{size}'; sizes: {string.Join(", ", All.Keys)}.");
 
-    /// <summary>The registry name of a trained size, e.g. VlmRm-S-32/envs-v2.</summary>
-    public static string ModelName(string size) => $"VlmRm-{char.ToUpperInvariant(size[0])}-32/envs-v{SceneSources.Version}";
+    /// <summary>The registry name of a trained size, e.g. VlmRm-S-32/envs-v2, or VlmRm-S-32-MiniLM/envs-v3 for one trained against a locked text tower.</summary>
+    public static string ModelName(string size, string? textTower = null) =>
+        $"VlmRm-{char.ToUpperInvariant(size[0])}-32{(textTower is null ? "" : "-" + PretrainedTextTowers.Get(textTower).RegistrySuffix)}/envs-v{SceneSources.Version}";
 
     private static ClipArchitecture Make(int visionWidth, int visionLayers, int textWidth, int textLayers, int embed) => new()
     {
@@ -38,6 +40,15 @@ public static class TrainedClipSizes
 public sealed record ClipTrainingOptions
 {
     public string Size { get; init; } = "small";
+
+    /// <summary>
+    /// A pretrained text tower to train the image tower against, locked (<see cref="PretrainedTextTowers"/>, e.g. minilm);
+    /// null trains CLIP's own text tower from scratch with the image tower.
+    /// </summary>
+    public string? TextTower { get; init; }
+
+    /// <summary>With <see cref="TextTower"/>: also train a residual linear head on its embeddings (starts as the identity).</summary>
+    public bool TextHead { get; init; }
 
     /// <summary>Registry name of the result; default <see cref="TrainedClipSizes.ModelName"/>.</summary>
     public string? Name { get; init; }
@@ -70,6 +81,8 @@ public sealed record ClipTrainingOptions
     public void Validate()
     {
         TrainedClipSizes.Get(Size);
+        if (TextTower is { } tower) PretrainedTextTowers.Get(tower);
+        else if (TextHead) throw new ArgumentException("A text head trains on a locked pretrained text tower: name one with --text-tower.");
         if (Envs.Count == 0) throw new ArgumentException("Name at least one environment to draw training frames from.");
         foreach (var env in Envs)
         {

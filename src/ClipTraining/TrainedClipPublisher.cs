@@ -46,14 +46,25 @@ public static class TrainedClipPublisher
 
     public static TrainedClipReport Publish(ClipTrainer trainer, ClipTrainingOptions options, string modelsDirectory, string command, double trainingSeconds, string tokenizerPath)
     {
-        var name = options.Name ?? TrainedClipSizes.ModelName(options.Size);
+        var name = options.Name ?? TrainedClipSizes.ModelName(options.Size, options.TextTower);
         var target = Path.Combine(Path.GetFullPath(modelsDirectory), ClipModelRegistry.FolderName(name));
         var staging = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            RoundTokenTableToHalf(trainer.Model);
-            var manifest = trainer.Model.ToWeights().WriteModelFolder(staging, name, new ClipExportOptions { HalfTokenEmbedding = true, Description = Description });
-            var folder = new ClipModelFolder(name, staging, manifest, Path.Combine(staging, manifest.Image.File), Path.Combine(staging, manifest.Text.File), tokenizerPath, null);
+            var locked = options.TextTower is { } towerName ? PretrainedTextTowers.Get(towerName) : null;
+            if (locked is null) RoundTokenTableToHalf(trainer.Model);
+            var manifest = trainer.Model.ToWeights().WriteModelFolder(staging, name, new ClipExportOptions
+            {
+                HalfTokenEmbedding = true,
+                Description = locked is null ? Description : $"{Description} Its text tower is {locked.Description}; only the image tower was trained.",
+                LockedText = locked,
+                LockedTextHead = trainer.Model.LockedTextHead(),
+            });
+            // The committed part of a folder is what its restore list does not bring back from a package.
+            var committed = Directory.GetFiles(staging).Sum(f => new FileInfo(f).Length);
+            PackagedFiles.RestoreMissing(staging, manifest.Restore);
+            var tokenizer = locked is null ? tokenizerPath : Path.Combine(staging, manifest.Tokenizer);
+            var folder = new ClipModelFolder(name, staging, manifest, Path.Combine(staging, manifest.Image.File), Path.Combine(staging, manifest.Text.File), tokenizer, null);
             var runtime = new ClipRuntimeOptions { ExecutionProvider = ExecutionProviderChoice.Cpu, VerifyReferenceEmbeddings = false };
             TrainedClipReport report;
             using (var onnx = OnnxClipModel.Load(folder, runtime))
@@ -82,7 +93,7 @@ public static class TrainedClipPublisher
             }
             File.WriteAllText(Path.Combine(staging, "training.json"), JsonSerializer.Serialize(report, ClipModelManifest.Json));
             File.WriteAllText(Path.Combine(staging, "curve.csv"), trainer.CurveCsv());
-            var bytes = Directory.GetFiles(staging).Sum(f => new FileInfo(f).Length);
+            var bytes = committed + new[] { "training.json", "curve.csv", ClipModelRegistry.ReferenceFile }.Sum(f => new FileInfo(Path.Combine(staging, f)).Length);
             if (options.MaxModelBytes > 0 && bytes > options.MaxModelBytes)
             {
                 throw new InvalidOperationException($"Model {name} is {bytes:N0} bytes, over the {options.MaxModelBytes:N0}-byte limit for a shipped model; choose a smaller size or raise --max-bytes.");
@@ -115,9 +126,7 @@ public static class TrainedClipPublisher
         trainer.Model.eval();
         using (no_grad())
         {
-            using var tokens = trainer.Tokens(ReferenceTexts);
-            using var torchText = trainer.Model.EncodeText(tokens);
-            var expected = ClipModule.Values(torchText);
+            var expected = trainer.EmbedTexts(ReferenceTexts);
             for (var i = 0; i < ReferenceTexts.Length; i++) worst = Math.Min(worst, ClipReward.Cosine(textEmbeddings.AsSpan(i * dim, dim), expected.AsSpan(i * dim, dim)));
             var pixels = new float[onnx.Preprocessor.FloatsPerImage];
             foreach (var kind in ReferenceImages.Kinds)

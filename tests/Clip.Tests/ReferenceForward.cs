@@ -52,7 +52,7 @@ internal static class ReferenceForward
     public static double[] Text(ClipWeights model, ReadOnlySpan<long> ids)
     {
         var c = model.Config;
-        var t = model.Text;
+        var t = model.Text ?? throw new ArgumentException("The model has no text tower of its own.");
         var width = c.TextWidth;
         var x = new double[c.ContextLength][];
         for (var p = 0; p < c.ContextLength; p++)

@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Spectre.Console;
+using VlmRm.Clip.Models;
 using VlmRm.Clip.Tokenization;
 using VlmRm.ClipTraining;
+using VlmRm.ClipTraining.Data;
 
 namespace VlmRm.Client.Commands;
 
@@ -15,7 +17,9 @@ internal static class ClipCommand
     public static Command Create()
     {
         var size = new Option<string>("--size") { Description = $"Model size: {string.Join(", ", TrainedClipSizes.All.Keys)}.", DefaultValueFactory = _ => "small" };
-        var name = new Option<string?>("--name") { Description = "Registry name of the model (default VlmRm-<S|M|L>-32/envs-v2)." };
+        var name = new Option<string?>("--name") { Description = $"Registry name of the model (default VlmRm-<S|M|L>-32[-MiniLM]/envs-v{SceneSources.Version})." };
+        var textHead = new Option<bool>("--text-head") { Description = "With --text-tower: also train a residual linear head on the locked tower's embeddings." };
+        var textTower = new Option<string?>("--text-tower") { Description = $"Train the image tower against a locked pretrained text tower ({string.Join(", ", PretrainedTextTowers.All.Keys)}) instead of training CLIP's own text tower." };
         var envs = new Option<string[]>("--env") { Description = "Environments to draw frames from (repeatable).", DefaultValueFactory = _ => [.. new ClipTrainingOptions().Envs], AllowMultipleArgumentsPerToken = true };
         var steps = new Option<int>("--steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => new ClipTrainingOptions().Steps };
         var batch = new Option<int>("--batch") { Description = "Image-caption pairs per step.", DefaultValueFactory = _ => new ClipTrainingOptions().BatchSize };
@@ -30,7 +34,7 @@ internal static class ClipCommand
 
         var train = new Command("train", "Train VlmRm's own CLIP (a learned model of these environments, not zero-shot CLIP) and publish it to the models folder.")
         {
-            size, name, envs, steps, batch, learningRate, seed, pool, assets, models, work, maxBytes, threads,
+            size, name, textTower, textHead, envs, steps, batch, learningRate, seed, pool, assets, models, work, maxBytes, threads,
         };
         Output.AddOptionsTo(train);
         train.SetAction((parse, cancellationToken) => Task.FromResult(UserErrors.Report(() =>
@@ -39,6 +43,8 @@ internal static class ClipCommand
             {
                 Size = parse.GetValue(size)!,
                 Name = parse.GetValue(name),
+                TextTower = parse.GetValue(textTower),
+                TextHead = parse.GetValue(textHead),
                 Envs = parse.GetValue(envs)!,
                 Steps = parse.GetValue(steps),
                 BatchSize = parse.GetValue(batch),
@@ -60,7 +66,7 @@ internal static class ClipCommand
 
     private static int Train(ClipTrainingOptions options, string modelsDirectory, string workDirectory, string commandLine, Output output, CancellationToken cancellationToken)
     {
-        var modelName = options.Name ?? TrainedClipSizes.ModelName(options.Size);
+        var modelName = options.Name ?? TrainedClipSizes.ModelName(options.Size, options.TextTower);
         var tokenizer = Path.Combine(AppContext.BaseDirectory, ClipTokenizer.MergesFileName);
         var work = Path.Combine(workDirectory, Clip.Models.ClipModelRegistry.FolderName(modelName));
         output.Message($"Training [blue]{Markup.Escape(modelName)}[/] ({Markup.Escape(options.Size)}) on {Markup.Escape(string.Join(", ", options.Envs))}: {options.Steps:N0} steps × {options.BatchSize} pairs.");

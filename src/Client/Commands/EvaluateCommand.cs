@@ -10,6 +10,7 @@ using VlmRm.Evaluation.Curves;
 using VlmRm.Evaluation.Epic;
 using VlmRm.Evaluation.Figures;
 using VlmRm.Evaluation.LabelledSets;
+using VlmRm.Evaluation.Language;
 using VlmRm.Rl.Checkpoints;
 using VlmRm.Rl.Logging;
 using VlmRm.Rl.Presets;
@@ -27,7 +28,7 @@ internal static class EvaluateCommand
     public static Command Create()
     {
         var command = new Command("evaluate", "Evaluate reward models and agents: labelled sets, EPIC, prompt screening, figures, rollout videos, the labelling page.");
-        foreach (var sub in new[] { MakeSet(), RolloutSet(), Epic(), Screen(), Landscape(), EpicVsSize(), GroundTruthEpic(), Curves(), EpicJobCommand.Create() }) command.Subcommands.Add(sub);
+        foreach (var sub in new[] { MakeSet(), RolloutSet(), Epic(), Screen(), Language(), Landscape(), EpicVsSize(), GroundTruthEpic(), Curves(), EpicJobCommand.Create() }) command.Subcommands.Add(sub);
         foreach (var sub in ReviewCommands.Create()) command.Subcommands.Add(sub);
         return command;
     }
@@ -150,6 +151,41 @@ internal static class EvaluateCommand
             return 0;
         }));
         return command;
+    }
+
+    private static Command Language()
+    {
+        var states = new Option<int>("--states") { Description = "Uniformly drawn states per task.", DefaultValueFactory = _ => 600 };
+        var assets = new Option<DirectoryInfo?>("--assets") { Description = "The paper's assets folder: textured MountainCar is measured again with the paper's own textures." };
+        var csv = new Option<FileInfo?>("--csv") { Description = "Write every sentence's EPIC as CSV." };
+        var clip = new ClipOptions();
+        var command = new Command("language",
+            "EPIC of held-out sentences (on-task in new words, negatives, off-task) used as goal prompts, per task, against the paper's prompt: does the model read English or only its training captions?")
+        {
+            states, assets, csv,
+        };
+        clip.AddTo(command);
+        command.SetAction((parse, cancellationToken) => Task.FromResult(UserErrors.Report(() =>
+        {
+            using var model = clip.Load(parse);
+            var scores = LanguageEvaluation.Measure(model, parse.GetValue(assets)?.FullName, parse.GetValue(states));
+            var table = new Table().AddColumns("task", "sentences", "paper prompt", "best", "mean", "worst", "target", "met");
+            foreach (var row in LanguageEvaluation.Summarize(scores))
+            {
+                table.AddRow(Markup.Escape(row.Task), row.List, F(row.PaperEpic), F(row.Best), F(row.Mean), F(row.Worst), Markup.Escape(row.Target), row.TargetMet ? "[green]yes[/]" : "[red]no[/]");
+            }
+            AnsiConsole.MarkupLine($"EPIC (lower is better; chance ≈ 0.71) of each sentence as the goal prompt, α = 0, {parse.GetValue(states)} uniform states per task, model [blue]{Markup.Escape(model.Folder.Name)}[/]:");
+            AnsiConsole.Write(table);
+            if (parse.GetValue(csv) is { } file)
+            {
+                var lines = scores.Select(r => string.Create(CultureInfo.InvariantCulture, $"{CsvText.Field(r.Task)},{r.List},{CsvText.Field(r.Sentence)},{r.Epic:R}"));
+                Envs.Imaging.AtomicFile.WriteAllBytes(file.FullName, System.Text.Encoding.UTF8.GetBytes("task,list,sentence,epic\n" + string.Join('\n', lines) + "\n"));
+            }
+            return 0;
+        })));
+        return command;
+
+        static string F(double value) => value.ToString("F3", CultureInfo.InvariantCulture);
     }
 
     private static Command Landscape()

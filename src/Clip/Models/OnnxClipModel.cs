@@ -15,26 +15,27 @@ namespace VlmRm.Clip.Models;
 public sealed class OnnxClipModel : IDisposable
 {
     private readonly InferenceSession _image;
-    private readonly InferenceSession _text;
+    private readonly OnnxTextTower _text;
     private readonly ClipRuntimeOptions _options;
     private readonly Lock _imageLock = new();
     private float[] _pixels = [];
 
-    private OnnxClipModel(ClipModelFolder folder, ClipRuntimeOptions options, InferenceSession image, InferenceSession text, string provider)
+    private OnnxClipModel(ClipModelFolder folder, ClipRuntimeOptions options, InferenceSession image, InferenceSession text, InferenceSession? textHead, string provider)
     {
         Folder = folder;
         _options = options;
         _image = image;
-        _text = text;
+        var tokenizer = EncoderFamilies.Tokenizers[folder.Manifest.TokenizerKind](folder.TokenizerPath);
+        _text = new OnnxTextTower(text, folder.Manifest.Text, tokenizer, folder.Manifest.ContextLength, folder.Manifest.EmbedDim,
+            textHead is null ? null : (textHead, folder.Manifest.TextHead!));
         ExecutionProvider = provider;
-        Tokenizer = ClipTokenizer.FromMergesFile(folder.TokenizerPath);
         Preprocessor = new ClipPreprocessor(folder.Manifest.ImageSize, folder.Manifest.Mean, folder.Manifest.Std);
     }
 
     public ClipModelFolder Folder { get; }
     public ClipModelManifest Manifest => Folder.Manifest;
     public int EmbedDim => Manifest.EmbedDim;
-    public ClipTokenizer Tokenizer { get; }
+    public ITextTokenizer Tokenizer => _text.Tokenizer;
     public ClipPreprocessor Preprocessor { get; }
 
     /// <summary>"CUDA" or "CPU": where the sessions actually run.</summary>
@@ -50,17 +51,19 @@ public sealed class OnnxClipModel : IDisposable
         using (sessionOptions)
         {
             var image = OpenSession(folder.ImagePath, sessionOptions, "image tower");
-            InferenceSession text;
+            InferenceSession? text = null, textHead = null;
             try
             {
                 text = OpenSession(folder.TextPath, sessionOptions, "text tower");
+                if (folder.TextHeadPath is { } headPath) textHead = OpenSession(headPath, sessionOptions, "text head");
             }
             catch
             {
                 image.Dispose();
+                text?.Dispose();
                 throw;
             }
-            var model = new OnnxClipModel(folder, options, image, text, provider);
+            var model = new OnnxClipModel(folder, options, image, text, textHead, provider);
             try
             {
                 model.CheckIo();
@@ -104,39 +107,7 @@ public sealed class OnnxClipModel : IDisposable
     }
 
     /// <summary>Tokenizes and embeds texts: texts.Count × EmbedDim floats.</summary>
-    public float[] EmbedTexts(IReadOnlyList<string> texts)
-    {
-        var context = Manifest.ContextLength;
-        var tokens = Tokenizer.Tokenize(texts, context);
-        var embeddings = new float[texts.Count * EmbedDim];
-        var inputs = new List<OrtValue>();
-        var names = new List<string> { Manifest.Text.Input };
-        try
-        {
-            inputs.Add(OrtValue.CreateTensorValueFromMemory(tokens, [texts.Count, context]));
-            if (Manifest.Text.AttentionMaskInput is { } maskName)
-            {
-                var mask = new long[tokens.Length];
-                for (var i = 0; i < texts.Count; i++)
-                {
-                    // Ones up to and including the end token, as Hugging Face's padding="max_length" gives.
-                    var row = tokens.AsSpan(i * context, context);
-                    var end = row.IndexOf(ClipTokenizer.EndOfText);
-                    mask.AsSpan(i * context, end + 1).Fill(1);
-                }
-                names.Add(maskName);
-                inputs.Add(OrtValue.CreateTensorValueFromMemory(mask, [texts.Count, context]));
-            }
-            using var output = OrtValue.CreateTensorValueFromMemory(embeddings, [texts.Count, EmbedDim]);
-            using var run = new RunOptions();
-            _text.Run(run, names, inputs, [Manifest.Text.Output], [output]);
-        }
-        finally
-        {
-            foreach (var input in inputs) input.Dispose();
-        }
-        return embeddings;
-    }
+    public float[] EmbedTexts(IReadOnlyList<string> texts) => _text.Embed(texts);
 
     public void Dispose()
     {
@@ -158,7 +129,7 @@ public sealed class OnnxClipModel : IDisposable
 
     private void CheckIo()
     {
-        void Require(InferenceSession session, string path, string input, string output)
+        void Require(InferenceSession session, string path, string input, string output, string kind)
         {
             if (!session.InputMetadata.ContainsKey(input))
             {
@@ -169,13 +140,13 @@ public sealed class OnnxClipModel : IDisposable
                 throw new InvalidDataException($"{path} has no output '{output}' (model.json); its outputs are: {string.Join(", ", session.OutputMetadata.Keys)}.");
             }
             var dims = metadata.Dimensions;
-            if (dims.Length != 2 || (dims[1] > 0 && dims[1] != EmbedDim))
+            if (!EncoderFamilies.OutputFits(kind, dims, EmbedDim))
             {
-                throw new InvalidDataException($"{path}: output '{output}' has shape [{string.Join(", ", dims)}], expected [batch, {EmbedDim}] (embed_dim in model.json).");
+                throw new InvalidDataException($"{path}: output '{output}' has shape [{string.Join(", ", dims)}], expected {EncoderFamilies.ExpectedShape(kind, EmbedDim)} ({kind}, embed_dim {EmbedDim} in model.json).");
             }
         }
-        Require(_image, Folder.ImagePath, Manifest.Image.Input, Manifest.Image.Output);
-        Require(_text, Folder.TextPath, Manifest.Text.Input, Manifest.Text.Output);
+        Require(_image, Folder.ImagePath, Manifest.Image.Input, Manifest.Image.Output, Manifest.Image.Kind);
+        Require(_text.Session, Folder.TextPath, Manifest.Text.Input, Manifest.Text.Output, Manifest.Text.Kind);
     }
 
     private static InferenceSession OpenSession(string path, SessionOptions options, string role)

@@ -13,7 +13,7 @@ namespace VlmRm.Clip.Tokenization;
 /// characters and merged by rank; the result is wrapped in start/end tokens and padded or truncated to
 /// the context length (truncation keeps the end token last, as OpenCLIP does).
 /// </summary>
-public sealed partial class ClipTokenizer
+public sealed partial class ClipTokenizer : ITextTokenizer
 {
     public const int StartOfText = 49406;
     public const int EndOfText = 49407;
@@ -116,6 +116,21 @@ public sealed partial class ClipTokenizer
         var result = new long[texts.Count * contextLength];
         for (var i = 0; i < texts.Count; i++) Tokenize(texts[i], result.AsSpan(i * contextLength, contextLength));
         return result;
+    }
+
+    /// <summary>Ids padded to the context length (the exported tower is built for it), mask ones through the end token.</summary>
+    public TokenBatch TokenizeBatch(IReadOnlyList<string> texts, int contextLength)
+    {
+        var ids = new long[texts.Count * contextLength];
+        var mask = new long[ids.Length];
+        for (var i = 0; i < texts.Count; i++)
+        {
+            var tokens = Encode(texts[i]).Count + 2;
+            if (tokens > contextLength) throw PromptLength.TooLong(texts[i], tokens, contextLength, "CLIP BPE");
+            Tokenize(texts[i], ids.AsSpan(i * contextLength, contextLength));
+            mask.AsSpan(i * contextLength, tokens).Fill(1);
+        }
+        return new TokenBatch(ids, mask, texts.Count, contextLength);
     }
 
     private int[] EncodePiece(string piece)

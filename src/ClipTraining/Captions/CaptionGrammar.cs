@@ -1,4 +1,5 @@
 using VlmRm.Clip.Reward;
+using VlmRm.Evaluation.Language;
 
 namespace VlmRm.ClipTraining.Captions;
 
@@ -30,8 +31,11 @@ public sealed record Caption(string Text, IReadOnlyList<SceneFact> Facts)
 /// </summary>
 public sealed class CaptionGrammar
 {
-    /// <summary>The paper's goal and baseline prompts (Table 1 / Table 3): never part of a training caption.</summary>
-    public static IReadOnlyList<string> HeldOutPrompts => PaperPrompts.All;
+    /// <summary>
+    /// The paper's goal and baseline prompts (Table 1 / Table 3) and VlmRm's held-out sentence lists
+    /// (<see cref="HeldOutLanguage"/>): never part of a training caption.
+    /// </summary>
+    public static IReadOnlyList<string> HeldOutPrompts { get; } = [.. PaperPrompts.All, .. HeldOutLanguage.Written];
 
     private readonly Dictionary<string, SceneGrammar> _scenes;
 
@@ -41,7 +45,7 @@ public sealed class CaptionGrammar
         var offending = AllCaptions().FirstOrDefault(c => HeldOutPrompts.Any(p => c.Text.Contains(p, StringComparison.OrdinalIgnoreCase)));
         if (offending is not null)
         {
-            throw new InvalidDataException($"Caption grammar produces \"{offending.Text}\", which contains a prompt of the paper's Table 3; the paper's prompts must stay out of the training captions.");
+            throw new InvalidDataException($"Caption grammar produces \"{offending.Text}\", which contains a held-out prompt (the paper's Table 3 or VlmRm's held-out sentences); those must stay out of the training captions.");
         }
     }
 

@@ -22,13 +22,24 @@ public static class SceneSources
     /// What the training frames look like; part of every trained model's name (envs-v2) and recipe, so a model or a
     /// half-trained state from other frames is never taken for this one. v2: classic-control frames show the whole
     /// scene (v1 showed CLIP's centre crop, which hid the track's ends and MountainCar's goal), and CartPole poles take
-    /// every angle, hanging below the cart included (v1: within ±90°).
+    /// every angle, hanging below the cart included (v1: within ±90°). v3: given the paper's assets folder, textured
+    /// MountainCar and Humanoid frames come half with the paper's textures and half with the procedural ones (v2 used
+    /// the procedural ones only whenever MountainCar was textured, so a model never saw the paper's own scenes).
     /// </summary>
-    public const int Version = 2;
+    public const int Version = 3;
 
     public static IReadOnlyList<string> EnvIds { get; } = ["CartPole", "MountainCar", "MountainCarTextured", "Humanoid"];
 
-    public static ISceneSource Create(string envId, int imageSize, string? assetsDirectory, int humanoidPool, int seed) => envId switch
+    /// <summary>
+    /// The scenes of one environment. With the paper's assets folder, the environments it textures draw half their
+    /// frames with its textures and half with the procedural ones, so the model knows both looks.
+    /// </summary>
+    public static ISceneSource Create(string envId, int imageSize, string? assetsDirectory, int humanoidPool, int seed) =>
+        assetsDirectory is not null && envId is "MountainCarTextured" or "Humanoid"
+            ? new EitherLook(Single(envId, imageSize, null, Math.Max(1, humanoidPool / 2), seed), Single(envId, imageSize, assetsDirectory, Math.Max(1, humanoidPool - humanoidPool / 2), seed + 1))
+            : Single(envId, imageSize, assetsDirectory, humanoidPool, seed);
+
+    private static ISceneSource Single(string envId, int imageSize, string? assetsDirectory, int humanoidPool, int seed) => envId switch
     {
         "CartPole" => new CartPoleScenes(imageSize),
         "MountainCar" or "MountainCarTextured" => new MountainCarScenes(envId, imageSize, assetsDirectory),
@@ -106,6 +117,20 @@ internal sealed class MountainCarScenes(string envId, int imageSize, string? ass
     }
 
     public void Dispose() => _states.Dispose();
+}
+
+/// <summary>One environment's scenes in two looks (procedural and the paper's textures), each frame from either at even odds.</summary>
+internal sealed class EitherLook(ISceneSource procedural, ISceneSource paper) : ISceneSource
+{
+    public string EnvId => procedural.EnvId;
+
+    public IReadOnlySet<SceneFact> Draw(Random random, Span<byte> rgb) => (random.Next(2) == 0 ? procedural : paper).Draw(random, rgb);
+
+    public void Dispose()
+    {
+        procedural.Dispose();
+        paper.Dispose();
+    }
 }
 
 /// <summary>

@@ -23,14 +23,17 @@ public sealed class ClipModule : nn.Module
     private readonly ModuleList<TransformerBlock> visual_blocks;
     private readonly LayerNorm ln_post;
     private readonly Parameter visual_proj;
-    private readonly Embedding token_embedding;
-    private readonly Parameter positional_embedding;
-    private readonly ModuleList<TransformerBlock> text_blocks;
-    private readonly LayerNorm ln_final;
-    private readonly Parameter text_projection;
+    private readonly Embedding? token_embedding;
+    private readonly Parameter? positional_embedding;
+    private readonly ModuleList<TransformerBlock>? text_blocks;
+    private readonly LayerNorm? ln_final;
+    private readonly Parameter? text_projection;
+    private readonly Linear? text_head;
     private readonly Parameter logit_scale;
 
-    public ClipModule(ClipArchitecture arch) : base(nameof(ClipModule))
+    /// <param name="withTextTower">false for an image tower trained into a locked pretrained text tower's space (no text weights).</param>
+    /// <param name="lockedTextHead">Without a text tower: train a residual head on the locked tower's embeddings (<see cref="LockedTextHead"/>).</param>
+    public ClipModule(ClipArchitecture arch, bool withTextTower = true, bool lockedTextHead = false) : base(nameof(ClipModule))
     {
         arch.Validate();
         _arch = arch;
@@ -57,17 +60,33 @@ public sealed class ClipModule : nn.Module
         visual_blocks = new ModuleList<TransformerBlock>(Enumerable.Range(0, arch.VisionLayers).Select(_ => new TransformerBlock(vw, arch.VisionHeads)).ToArray());
         ln_post = nn.LayerNorm(vw);
         visual_proj = new Parameter(randn(vw, arch.EmbedDim) * HeldScalars.Of(Math.Pow(vw, -0.5)));
-        token_embedding = nn.Embedding(arch.VocabularySize, tw);
-        nn.init.normal_(token_embedding.weight, std: 0.02);
-        positional_embedding = new Parameter(randn(arch.ContextLength, tw) * HeldScalars.Of(0.01));
-        text_blocks = new ModuleList<TransformerBlock>(Enumerable.Range(0, arch.TextLayers).Select(_ => new TransformerBlock(tw, arch.TextHeads)).ToArray());
-        ln_final = nn.LayerNorm(tw);
-        text_projection = new Parameter(randn(tw, arch.EmbedDim) * HeldScalars.Of(Math.Pow(tw, -0.5)));
+        if (withTextTower)
+        {
+            token_embedding = nn.Embedding(arch.VocabularySize, tw);
+            nn.init.normal_(token_embedding.weight, std: 0.02);
+            positional_embedding = new Parameter(randn(arch.ContextLength, tw) * HeldScalars.Of(0.01));
+            text_blocks = new ModuleList<TransformerBlock>(Enumerable.Range(0, arch.TextLayers).Select(_ => new TransformerBlock(tw, arch.TextHeads)).ToArray());
+            ln_final = nn.LayerNorm(tw);
+            text_projection = new Parameter(randn(tw, arch.EmbedDim) * HeldScalars.Of(Math.Pow(tw, -0.5)));
+        }
+        else if (lockedTextHead)
+        {
+            text_head = nn.Linear(arch.EmbedDim, arch.EmbedDim);
+            using (no_grad())
+            {
+                // Zero: the residual head starts as the identity, the pretrained space unchanged.
+                text_head.weight!.zero_();
+                text_head.bias!.zero_();
+            }
+        }
         logit_scale = new Parameter(tensor((float)Math.Log(1 / 0.07)));
         RegisterComponents();
     }
 
     public ClipArchitecture Architecture => _arch;
+
+    /// <summary>Whether the module trains its own text tower (false: texts are embedded by a locked pretrained one).</summary>
+    public bool HasTextTower => text_projection is not null;
 
     /// <summary>CLIP's learned temperature, exp(logit_scale), capped at 100 as in OpenCLIP.</summary>
     public Tensor LogitScale => logit_scale.clamp(max: HeldScalars.Of(Math.Log(100))).exp();
@@ -93,6 +112,10 @@ public sealed class ClipModule : nn.Module
     /// </summary>
     public Tensor EncodeText(Tensor tokens)
     {
+        if (token_embedding is null || positional_embedding is null || text_blocks is null || ln_final is null || text_projection is null)
+        {
+            throw new InvalidOperationException("This module has no text tower: its texts are embedded by the locked pretrained tower it was trained against.");
+        }
         using var scope = NewDisposeScope();
         var length = tokens.shape[1];
         var x = token_embedding.forward(tokens).Plus(positional_embedding.narrow(0, 0, length));
@@ -105,7 +128,13 @@ public sealed class ClipModule : nn.Module
         return pooled.matmul(text_projection).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The weights in the exporter's layout (matrices [in, out]).</summary>
+    /// <summary>The locked tower's embeddings [N, D] as the model uses them: through the residual head where there is one.</summary>
+    public Tensor ProjectLockedText(Tensor embeddings) => text_head is null ? embeddings : embeddings.Plus(text_head.forward(embeddings));
+
+    /// <summary>The trained residual head in the exporter's layout, or null.</summary>
+    public LockedTextHead? LockedTextHead() => text_head is null ? null : new LockedTextHead(Values(text_head.weight!.t()), Values(text_head.bias!));
+
+    /// <summary>The weights in the exporter's layout (matrices [in, out]); no text weights without a text tower.</summary>
     public ClipWeights ToWeights()
     {
         using var _ = no_grad();
@@ -114,7 +143,7 @@ public sealed class ClipModule : nn.Module
             Values(ln_pre.weight!), Values(ln_pre.bias!),
             visual_blocks.Select(b => b.ToWeights()).ToArray(),
             Values(ln_post.weight!), Values(ln_post.bias!), Values(visual_proj));
-        var text = new TextWeights(
+        var text = token_embedding is null || positional_embedding is null || text_blocks is null || ln_final is null || text_projection is null ? null : new TextWeights(
             Values(token_embedding.weight!), Values(positional_embedding),
             text_blocks.Select(b => b.ToWeights()).ToArray(),
             Values(ln_final.weight!), Values(ln_final.bias!), Values(text_projection));

@@ -1,0 +1,44 @@
+using VlmRm.Clip.Export;
+using VlmRm.Evaluation.Language;
+using VlmRm.TestSupport;
+
+namespace VlmRm.Evaluation.Tests;
+
+public sealed class LanguageEvaluationTests
+{
+    [Fact]
+    public void Every_task_scores_the_paper_prompt_and_every_held_out_sentence()
+    {
+        var models = new SyntheticModels(("Synthetic-S/test", new ClipArchitecture()));
+        using var model = models.Load("Synthetic-S/test");
+        var scores = LanguageEvaluation.Measure(model, assetsDirectory: null, states: 40);
+        Assert.Equal(["CartPole", "MountainCar", "MountainCarTextured"], scores.Select(s => s.Task).Distinct());
+        foreach (var task in new[] { "CartPole", "MountainCar" })
+        {
+            var expected = 1 + HeldOutLanguage.ByTask[task].Sum(l => l.Sentences.Count);
+            Assert.Equal(expected, scores.Count(s => s.Task == task));
+        }
+        Assert.All(scores, s => Assert.InRange(s.Epic, 0, 1));
+        Assert.Equal(3 * 3, LanguageEvaluation.Summarize(scores).Count);
+    }
+
+    [Fact]
+    public void The_targets_compare_each_list_with_the_paper_prompt()
+    {
+        SentenceScore Row(string list, double epic) => new("CartPole", list, $"{list} {epic}", epic);
+        var summary = LanguageEvaluation.Summarize(
+        [
+            Row(LanguageEvaluation.PaperList, 0.30),
+            Row("on-task", 0.35), Row("on-task", 0.41), // 0.41 > 0.30 + 0.10: one sentence misses
+            Row("negatives", 0.80), Row("negatives", 0.90),
+            Row("off-task", 0.72), Row("off-task", 0.75),
+        ]).ToDictionary(r => r.List);
+        Assert.False(summary["on-task"].TargetMet);
+        Assert.Equal(0.35, summary["on-task"].Best, 1e-9);
+        Assert.Equal(0.41, summary["on-task"].Worst, 1e-9);
+        Assert.True(summary["negatives"].TargetMet);
+        Assert.True(summary["off-task"].TargetMet);
+        var accidental = LanguageEvaluation.Summarize([Row(LanguageEvaluation.PaperList, 0.30), Row("off-task", 0.69)]);
+        Assert.False(accidental.Single().TargetMet);
+    }
+}
