@@ -15,7 +15,7 @@ internal static class TowerBenchmark
     {
         var directory = Environment.GetEnvironmentVariable("VLMRM_MODELS") is { Length: > 0 } configured ? configured : "models";
         var options = new ClipRuntimeOptions { ModelsDirectory = directory, ExecutionProvider = ExecutionProviderChoice.Cpu, MaxImageBatch = 32 };
-        var present = Models.Where(m => new ClipModelRegistry(options).Available().Contains(m)).ToList();
+        var present = Models.Intersect(new ClipModelRegistry(options).Available()).ToList();
         if (present.Count == 0)
         {
             Console.WriteLine($"None of {string.Join(", ", Models)} is in {Path.GetFullPath(directory)}.");

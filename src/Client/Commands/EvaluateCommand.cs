@@ -146,7 +146,7 @@ internal static class EvaluateCommand
             if (parse.GetValue(csv) is { } file)
             {
                 var lines = ranking.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Epic:R},{r.Candidate.Alpha},{CsvText.Field(r.Candidate.Goal)},{CsvText.Field(r.Candidate.Baseline)}"));
-                Envs.Imaging.AtomicFile.WriteAllBytes(file.FullName, System.Text.Encoding.UTF8.GetBytes("epic,alpha,goal,baseline\n" + string.Join('\n', lines) + "\n"));
+                CsvText.WriteFile(file.FullName, "epic,alpha,goal,baseline", lines);
             }
             return 0;
         }));
@@ -179,7 +179,7 @@ internal static class EvaluateCommand
             if (parse.GetValue(csv) is { } file)
             {
                 var lines = scores.Select(r => string.Create(CultureInfo.InvariantCulture, $"{CsvText.Field(r.Task)},{r.List},{CsvText.Field(r.Sentence)},{r.Epic:R}"));
-                Envs.Imaging.AtomicFile.WriteAllBytes(file.FullName, System.Text.Encoding.UTF8.GetBytes("task,list,sentence,epic\n" + string.Join('\n', lines) + "\n"));
+                CsvText.WriteFile(file.FullName, "task,list,sentence,epic", lines);
             }
             return 0;
         })));

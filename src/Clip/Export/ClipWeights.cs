@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using VlmRm.Clip.Models;
 using VlmRm.Clip.Onnx;
 
@@ -54,7 +53,7 @@ public sealed class ClipWeights(ClipArchitecture architecture, VisionWeights vis
         Directory.CreateDirectory(folder);
         var (imageBytes, imageParameters) = ExportImageTower(options.ImageInt8);
         File.WriteAllBytes(Path.Combine(folder, "image.onnx"), imageBytes);
-        var image = new TowerFile { File = "image.onnx", Input = ImageInput, Output = ImageOutput, Bytes = imageBytes.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(imageBytes)) };
+        var image = TowerFile.Written("image.onnx", ImageInput, ImageOutput, imageBytes);
         ClipModelManifest manifest;
         if (options.LockedText is { } locked)
         {
@@ -65,7 +64,7 @@ public sealed class ClipWeights(ClipArchitecture architecture, VisionWeights vis
             {
                 var (headBytes, parameters) = trainedHead.Export(locked.EmbedDim);
                 File.WriteAllBytes(Path.Combine(folder, LockedTextHead.File), headBytes);
-                head = new TowerFile { File = LockedTextHead.File, Input = LockedTextHead.Input, Output = LockedTextHead.Output, Bytes = headBytes.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(headBytes)) };
+                head = TowerFile.Written(LockedTextHead.File, LockedTextHead.Input, LockedTextHead.Output, headBytes);
                 headParameters = parameters;
             }
             manifest = locked.Into(new ClipModelManifest
@@ -87,7 +86,7 @@ public sealed class ClipWeights(ClipArchitecture architecture, VisionWeights vis
             Parameters = imageParameters + textParameters,
             ContextLength = Config.ContextLength,
             Image = image,
-            Text = new TowerFile { File = "text.onnx", Input = TextInput, Output = TextOutput, Bytes = textBytes.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(textBytes)) },
+            Text = TowerFile.Written("text.onnx", TextInput, TextOutput, textBytes),
         };
         manifest.Save(Path.Combine(folder, ClipModelRegistry.ManifestFile));
         return manifest;

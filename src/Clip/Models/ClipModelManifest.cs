@@ -92,6 +92,12 @@ public sealed record TowerFile
     public long? Bytes { get; init; }
     public string? Sha256 { get; init; }
 
+    /// <summary>A tower written from <paramref name="bytes"/>, with their size and SHA-256 recorded.</summary>
+    public static TowerFile Written(string file, string input, string output, byte[] bytes) => new()
+    {
+        File = file, Input = input, Output = output, Bytes = bytes.Length, Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)),
+    };
+
     /// <summary>The tower's ONNX external data files (towers over 2 GB keep their weights beside the .onnx), each checked like the tower.</summary>
     public List<DataFile> Data { get; init; } = [];
 }

@@ -18,6 +18,10 @@ public sealed record SentenceList(string Name, string Expectation, IReadOnlyList
 /// </summary>
 public static class HeldOutLanguage
 {
+    /// <summary>A task's off-task list: the other tasks' goal prompts, then sentences about no task here.</summary>
+    private static SentenceList OffTask(params string[] otherTasksGoals) => new("off-task", "EPIC ≥ 0.70 (no accidental reward)",
+        [.. otherTasksGoals, "a robot sitting cross-legged on the floor", .. UnrelatedScenes]);
+
     private static readonly string[] UnrelatedScenes =
     [
         "a bowl of fruit on a kitchen table",
@@ -46,13 +50,7 @@ public static class HeldOutLanguage
                 "the beam droops beneath the trolley",
                 "the pendulum swings low under the block",
             ]),
-            new("off-task", "EPIC ≥ 0.70 (no accidental reward)",
-            [
-                PaperPrompts.HumanoidKneeling.Goal[0],
-                PaperPrompts.MountainCar.Goal[0],
-                "a robot sitting cross-legged on the floor",
-                .. UnrelatedScenes,
-            ]),
+            OffTask(PaperPrompts.HumanoidKneeling.Goal[0], PaperPrompts.MountainCar.Goal[0]),
         ],
         ["MountainCar"] =
         [
@@ -69,13 +67,7 @@ public static class HeldOutLanguage
                 "a little truck rolls back down into the trough",
                 "the buggy is far from the pennant, on the left rise",
             ]),
-            new("off-task", "EPIC ≥ 0.70 (no accidental reward)",
-            [
-                PaperPrompts.CartPole.Goal[0],
-                PaperPrompts.HumanoidKneeling.Goal[0],
-                "a robot sitting cross-legged on the floor",
-                .. UnrelatedScenes,
-            ]),
+            OffTask(PaperPrompts.CartPole.Goal[0], PaperPrompts.HumanoidKneeling.Goal[0]),
         ],
     };
 
