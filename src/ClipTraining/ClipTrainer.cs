@@ -21,6 +21,19 @@ namespace VlmRm.ClipTraining;
 public sealed record ClipTrainingPoint(int Step, double Loss, double LogitScale, double PairsPerSecond);
 
 /// <summary>
+/// The tensors of one training step: pixels [N, 3, S, S]; texts as token ids [T, L] or locked embeddings [T, D], the
+/// batch's C captions first; targets [N, C], 1 where caption k is true of frame i; off-scene [N, T], 1 where text k is
+/// about something other than frame i's scene; and for each scene of the batch, the rows of its frames.
+/// </summary>
+public sealed record StepTensors(Tensor Pixels, Tensor Text, Tensor Targets, Tensor OffScene, Tensor[] SceneRows) : IDisposable
+{
+    public void Dispose()
+    {
+        foreach (var tensor in (Tensor[])[Pixels, Text, Targets, OffScene, .. SceneRows]) tensor.Dispose();
+    }
+}
+
+/// <summary>
 /// Contrastive training of <see cref="ClipModule"/> on rendered frames and grammar captions, as CLIP is trained
 /// (Radford et al. 2021) with one change: a caption is a positive for every frame in the batch it is true of, not
 /// only for the frame it was written for, because generic captions ("a cart with a pole") fit many frames.
@@ -33,6 +46,9 @@ public sealed record ClipTrainingPoint(int Step, double Loss, double LogitScale,
 public sealed class ClipTrainer : IDisposable
 {
     private const string StateMagic = "VLMRMCT1";
+
+    /// <summary>Unrelated sentences drawn into each step's off-scene term (a quarter of a 128-pair batch's captions).</summary>
+    private const int UnrelatedPerStep = 32;
 
     private readonly ClipTrainingOptions _options;
     private readonly string _stateFile;
@@ -130,8 +146,7 @@ public sealed class ClipTrainer : IDisposable
         double loss, scale;
         using (var scope = NewDisposeScope())
         {
-            var (pixels, text, m) = Tensors(batch);
-            var total = ContrastiveLoss(_model, pixels, text, m);
+            var total = ContrastiveLoss(_model, Tensors(batch), _options.OffSceneWeight);
             _optimizer.zero_grad();
             total.backward();
             _optimizer.step();
@@ -146,37 +161,74 @@ public sealed class ClipTrainer : IDisposable
     }
 
     /// <summary>
-    /// Symmetric InfoNCE with several positives: <paramref name="targets"/>[i, k] is 1 where caption k is true of frame
-    /// i, and each row (image→text) and column (text→image) spreads its target evenly over its positives.
-    /// <paramref name="text"/> is the captions' token ids, or their embeddings by the locked tower when the module has no text tower.
+    /// Symmetric InfoNCE with several positives: targets[i, k] is 1 where caption k is true of frame i, and each row
+    /// (image→text) and column (text→image) spreads its target evenly over its positives. With an off-scene weight
+    /// λ > 0 it adds λ·τ²·(the mean variance, over one scene's frames, of each text about something else): a caption of
+    /// another environment or an unrelated sentence (<see cref="UnrelatedScenes"/>) as a goal prompt gives every frame
+    /// of this scene the same score, so it carries no reward. InfoNCE alone only ranks such a text below the frame's
+    /// own captions; how its score moves with the state is left free, and in the locked MiniLM space it moved with the
+    /// goal (EPIC 0.57–0.64 for other tasks' prompts and a city street, where 0.71 is chance). τ is held constant in the
+    /// term (the spread is measured in the logits InfoNCE sees without the term pulling τ down).
     /// </summary>
-    public static Tensor ContrastiveLoss(ClipModule model, Tensor pixels, Tensor text, Tensor targets)
+    public static Tensor ContrastiveLoss(ClipModule model, StepTensors batch, double offSceneWeight)
     {
-        var image = nn.functional.normalize(model.EncodeImage(pixels), dim: 1);
-        text = nn.functional.normalize(model.HasTextTower ? model.EncodeText(text) : model.ProjectLockedText(text), dim: 1);
-        var logits = model.LogitScale * image.matmul(text.t());
+        var image = nn.functional.normalize(model.EncodeImage(batch.Pixels), dim: 1);
+        var text = nn.functional.normalize(model.HasTextTower ? model.EncodeText(batch.Text) : model.ProjectLockedText(batch.Text), dim: 1);
+        var cosines = image.matmul(text.t());
+        var targets = batch.Targets;
+        var scale = model.LogitScale;
+        var logits = scale * cosines.narrow(1, 0, targets.shape[1]);
         var imageToText = -(targets / targets.sum(1, keepdim: true) * logits.log_softmax(1)).sum(1).mean();
         var textToImage = -(targets.t() / targets.t().sum(1, keepdim: true) * logits.t().log_softmax(1)).sum(1).mean();
-        return imageToText.Plus(textToImage) * HeldScalars.Of(0.5);
+        var contrastive = imageToText.Plus(textToImage) * HeldScalars.Of(0.5);
+        if (offSceneWeight == 0) return contrastive;
+        return contrastive.Plus(OffSceneSpread(cosines, batch) * scale.detach().square() * HeldScalars.Of(offSceneWeight));
+    }
+
+    /// <summary>Per scene of the batch, the variance over its frames of each off-scene text's cosine, averaged over those texts; then over scenes.</summary>
+    public static Tensor OffSceneSpread(Tensor cosines, StepTensors batch)
+    {
+        Tensor? total = null;
+        foreach (var rows in batch.SceneRows)
+        {
+            var offScene = batch.OffScene.index_select(0, rows.narrow(0, 0, 1)).squeeze(0); // the same for every frame of the scene
+            var spread = (cosines.index_select(0, rows).var(0, unbiased: false) * offScene).sum() / offScene.sum().clamp_min(HeldScalars.Of(1));
+            total = total is null ? spread : total.Plus(spread);
+        }
+        return total! / HeldScalars.Of(batch.SceneRows.Length);
     }
 
     /// <summary>
-    /// The tensors step <paramref name="step"/> trains on (pixels [N, 3, S, S], tokens [C, L] or locked text embeddings [C, D], targets [N, C]), drawn
-    /// the way the step draws them: what a loop without the data path needs to redo the same work.
+    /// The tensors step <paramref name="step"/> trains on, drawn the way the step draws them: what a loop without the
+    /// data path needs to redo the same work. The pixels are the caller's own copy.
     /// </summary>
-    public (Tensor Pixels, Tensor Tokens, Tensor Targets) BatchTensors(int step)
+    public StepTensors BatchTensors(int step)
     {
         // Batches share the frame buffer, so the one being drawn ahead is finished (and used, if it is this step's) first.
         var pending = _nextBatch?.GetAwaiter().GetResult();
         _nextBatch = null;
-        var (pixels, tokens, targets) = Tensors(pending is not null && pending.Step == step ? pending : DrawBatch(step));
-        return (pixels.clone(), tokens, targets); // the caller's own pixels: the trainer draws into its tensors again
+        var tensors = Tensors(pending is not null && pending.Step == step ? pending : DrawBatch(step));
+        return tensors with { Pixels = tensors.Pixels.clone() }; // the trainer draws into its own pixel tensors again
     }
 
-    private (Tensor Pixels, Tensor Text, Tensor Targets) Tensors(Batch batch) =>
-        (batch.Pixels,
-         batch.TextEmbeddings is { } embedded ? tensor(embedded, [batch.Captions.Count, Architecture.EmbedDim]) : TokenTensor(batch.TokenIds!, batch.Captions.Count),
-         tensor(batch.Targets, [_options.BatchSize, batch.Captions.Count]));
+    private StepTensors Tensors(Batch batch)
+    {
+        var texts = batch.Texts.Count;
+        var n = _options.BatchSize;
+        var offScene = new float[n * texts];
+        for (var i = 0; i < n; i++)
+        {
+            for (var k = 0; k < texts; k++) offScene[i * texts + k] = batch.TextScenes[k] == batch.FrameScenes[i] ? 0 : 1;
+        }
+        var sceneRows = batch.FrameScenes.Select((scene, frame) => (scene, frame)).GroupBy(x => x.scene)
+            .Select(g => tensor(g.Select(x => (long)x.frame).ToArray())).ToArray();
+        return new StepTensors(
+            batch.Pixels,
+            batch.TextEmbeddings is { } embedded ? tensor(embedded, [texts, Architecture.EmbedDim]) : TokenTensor(batch.TokenIds!, texts),
+            tensor(batch.Targets, [n, batch.CaptionCount]),
+            tensor(offScene, [n, texts]),
+            sceneRows);
+    }
 
     /// <summary>Text embeddings [N, EmbedDim] as training sees them: the module's own text tower or the locked one.</summary>
     public float[] EmbedTexts(IReadOnlyList<string> texts)
@@ -197,17 +249,17 @@ public sealed class ClipTrainer : IDisposable
     /// <summary>Token ids [N, L] cut after the longest text's end token (exact under the causal mask, see <see cref="ClipModule.EncodeText"/>).</summary>
     public Tensor Tokens(IReadOnlyList<string> texts) => TokenTensor(_tokenizer.Tokenize(texts, Architecture.ContextLength), texts.Count);
 
-    /// <summary>The locked tower's embeddings of the batch's captions [C × D], each caption embedded once per run.</summary>
-    private float[] LockedEmbeddings(OnnxTextTower tower, List<Caption> captions)
+    /// <summary>The locked tower's embeddings of the batch's texts [T × D], each text embedded once per run.</summary>
+    private float[] LockedEmbeddings(OnnxTextTower tower, List<string> texts)
     {
-        var missing = captions.Select(c => c.Text).Where(t => !_captionEmbeddings.ContainsKey(t)).ToList();
+        var missing = texts.Where(t => !_captionEmbeddings.ContainsKey(t)).Distinct(StringComparer.Ordinal).ToList();
         if (missing.Count > 0)
         {
             var fresh = tower.Embed(missing);
             for (var i = 0; i < missing.Count; i++) _captionEmbeddings[missing[i]] = fresh.AsSpan(i * tower.EmbedDim, tower.EmbedDim).ToArray();
         }
-        var result = new float[captions.Count * tower.EmbedDim];
-        for (var k = 0; k < captions.Count; k++) _captionEmbeddings[captions[k].Text].CopyTo(result, k * tower.EmbedDim);
+        var result = new float[texts.Count * tower.EmbedDim];
+        for (var k = 0; k < texts.Count; k++) _captionEmbeddings[texts[k]].CopyTo(result, k * tower.EmbedDim);
         return result;
     }
 
@@ -219,8 +271,12 @@ public sealed class ClipTrainer : IDisposable
         return tensor(ids, [count, context]).narrow(1, 0, length);
     }
 
-    /// <summary>A step's batch: its pixels, its distinct captions (their token ids, or their locked embeddings) and which caption is true of which frame.</summary>
-    private sealed record Batch(int Step, Tensor Pixels, List<Caption> Captions, long[]? TokenIds, float[]? TextEmbeddings, float[] Targets);
+    /// <summary>
+    /// A step's batch: its pixels; its texts, the distinct captions first and then (with the off-scene term) unrelated
+    /// sentences, as token ids or locked embeddings; which caption is true of which frame; and the scene of each frame
+    /// and each text (−1: an unrelated sentence, of no scene).
+    /// </summary>
+    private sealed record Batch(int Step, Tensor Pixels, List<string> Texts, int CaptionCount, long[]? TokenIds, float[]? TextEmbeddings, float[] Targets, int[] FrameScenes, int[] TextScenes);
 
     private Batch DrawBatch(int step)
     {
@@ -239,10 +295,26 @@ public sealed class ClipTrainer : IDisposable
             if (index.Add(caption.Text)) captions.Add(caption);
         }
         _preprocessor.Preprocess(_frames, n, Architecture.ImageSize, Architecture.ImageSize, pixelBuffer);
+        var scenes = new Dictionary<string, int>(StringComparer.Ordinal);
+        int SceneNumber(IEnumerable<SceneFact> facts)
+        {
+            var scene = facts.First(f => f.Key == "scene").Value;
+            return scenes.TryGetValue(scene, out var number) ? number : scenes[scene] = scenes.Count;
+        }
+        var frameScenes = facts.Select(SceneNumber).ToArray();
+        var texts = captions.Select(c => c.Text).ToList();
+        var textScenes = captions.Select(c => SceneNumber(c.Facts)).ToList();
+        if (_options.OffSceneWeight > 0)
+        {
+            var unrelated = UnrelatedScenes.Sentences;
+            for (var u = 0; u < UnrelatedPerStep; u++) texts.Add(unrelated[random.Next(unrelated.Count)]);
+            textScenes.AddRange(Enumerable.Repeat(-1, UnrelatedPerStep));
+        }
         // Tokenized (or embedded by the locked tower) here, on the thread that draws the next batch, not on the training thread.
+        var targets = Targets(facts, captions);
         return _lockedText is { } locked
-            ? new Batch(step, pixels, captions, null, LockedEmbeddings(locked, captions), Targets(facts, captions))
-            : new Batch(step, pixels, captions, _tokenizer.Tokenize(captions.Select(c => c.Text).ToList(), Architecture.ContextLength), null, Targets(facts, captions));
+            ? new Batch(step, pixels, texts, captions.Count, null, LockedEmbeddings(locked, texts), targets, frameScenes, [.. textScenes])
+            : new Batch(step, pixels, texts, captions.Count, _tokenizer.Tokenize(texts, Architecture.ContextLength), null, targets, frameScenes, [.. textScenes]);
     }
 
     /// <summary>

@@ -50,6 +50,12 @@ public sealed record ClipTrainingOptions
     /// <summary>With <see cref="TextTower"/>: also train a residual linear head on its embeddings (starts as the identity).</summary>
     public bool TextHead { get; init; }
 
+    /// <summary>
+    /// Weight λ of the off-scene term (<see cref="ClipTrainer.ContrastiveLoss"/>): other scenes' captions and unrelated
+    /// sentences held flat over each scene's frames. 0 trains InfoNCE alone.
+    /// </summary>
+    public double OffSceneWeight { get; init; }
+
     /// <summary>Registry name of the result; default <see cref="TrainedClipSizes.ModelName"/>.</summary>
     public string? Name { get; init; }
 
@@ -83,6 +89,7 @@ public sealed record ClipTrainingOptions
         TrainedClipSizes.Get(Size);
         if (TextTower is { } tower) PretrainedTextTowers.Get(tower);
         else if (TextHead) throw new ArgumentException("A text head trains on a locked pretrained text tower: name one with --text-tower.");
+        if (!(OffSceneWeight >= 0) || !double.IsFinite(OffSceneWeight)) throw new ArgumentException($"The off-scene weight must be a number ≥ 0, got {OffSceneWeight}.");
         if (Envs.Count == 0) throw new ArgumentException("Name at least one environment to draw training frames from.");
         foreach (var env in Envs)
         {

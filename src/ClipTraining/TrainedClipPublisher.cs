@@ -88,7 +88,7 @@ public static class TrainedClipPublisher
                     TrainingSeconds = trainingSeconds,
                     MeanPairsPerSecond = curve.Count == 0 ? 0 : curve.Average(p => p.PairsPerSecond),
                     OnnxAgreement = agreement,
-                    PaperPrompts = PaperPromptEvaluation.Measure(onnx, options.Envs),
+                    PaperPrompts = PaperPromptEvaluation.Measure(onnx, options.Envs, assetsDirectory: options.AssetsDirectory),
                 };
             }
             File.WriteAllText(Path.Combine(staging, "training.json"), JsonSerializer.Serialize(report, ClipModelManifest.Json));

@@ -92,3 +92,10 @@ public sealed class Rng
         return z ^ (z >> 31);
     }
 }
+
+/// <summary>Draws System.Random does not offer.</summary>
+public static class RandomExtensions
+{
+    /// <summary>Uniform in [low, high).</summary>
+    public static double Uniform(this Random random, double low, double high) => low + (high - low) * random.NextDouble();
+}

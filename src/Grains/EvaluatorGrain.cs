@@ -64,7 +64,7 @@ public sealed class EvaluatorGrain(
             var set = LabelledSet.Load(job.LabelledSet);
             var prompts = job.Goal.Length > 0
                 ? new RewardPrompts(job.Goal, job.Baseline)
-                : TaskPrompts.For(set.Manifest.Env) ?? throw new ArgumentException($"No default prompts for {set.Manifest.Env}; give goal and baseline prompts.");
+                : TaskPrompts.For(set.Manifest.Env, set.Manifest.Task) ?? throw new ArgumentException($"No default prompts for {set.Manifest.Env}; give goal and baseline prompts.");
             var labels = set.Labels();
             foreach (var name in job.Models.Where(m => state.State.Results.All(r => r.Model != m)))
             {

@@ -1,5 +1,6 @@
 using VlmRm.ClipTraining.Captions;
 using VlmRm.ClipTraining.Data;
+using VlmRm.TestSupport;
 
 namespace VlmRm.ClipTraining.Tests;
 
@@ -73,6 +74,32 @@ public class CaptionGrammarTests
             }
         }
         Assert.InRange(marked, facts.Count, facts.Count * captions.Count / 2); // each frame's own caption, and shared ones
+    }
+
+    [Fact]
+    public void Humanoid_frames_show_the_eight_tasks_poses_and_their_captions_are_true_of_them()
+    {
+        // The poses are the paper's Humanoid-v4 body's (Debian's sample humanoid, the procedural look, has other
+        // proportions and rarely meets the lotus and splits tests from the same joint angles).
+        var assets = TestPaths.PaperAssetsDirectory;
+        Assert.SkipWhen(assets is null, "the paper's reference assets (../shared/assets/vlmrm) are not on this machine");
+        using var source = SceneSources.Create("Humanoid", 64, assets, humanoidPool: 360, seed: 0);
+        var random = new Random(6);
+        var frame = new byte[64 * 64 * 3];
+        var seen = new Dictionary<SceneFact, int>();
+        for (var i = 0; i < 600; i++)
+        {
+            var facts = source.Draw(random, frame);
+            foreach (var fact in facts) seen[fact] = seen.GetValueOrDefault(fact) + 1;
+            var caption = CaptionGrammar.Default.Sample(facts, random);
+            Assert.True(caption.IsTrueOf(facts), $"\"{caption.Text}\" asserts {string.Join(", ", caption.Facts)} of a frame showing {string.Join(", ", facts)}");
+        }
+        SceneFact[] tasks =
+        [
+            new("pose", "kneeling"), new("pose", "lotus"), new("pose", "standing"), new("pose", "splits"),
+            new("arms", "raised"), new("arms", "on-hips"), new("arms", "crossed"), new("stance", "one-leg"),
+        ];
+        Assert.All(tasks, fact => Assert.True(seen.GetValueOrDefault(fact) >= 5, $"{fact}: {seen.GetValueOrDefault(fact)} of 600 draws ({string.Join(", ", seen)})"));
     }
 
     [Fact]

@@ -117,6 +117,40 @@ public sealed class ClipClusterTests
         }
     }
 
+    /// <summary>
+    /// A run of sweeps/humanoid-table1.yaml (the lotus task, the miniature preset) shrunk to 300 steps of 32-pixel
+    /// frames before any SAC update: the reward path of a Humanoid run through the cluster, not its learning.
+    /// </summary>
+    [Fact]
+    public async Task A_humanoid_table1_run_renders_on_the_environment_grain_and_is_labelled_by_the_reward_grain()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        _clip = new SyntheticModels((Model, new ClipArchitecture())).Options;
+        await using var cluster = new TestClusterBuilder(1).AddSiloBuilderConfigurator<Configurator>().Build();
+        await cluster.DeployAsync(ct);
+        using var metrics = new MeterTotals(instrument => instrument.Meter.Name == VlmRmMetrics.MeterName);
+
+        var sweep = Path.Combine(RunConfigLoader.PresetsDirectory, "..", "sweeps", "humanoid-table1.yaml");
+        var lotus = SweepSpec.LoadFile(sweep).Expand(sweep).First(r => r.Task == "lotus").Config;
+        var config = lotus with
+        {
+            TotalTimesteps = 300,
+            NumEnvs = 1,
+            CheckpointInterval = 300,
+            EnvOptions = lotus.EnvOptions with { RenderWidth = 32, RenderHeight = 32 },
+            Sac = lotus.Sac! with { LearningStarts = 1_000 },
+            Reward = lotus.Reward with { Model = Model, BatchSize = 100, FrameWidth = 32, FrameHeight = 32 },
+        };
+        Assert.Equal(Envs.Mujoco.HumanoidPose.LotusPosition, config.EnvOptions.SuccessPose);
+
+        var run = await RunToTheEndAsync(cluster, "humanoid", config, ct);
+        Assert.True(double.IsFinite(run.MeanLabelledReturn), "no labelled episode return");
+        Assert.True(metrics.Total("vlmrm.env.frames") >= 300, $"{metrics.Total("vlmrm.env.frames")} frames rendered");
+        Assert.True(metrics.Total("vlmrm.clip.batch_size") >= 300, "CLIP labelled fewer frames than were rendered");
+        var log = await cluster.GrainFactory.GetGrain<ILearnerGrain>("humanoid.s0").GetLogAsync();
+        Assert.Contains(log, line => line.Contains("done at step 300"));
+    }
+
     /// <summary>The quick CartPole preset rewarded by the synthetic CLIP's reading of the paper's prompts, with <paramref name="reward"/>'s batching.</summary>
     private static RunConfig ClipRun(long steps, long checkpointInterval, RewardSection reward) => RunConfigLoader.LoadFile("cartpole-dqn-quick") with
     {

@@ -97,6 +97,43 @@ public sealed class PlanTests
         Assert.Equal(run.Cost, read.Runs[0].Cost);
     }
 
+    /// <summary>
+    /// sweeps/humanoid-table1.yaml: the paper's eight Humanoid tasks, each run testing its own pose with its own Table 3
+    /// prompt; the miniature preset and, with the one line changed, the paper's, both sized by the planner.
+    /// </summary>
+    [Fact]
+    public void The_table1_sweep_runs_the_eight_tasks_in_miniature_and_one_line_away_at_the_papers_scale()
+    {
+        var path = Path.Combine(RunConfigLoader.PresetsDirectory, "..", "sweeps", "humanoid-table1.yaml");
+        var spec = SweepSpec.LoadFile(path);
+        var miniature = spec.Expand(path);
+        Assert.Equal(8 * 3, miniature.Count);
+        var goals = Clip.Reward.PaperPrompts.Table3.Skip(2).Select(t => t.Prompts.Goal[0]).ToList(); // the eight Humanoid tasks
+        Assert.Equal(goals, miniature.Where(r => r.Seed == 0).Select(r => r.Config.Reward.Goal.Single()));
+        Assert.Equal(Enum.GetValues<Envs.Mujoco.HumanoidPose>(), miniature.Where(r => r.Seed == 0).Select(r => r.Config.EnvOptions.SuccessPose!.Value));
+        Assert.All(miniature, r => Assert.Equal(["a humanoid robot"], r.Config.Reward.Baseline));
+
+        var small = miniature[0].Config;
+        var smallCost = RunCost.For(small, new RunShape(RunPlan.For(small, "mini"), 1_000_000, 64, TrainedSmallGflop), new RunRates(40, 300, 1_000, "measured here"), null);
+        Assert.Equal(100_000, smallCost.Frames);
+        Assert.Equal(100_000 * TrainedSmallGflop, smallCost.ImageTowerGflop!.Value, 1e-6);
+        Assert.Equal(400L * 224 * 224 * 3, smallCost.FrameBufferBytes);
+
+        var paper = (spec with { Preset = "humanoid-sac" }).Expand(path);
+        Assert.All(paper, r => Assert.Equal("ViT-bigG-14/laion2b_s39b_b160k", r.Config.Reward.Model));
+        var big = paper[0].Config;
+        var node = GpuFigures.Node("nvidia-h200");
+        var tower = GpuFigures.Tower("ViT-bigG-14/laion2b_s39b_b160k")!;
+        var bigCost = RunCost.For(big, new RunShape(RunPlan.For(big, "paper"), 1_000_000, 1280, tower.GflopPerImage), new RunRates(10, 100, GpuFigures.ImagesPerSecond(tower, node), "H200"), node);
+        Assert.Equal(10_000_000, bigCost.Frames);
+        Assert.Equal(10_000_000 * tower.GflopPerImage, bigCost.ImageTowerGflop!.Value, 1e3);
+        Assert.Equal(3200L * 480 * 480 * 3, bigCost.FrameBufferBytes);
+        Assert.True(bigCost.ReplayBytes > 1_000_000_000, $"{bigCost.ReplayBytes} bytes of replay");
+    }
+
+    /// <summary>VlmRm-S-32's image tower (ClipArchitecture.ImageTowerGflop of the small size): 0.036 GFLOP per frame.</summary>
+    private const double TrainedSmallGflop = 0.035982336;
+
     [Fact]
     public void Unknown_node_types_and_models_are_named_with_the_known_ones()
     {

@@ -72,7 +72,7 @@ public class PresetTests
     [InlineData("algorithm: dqn\ndqn:\n  learning_rate_schedule: cosine\n", "dqn.learning_rate_schedule: 'cosine' is not constant or linear")]
     [InlineData("", "the file is empty")]
     [InlineData("env: CartPole\nenv_options:\n  success_pose: kneeling\n", "env_options: camera, render_flags, render_backend, success_pose and model_path apply to the Humanoid, not to CartPole")]
-    [InlineData("env: Humanoid\nalgorithm: sac\nenv_options:\n  success_pose: lotus\n", "env_options.success_pose: 'lotus' is not standing or kneeling")]
+    [InlineData("env: Humanoid\nalgorithm: sac\nenv_options:\n  success_pose: lotus\n", "env_options.success_pose: 'lotus' is not kneeling, lotus_position, standing, arms_raised, doing_splits, hands_on_hips, arms_crossed or standing_on_one_leg")]
     [InlineData("env: Humanoid\nalgorithm: sac\nenv_options:\n  camera:\n    look_at: [0, 1]\n", "env_options.camera.look_at: 2 numbers given")]
     [InlineData("env: Humanoid\nalgorithm: sac\nenv_options:\n  camera:\n    distance: -1\n", "env_options.camera: distance must be positive")]
     [InlineData("env: Humanoid\nalgorithm: sac\nenv_options:\n  model_path: /no/such/humanoid.xml\n", "env_options.model_path: no MJCF file at /no/such/humanoid.xml")]

@@ -20,6 +20,7 @@ internal static class ClipCommand
         var name = new Option<string?>("--name") { Description = $"Registry name of the model (default VlmRm-<S|M|L>-32[-MiniLM]/envs-v{SceneSources.Version})." };
         var textHead = new Option<bool>("--text-head") { Description = "With --text-tower: also train a residual linear head on the locked tower's embeddings." };
         var textTower = new Option<string?>("--text-tower") { Description = $"Train the image tower against a locked pretrained text tower ({string.Join(", ", PretrainedTextTowers.All.Keys)}) instead of training CLIP's own text tower." };
+        var offScene = new Option<double>("--off-scene-weight") { Description = "Weight of the term that holds other scenes' captions and unrelated sentences flat over each scene's frames (0: InfoNCE alone).", DefaultValueFactory = _ => 0 };
         var envs = new Option<string[]>("--env") { Description = "Environments to draw frames from (repeatable).", DefaultValueFactory = _ => [.. new ClipTrainingOptions().Envs], AllowMultipleArgumentsPerToken = true };
         var steps = new Option<int>("--steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => new ClipTrainingOptions().Steps };
         var batch = new Option<int>("--batch") { Description = "Image-caption pairs per step.", DefaultValueFactory = _ => new ClipTrainingOptions().BatchSize };
@@ -34,7 +35,7 @@ internal static class ClipCommand
 
         var train = new Command("train", "Train VlmRm's own CLIP (a learned model of these environments, not zero-shot CLIP) and publish it to the models folder.")
         {
-            size, name, textTower, textHead, envs, steps, batch, learningRate, seed, pool, assets, models, work, maxBytes, threads,
+            size, name, textTower, textHead, offScene, envs, steps, batch, learningRate, seed, pool, assets, models, work, maxBytes, threads,
         };
         Output.AddOptionsTo(train);
         train.SetAction((parse, cancellationToken) => Task.FromResult(UserErrors.Report(() =>
@@ -45,6 +46,7 @@ internal static class ClipCommand
                 Name = parse.GetValue(name),
                 TextTower = parse.GetValue(textTower),
                 TextHead = parse.GetValue(textHead),
+                OffSceneWeight = parse.GetValue(offScene),
                 Envs = parse.GetValue(envs)!,
                 Steps = parse.GetValue(steps),
                 BatchSize = parse.GetValue(batch),
@@ -85,11 +87,17 @@ internal static class ClipCommand
         output.Message("Exporting to ONNX, checking it against the trained model, scoring the paper's prompts…");
         var report = TrainedClipPublisher.Publish(trainer, options, modelsDirectory, commandLine, clock.Elapsed.TotalSeconds, tokenizer);
         trainer.DeleteState();
-        var table = new Table().AddColumns("task", "α", "EPIC (lower is better)", "goal ranked above non-goal");
-        foreach (var score in report.PaperPrompts) table.AddRow(Markup.Escape(score.EnvId), $"{score.Alpha:0.0}", $"{score.Epic:F3}", $"{score.RankingAccuracy:P1}");
-        output.Results("paper_prompt", table, report.PaperPrompts.Select(s => new { Model = modelName, s.EnvId, s.Alpha, s.Epic, s.RankingAccuracy }));
+        output.Results("paper_prompt", PaperPromptTable(report.PaperPrompts), report.PaperPrompts.Select(s => new { Model = modelName, s.EnvId, s.Alpha, s.Epic, s.RankingAccuracy }));
         var folder = Path.Combine(modelsDirectory, Clip.Models.ClipModelRegistry.FolderName(modelName));
         output.Result("model", new { Name = modelName, Folder = folder, report.Parameters, report.FinalLoss, report.OnnxAgreement, report.TrainingSeconds }, $"Published [blue]{Markup.Escape(folder)}[/]: {report.Parameters:N0} parameters, final loss {report.FinalLoss:F3}, ONNX agreement {report.OnnxAgreement:F6}, {report.TrainingSeconds:F0} s.");
         return 0;
+    }
+
+    /// <summary>The paper's prompts scored on a model (<see cref="PaperPromptEvaluation"/>), a row per task and α.</summary>
+    public static Table PaperPromptTable(IEnumerable<PromptScore> scores)
+    {
+        var table = new Table().AddColumns("task", "α", "EPIC (lower is better)", "goal ranked above non-goal", "goal states");
+        foreach (var score in scores) table.AddRow(Markup.Escape(score.EnvId), $"{score.Alpha:0.0}", $"{score.Epic:F3}", $"{score.RankingAccuracy:P1}", $"{score.GoalShare:P0}");
+        return table;
     }
 }

@@ -44,9 +44,10 @@ internal sealed class PromptOptions
         command.Options.Add(_baseline);
     }
 
-    public RewardPrompts Get(ParseResult parse, string envId)
+    /// <param name="task">A labelled set's task: a Humanoid set's names which of the eight tasks' prompts are the defaults.</param>
+    public RewardPrompts Get(ParseResult parse, string envId, string? task = null)
     {
-        var defaults = TaskPrompts.For(envId);
+        var defaults = TaskPrompts.For(envId, task);
         var goal = parse.GetValue(_goal) is { Length: > 0 } g ? g : defaults?.Goal.ToArray();
         var baseline = parse.GetValue(_baseline) is { Length: > 0 } b ? b : defaults?.Baseline.ToArray();
         if (goal is null || baseline is null) throw new ArgumentException($"No default prompts for '{envId}': give --goal and --baseline.");

@@ -28,24 +28,38 @@ internal static class EvaluateCommand
     public static Command Create()
     {
         var command = new Command("evaluate", "Evaluate reward models and agents: labelled sets, EPIC, prompt screening, figures, rollout videos, the labelling page.");
-        foreach (var sub in new[] { MakeSet(), RolloutSet(), Epic(), Screen(), Language(), Landscape(), EpicVsSize(), GroundTruthEpic(), Curves(), EpicJobCommand.Create() }) command.Subcommands.Add(sub);
+        foreach (var sub in new[] { MakeSet(), RolloutSet(), Epic(), Screen(), Language(), PaperPromptsCommand(), Landscape(), EpicVsSize(), GroundTruthEpic(), Curves(), EpicJobCommand.Create() }) command.Subcommands.Add(sub);
         foreach (var sub in ReviewCommands.Create()) command.Subcommands.Add(sub);
         return command;
     }
 
     private static Command MakeSet()
     {
-        var env = new Argument<string>("env") { Description = "CartPole or a MountainCar id (MountainCar, MountainCarTextured)." };
+        var env = new Argument<string>("env") { Description = "CartPole, a MountainCar id (MountainCar, MountainCarTextured) or Humanoid." };
         var output = RequiredOutput("Folder for the new labelled set.");
         var count = new Option<int>("--count") { Description = "States to draw.", DefaultValueFactory = _ => 500 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
         var size = new Option<int>("--size") { Description = "Frame size in pixels (square).", DefaultValueFactory = _ => 224 };
-        var assets = new Option<DirectoryInfo?>("--assets") { Description = "The paper's assets folder for textured MountainCar." };
-        var command = new Command("make-set", "A labelled set of uniformly drawn states, labelled by the goal predicate (appendix A).") { env, output, count, seed, size, assets };
+        var assets = new Option<DirectoryInfo?>("--assets") { Description = "The paper's assets folder (textured MountainCar, the paper's humanoid)." };
+        var task = EnumOption.Create<HumanoidPose>("--task", "Humanoid: the task whose pose predicate labels the frames");
+        var command = new Command("make-set",
+            "A labelled set labelled by the goal predicate: uniformly drawn classic-control states (appendix A), or Humanoid states half posed, half from a random policy.")
+        {
+            env, output, count, seed, size, assets, task,
+        };
         command.SetAction(parse => UserErrors.Report(() =>
         {
-            var set = WithProgress("rendering states", parse.GetValue(count), p =>
-                SetGenerators.UniformStates(parse.GetValue(env)!, parse.GetValue(count), parse.GetValue(seed), parse.GetValue(output)!.FullName, parse.GetValue(size), parse.GetValue(assets)?.FullName, p));
+            var envId = parse.GetValue(env)!;
+            var isHumanoid = envId.Equals("Humanoid", StringComparison.OrdinalIgnoreCase);
+            if (isHumanoid != parse.GetValue(task).HasValue)
+            {
+                throw new ArgumentException(isHumanoid
+                    ? $"Name the Humanoid task whose pose labels the set: --task {ConfigSpelling.Choices(typeof(HumanoidPose))}."
+                    : $"--task applies to Humanoid sets; {envId} sets are labelled by its goal predicate.");
+            }
+            var set = WithProgress("rendering states", parse.GetValue(count), p => isHumanoid
+                ? SetGenerators.HumanoidPoseStates(parse.GetValue(task)!.Value, parse.GetValue(count), parse.GetValue(seed), parse.GetValue(output)!.FullName, parse.GetValue(size), parse.GetValue(assets)?.FullName, p)
+                : SetGenerators.UniformStates(envId, parse.GetValue(count), parse.GetValue(seed), parse.GetValue(output)!.FullName, parse.GetValue(size), parse.GetValue(assets)?.FullName, p));
             AnsiConsole.MarkupLine($"Labelled set [blue]{Markup.Escape(set.Directory)}[/]: {set.Count} states, {set.GoalCount} goal ({set.Manifest.Task}).");
             return 0;
         }));
@@ -58,7 +72,7 @@ internal static class EvaluateCommand
         var runId = new Option<string>("--run-id") { Required = true };
         var runs = RunsFolder();
         var output = RequiredOutput("Folder for the new labelled set.");
-        var pose = new Option<HumanoidPose?>("--pose") { Description = "Label Humanoid frames with this geometric test (standing, kneeling); otherwise the environment's success predicate." };
+        var pose = EnumOption.Create<HumanoidPose>("--pose", "Label Humanoid frames with this task's geometric test, not the environment's success predicate");
         var episodes = new Option<int>("--episodes") { Description = "Episodes per checkpoint.", DefaultValueFactory = _ => 1 };
         var size = new Option<int>("--size") { DefaultValueFactory = _ => 224 };
         var command = new Command("rollout-set", "A labelled set from rollouts of every checkpoint of a run (appendix B's procedure).") { config, runId, runs, output, pose, episodes, size };
@@ -114,6 +128,7 @@ internal static class EvaluateCommand
             SetEmbeddings embeddings;
             bool[] labels;
             string env, modelName;
+            string? task;
             if (parse.GetValue(run) is { } runId)
             {
                 var folder = parse.GetValue(checkpoints)?.FullName ?? RunFolders.CheckpointsHolding(runId);
@@ -123,6 +138,7 @@ internal static class EvaluateCommand
                     throw new ArgumentException($"Run {runId}'s embeddings were made by {visited.Config.Reward.Model}; --model {asked} would read them as another model's.");
                 }
                 (embeddings, labels, env, modelName) = (visited.Embeddings, visited.Labels, visited.Config.Env, visited.Config.Reward.Model!);
+                task = visited.Config.EnvOptions.SuccessPose is { } pose ? HumanoidSkeleton.ConfigName(pose) : null;
                 AnsiConsole.MarkupLine($"{visited.Labels.Length:N0} states run [blue]{Markup.Escape(runId)}[/] visited up to step {visited.Step:N0}, {visited.Labels.Count(l => l):N0} goal by {Markup.Escape(visited.Labeller)}; no image-tower call.");
             }
             else
@@ -130,11 +146,11 @@ internal static class EvaluateCommand
                 var labelled = LabelledSet.Load(parse.GetValue(set)!.FullName);
                 modelName = parse.GetValue(model) ?? throw new ArgumentException("--model is required with --set: the CLIP model whose image tower embeds the set.");
                 using var setModel = OnnxClipModel.Load(modelName, clip.Options(parse));
-                (embeddings, labels, env) = (Embed(labelled, setModel), labelled.Labels(), labelled.Manifest.Env);
+                (embeddings, labels, env, task) = (Embed(labelled, setModel), labelled.Labels(), labelled.Manifest.Env, labelled.Manifest.Task);
             }
             using var textModel = OnnxClipModel.Load(modelName, clip.Options(parse));
             if (textModel.EmbedDim != embeddings.EmbedDim) throw new ArgumentException($"{modelName} embeds to {textModel.EmbedDim} values; the stored embeddings have {embeddings.EmbedDim}.");
-            var candidates = prompts.Get(parse, env);
+            var candidates = prompts.Get(parse, env, task);
             var ranking = PromptScreening.Rank(textModel, embeddings, labels, candidates.Goal, candidates.Baseline, ParseAlphas(parse.GetValue(alphas)!));
             var table = new Table().AddColumns("rank", "EPIC", "α", "goal prompt", "baseline prompt");
             for (var i = 0; i < ranking.Count; i++)
@@ -169,23 +185,52 @@ internal static class EvaluateCommand
         {
             using var model = clip.Load(parse);
             var scores = LanguageEvaluation.Measure(model, parse.GetValue(assets)?.FullName, parse.GetValue(states));
-            var table = new Table().AddColumns("task", "sentences", "paper prompt", "best", "mean", "worst", "target", "met");
+            var table = new Table().AddColumns("task", "sentences", "paper prompt", "best", "mean", "worst", "worst signal", "target", "met");
             foreach (var row in LanguageEvaluation.Summarize(scores))
             {
-                table.AddRow(Markup.Escape(row.Task), row.List, F(row.PaperEpic), F(row.Best), F(row.Mean), F(row.Worst), Markup.Escape(row.Target), row.TargetMet ? "[green]yes[/]" : "[red]no[/]");
+                table.AddRow(Markup.Escape(row.Task), row.List, F(row.PaperEpic), F(row.Best), F(row.Mean), F(row.Worst), F(row.WorstSignal), Markup.Escape(row.Target), row.TargetMet ? "[green]yes[/]" : "[red]no[/]");
             }
             AnsiConsole.MarkupLine($"EPIC (lower is better; chance ≈ 0.71) of each sentence as the goal prompt, α = 0, {parse.GetValue(states)} uniform states per task, model [blue]{Markup.Escape(model.Folder.Name)}[/]:");
             AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine("Signal: a sentence's goal/non-goal reward gap as a share of the paper prompt's (EPIC ignores the reward's scale); worst: the weakest on-task sentence, the largest reward for the wrong thing otherwise.");
             if (parse.GetValue(csv) is { } file)
             {
-                var lines = scores.Select(r => string.Create(CultureInfo.InvariantCulture, $"{CsvText.Field(r.Task)},{r.List},{CsvText.Field(r.Sentence)},{r.Epic:R}"));
-                CsvText.WriteFile(file.FullName, "task,list,sentence,epic", lines);
+                var lines = scores.Select(r => string.Create(CultureInfo.InvariantCulture, $"{CsvText.Field(r.Task)},{r.List},{CsvText.Field(r.Sentence)},{r.Epic:R},{r.Signal:R}"));
+                CsvText.WriteFile(file.FullName, "task,list,sentence,epic,signal", lines);
             }
             return 0;
         })));
         return command;
 
         static string F(double value) => value.ToString("F3", CultureInfo.InvariantCulture);
+    }
+
+    private static Command PaperPromptsCommand()
+    {
+        var envs = new Option<string[]>("--env") { Description = "Tasks to score (repeatable).", DefaultValueFactory = _ => ["CartPole", "MountainCar", "MountainCarTextured", "Humanoid"], AllowMultipleArgumentsPerToken = true };
+        var assets = new Option<DirectoryInfo?>("--assets") { Description = "The paper's assets folder: its textured humanoid." };
+        var csv = new Option<FileInfo?>("--csv") { Description = "Write every figure as CSV." };
+        var clip = new ClipOptions();
+        var command = new Command("paper-prompts",
+            "EPIC and ranking accuracy of the paper's prompts (Table 3) at α 0, 0.5 and 1: uniform classic-control states, and for each of the Humanoid's eight tasks 400 states half posed, half from a random policy, labelled by the task's pose predicate.")
+        {
+            envs, assets, csv,
+        };
+        clip.AddTo(command);
+        command.SetAction(parse => UserErrors.Report(() =>
+        {
+            using var model = clip.Load(parse);
+            var scores = ClipTraining.PaperPromptEvaluation.Measure(model, parse.GetValue(envs)!, assetsDirectory: parse.GetValue(assets)?.FullName);
+            AnsiConsole.MarkupLine($"The paper's prompts on model [blue]{Markup.Escape(model.Folder.Name)}[/]:");
+            AnsiConsole.Write(ClipCommand.PaperPromptTable(scores));
+            if (parse.GetValue(csv) is { } file)
+            {
+                var lines = scores.Select(r => string.Create(CultureInfo.InvariantCulture, $"{CsvText.Field(r.EnvId)},{r.Alpha},{r.Epic:R},{r.RankingAccuracy:R},{r.GoalShare:R}"));
+                CsvText.WriteFile(file.FullName, "task,alpha,epic,ranking_accuracy,goal_share", lines);
+            }
+            return 0;
+        }));
+        return command;
     }
 
     private static Command Landscape()
@@ -235,7 +280,7 @@ internal static class EvaluateCommand
             {
                 using var model = OnnxClipModel.Load(name, options);
                 var embeddings = Embed(labelled, model);
-                var rewardModel = new ClipRewardModel(model, prompts.Get(parse, labelled.Manifest.Env), 0);
+                var rewardModel = new ClipRewardModel(model, prompts.Get(parse, labelled.Manifest.Env, labelled.Manifest.Task), 0);
                 var parameters = KnownClipModels.ParameterCount(name, model.Manifest);
                 foreach (var a in ParseAlphas(parse.GetValue(alphas)!))
                 {
@@ -349,7 +394,7 @@ internal static class EvaluateCommand
         {
             var labelled = LabelledSet.Load(parse.GetValue(set)!.FullName);
             using var model = clip.Load(parse);
-            return body(parse, labelled, model, Embed(labelled, model), prompts.Get(parse, labelled.Manifest.Env));
+            return body(parse, labelled, model, Embed(labelled, model), prompts.Get(parse, labelled.Manifest.Env, labelled.Manifest.Task));
         }));
         return command;
     }

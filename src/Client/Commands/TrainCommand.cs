@@ -18,17 +18,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var config = new Argument<string>("config") { Description = "A preset name (presets/*.yaml, e.g. cartpole-dqn) or a YAML file." };
-        var reward = new Option<LabellerKind?>("--reward")
-        {
-            Description = $"Override the labeller: {ConfigSpelling.Choices(typeof(LabellerKind))}.",
-            CustomParser = result =>
-            {
-                var text = result.Tokens.Single().Value;
-                if (ConfigSpelling.Parse(typeof(LabellerKind), text) is LabellerKind kind) return kind;
-                result.AddError($"--reward: '{text}' is not {ConfigSpelling.Choices(typeof(LabellerKind))}.");
-                return null;
-            },
-        };
+        var reward = EnumOption.Create<LabellerKind>("--reward", "Override the labeller");
         var steps = new Option<long?>("--steps") { Description = "Override total_timesteps." };
         var seed = new Option<int?>("--seed") { Description = "Override the seed." };
         var runs = new Option<DirectoryInfo>("--runs") { Description = "Folder for run outputs.", DefaultValueFactory = _ => new DirectoryInfo("runs") };

@@ -153,6 +153,8 @@ public sealed class CaptionGrammar
         ],
         Generic: ["a car on a hill", "a car on a mountain road", "a small car between two hills", "a car driving in the hills", "mountains with a car", "a car among the hills"]);
 
+    // The eight tasks' poses (paper Table 1) in words of their own: never "lotus position", "side splits", "both arms
+    // raised", "hands on hips", "arms crossed" or "on one leg" after "a humanoid robot", as the paper's prompts put them.
     private static SceneGrammar HumanoidGrammar() => new("humanoid",
         Slots: new()
         {
@@ -162,6 +164,18 @@ public sealed class CaptionGrammar
                 ["kneeling"] = ["kneeling", "on its knees", "kneeling on the floor", "down on both knees"],
                 ["crouching"] = ["crouching", "bent over", "half down", "squatting low"],
                 ["lying"] = ["lying on the ground", "fallen on the floor", "lying flat", "collapsed on the ground"],
+                ["lotus"] = ["sitting cross-legged", "seated with its legs folded in", "sitting on the floor with crossed legs", "in a meditation seat"],
+                ["splits"] = ["doing a split", "with its legs split wide along the floor", "in a full split", "stretched into a split"],
+            },
+            ["stance"] = new()
+            {
+                ["one-leg"] = ["balancing on a single leg", "standing on one foot", "with one foot lifted off the floor", "raising one knee while standing"],
+            },
+            ["arms"] = new()
+            {
+                ["raised"] = ["its arms up above its head", "both hands held high", "its hands up in the air", "its arms reaching overhead"],
+                ["crossed"] = ["its arms folded across its chest", "its arms folded", "its forearms crossed in front of it", "folded arms"],
+                ["on-hips"] = ["its hands resting on its hips", "its hands at its waist", "its fists on its hips", "arms akimbo"],
             },
         },
         Templates:
@@ -171,6 +185,11 @@ public sealed class CaptionGrammar
             "a robot figure {pose}",
             "the humanoid robot {pose}",
             "a simulated humanoid {pose} on a checkered floor",
+            "a humanoid {stance}",
+            "the robot is {stance}",
+            "a humanoid {pose} with {arms}",
+            "the robot stands with {arms}",
+            "a robot figure with {arms}",
         ],
         Generic: ["a humanoid", "a robot on a floor", "a simulated humanoid body", "the robot", "a humanoid figure in a room"]);
 

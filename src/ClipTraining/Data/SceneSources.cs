@@ -25,8 +25,10 @@ public static class SceneSources
     /// every angle, hanging below the cart included (v1: within ±90°). v3: given the paper's assets folder, textured
     /// MountainCar and Humanoid frames come half with the paper's textures and half with the procedural ones (v2 used
     /// the procedural ones only whenever MountainCar was textured, so a model never saw the paper's own scenes).
+    /// v4: half the Humanoid frames are posed in the paper's eight tasks' postures (and at random), seen from varied
+    /// cameras, and captioned with the eight tasks' poses (v3: random-policy frames only, four poses).
     /// </summary>
-    public const int Version = 3;
+    public const int Version = 4;
 
     public static IReadOnlyList<string> EnvIds { get; } = ["CartPole", "MountainCar", "MountainCarTextured", "Humanoid"];
 
@@ -46,9 +48,6 @@ public static class SceneSources
         "Humanoid" => new HumanoidScenes(imageSize, assetsDirectory, humanoidPool, seed),
         _ => throw new ArgumentException($"No training scenes for environment '{envId}'; known: {string.Join(", ", EnvIds)}."),
     };
-
-    /// <summary>Uniform in [low, high).</summary>
-    internal static double Uniform(this Random random, double low, double high) => low + (high - low) * random.NextDouble();
 
     internal static HashSet<SceneFact> Facts(string scene, params (string Key, string Value)[] facts)
     {
@@ -134,8 +133,12 @@ internal sealed class EitherLook(ISceneSource procedural, ISceneSource paper) : 
 }
 
 /// <summary>
-/// Humanoid frames from episodes of random actions of random strength (standing, stumbling, crouching, lying),
-/// rendered once into a pool because MuJoCo renders on the CPU at tens of frames per second here.
+/// Humanoid frames, rendered once into a pool because MuJoCo renders on the CPU at tens of frames per second here:
+/// half from episodes of random actions of random strength (standing, stumbling, crouching, lying), half posed by
+/// <see cref="HumanoidPoseGenerator"/> (the eight tasks' postures with noise, or every joint at random) and seen from
+/// cameras around the paper's (distance ±20 %, azimuth ±40°, elevation −30° to 0°; the random-policy frames from the
+/// environment's default camera). Each frame's facts are what
+/// <see cref="HumanoidPoses"/> finds in its body: its pose, a one-legged stance, and what its arms do.
 /// </summary>
 internal sealed class HumanoidScenes : ISceneSource
 {
@@ -147,23 +150,48 @@ internal sealed class HumanoidScenes : ISceneSource
         if (poolSize < 1) throw new ArgumentOutOfRangeException(nameof(poolSize), poolSize, "The humanoid pool needs at least one frame.");
         using var env = new HumanoidEnv(new HumanoidOptions { AssetsDirectory = assetsDirectory, RenderWidth = imageSize, RenderHeight = imageSize, MaxEpisodeSteps = 1000 });
         var random = new Random(seed);
-        var observation = new float[env.Spec.ObservationSize];
-        var action = new float[env.Spec.ActionSize];
-        var (low, high) = env.Spec.ActionSpace is BoxSpace box ? (box.Low, box.High) : throw new InvalidOperationException("Humanoid actions must be a box.");
+        var generator = new HumanoidPoseGenerator(env);
+        HumanoidPose?[] targets = [null, .. Enum.GetValues<HumanoidPose>().Cast<HumanoidPose?>()];
+        var paperCamera = HumanoidOptions.PaperCamera;
         while (_pool.Count < poolSize)
         {
-            env.Reset(random.Next(), observation);
-            var strength = random.Uniform(0.1, 1.0);
-            var steps = random.Next(5, 80);
-            for (var t = 0; t < steps; t++)
-            {
-                for (var i = 0; i < action.Length; i++) action[i] = (float)(strength * random.Uniform(low[i], high[i]));
-                env.Step(action, observation);
-            }
             var frame = new byte[env.Spec.FrameBytes];
-            env.Render(frame);
-            _pool.Add((frame, SceneSources.Facts("humanoid", ("pose", Pose(env.Body)))));
+            HumanoidBodyState body;
+            if (_pool.Count % 2 == 0)
+            {
+                body = generator.RandomPolicyState(random);
+                env.Render(frame);
+            }
+            else
+            {
+                body = generator.Pose(random, targets[random.Next(targets.Length)]);
+                var camera = paperCamera with
+                {
+                    Distance = paperCamera.Distance * random.Uniform(0.8, 1.2),
+                    Azimuth = paperCamera.Azimuth + random.Uniform(-40, 40),
+                    Elevation = random.Uniform(-30, 0),
+                };
+                env.Simulation.Render(camera, frame);
+            }
+            _pool.Add((frame, Facts(body)));
         }
+    }
+
+    /// <summary>The facts a caption may assert of this body (<see cref="Captions.CaptionGrammar"/>'s humanoid slots).</summary>
+    internal static HashSet<SceneFact> Facts(HumanoidBodyState body)
+    {
+        bool Holds(HumanoidPose pose) => HumanoidPoses.Holds(pose, body);
+        var pose = Holds(HumanoidPose.LotusPosition) ? "lotus"
+            : Holds(HumanoidPose.DoingSplits) ? "splits"
+            : Holds(HumanoidPose.Kneeling) ? "kneeling"
+            : Holds(HumanoidPose.Standing) ? "standing"
+            : body.TorsoHeight < LyingTorsoHeight ? "lying"
+            : "crouching";
+        var facts = SceneSources.Facts("humanoid", ("pose", pose));
+        if (Holds(HumanoidPose.StandingOnOneLeg)) facts.Add(new SceneFact("stance", "one-leg"));
+        var arms = Holds(HumanoidPose.ArmsRaised) ? "raised" : Holds(HumanoidPose.ArmsCrossed) ? "crossed" : Holds(HumanoidPose.HandsOnHips) ? "on-hips" : null;
+        if (arms is not null) facts.Add(new SceneFact("arms", arms));
+        return facts;
     }
 
     public string EnvId => "Humanoid";
@@ -174,12 +202,6 @@ internal sealed class HumanoidScenes : ISceneSource
         frame.CopyTo(rgb);
         return facts;
     }
-
-    private static string Pose(HumanoidBodyState body) =>
-        HumanoidPoses.Holds(HumanoidPose.Standing, body) ? "standing"
-        : HumanoidPoses.Holds(HumanoidPose.Kneeling, body) ? "kneeling"
-        : body.TorsoHeight < LyingTorsoHeight ? "lying"
-        : "crouching";
 
     public void Dispose()
     {

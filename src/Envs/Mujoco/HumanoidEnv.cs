@@ -32,6 +32,12 @@ public sealed record HumanoidOptions
     /// <summary>A camera fixed in the world (not the tracking camera), looking at the agent slightly from above.</summary>
     public CameraPose Camera { get; init; } = new(0, 0, 0.9, 3.5, 135, -12);
 
+    /// <summary>
+    /// The camera the paper's code is run with (presets/humanoid-sac.yaml, docs/HUMANOID.md): look-at (0, 0, 1.0),
+    /// distance 3.5, azimuth 180°, elevation −10°, "pointing at the agent slightly angled down" (section 4.3).
+    /// </summary>
+    public static CameraPose PaperCamera { get; } = new(0, 0, 1.0, 3.5, 180, -10);
+
     public RenderFlags Flags { get; init; } = new();
 
     public RenderBackend Backend { get; init; } = RenderBackend.Auto;
@@ -48,9 +54,7 @@ public sealed class HumanoidEnv : IEnv
     private readonly HumanoidOptions _options;
     private readonly MujocoSimulation _sim;
     private readonly Rng _rng = new(0);
-    private readonly int _torso;
-    private readonly int _leftShin;
-    private readonly int _rightShin;
+    private readonly HumanoidSkeleton _skeleton;
     private readonly double _totalMass;
     private readonly float[] _actionLow;
     private int _elapsedSteps;
@@ -63,9 +67,8 @@ public sealed class HumanoidEnv : IEnv
         _options = options ?? new HumanoidOptions();
         ModelPath = HumanoidModelSource.Resolve(_options.ModelPath, _options.AssetsDirectory);
         _sim = new MujocoSimulation(ModelPath, _options.RenderWidth, _options.RenderHeight, _options.Flags, _options.Backend);
-        _torso = RequireBody("torso");
-        _leftShin = _sim.BodyId("left_shin");
-        _rightShin = _sim.BodyId("right_shin");
+        _skeleton = new HumanoidSkeleton(_sim, ModelPath);
+        _skeleton.Require(_options.SuccessPose);
         foreach (var mass in _sim.BodyMass) _totalMass += mass;
 
         var range = _sim.CtrlRange;
@@ -91,19 +94,10 @@ public sealed class HumanoidEnv : IEnv
 
     public MujocoSimulation Simulation => _sim;
 
-    public HumanoidBodyState Body
-    {
-        get
-        {
-            var xpos = _sim.Xpos;
-            var xmat = _sim.Xmat;
-            return new HumanoidBodyState(
-                xpos[_torso * 3 + 2],
-                xmat[_torso * 9 + 8],
-                _leftShin >= 0 ? xpos[_leftShin * 3 + 2] : double.NaN,
-                _rightShin >= 0 ? xpos[_rightShin * 3 + 2] : double.NaN);
-        }
-    }
+    /// <summary>Where the body's parts are now (what the pose predicates read).</summary>
+    public HumanoidBodyState Body => _skeleton.Read();
+
+    public HumanoidSkeleton Skeleton => _skeleton;
 
     public bool IsSuccess => HumanoidPoses.Holds(_options.SuccessPose, Body);
 
@@ -204,11 +198,5 @@ public sealed class HumanoidEnv : IEnv
         Append(_sim.Cvel, observation);
         Append(_sim.QfrcActuator, observation);
         Append(_sim.CfrcExt, observation);
-    }
-
-    private int RequireBody(string name)
-    {
-        var id = _sim.BodyId(name);
-        return id >= 0 ? id : throw new InvalidDataException($"{ModelPath} has no body named '{name}'; the Humanoid task needs a humanoid model with a torso.");
     }
 }

@@ -19,6 +19,8 @@ internal static partial class MujocoNative
         Xipos = 7,
         Xpos = 8,
         Xmat = 9,
+        GeomXpos = 10,
+        GeomXmat = 11,
     }
 
     public enum ModelSize
@@ -62,6 +64,18 @@ internal static partial class MujocoNative
 
     [LibraryImport(Library, EntryPoint = "vlmrm_mj_body_id", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int BodyId(nint model, string name);
+
+    [LibraryImport(Library, EntryPoint = "vlmrm_mj_geom_id", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int GeomId(nint model, string name);
+
+    [LibraryImport(Library, EntryPoint = "vlmrm_mj_geom_type")]
+    public static partial nint GeomType(nint model);
+
+    [LibraryImport(Library, EntryPoint = "vlmrm_mj_geom_size")]
+    public static partial nint GeomSize(nint model);
+
+    [LibraryImport(Library, EntryPoint = "vlmrm_mj_joint", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Joint(nint model, string name, out int qposAddress, out int type, out int limited, double[] range);
 
     [LibraryImport(Library, EntryPoint = "vlmrm_mj_data_array")]
     public static partial nint DataPointer(nint data, DataArray which);

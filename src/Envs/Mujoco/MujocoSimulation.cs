@@ -5,6 +5,18 @@ namespace VlmRm.Envs.Mujoco;
 /// <summary>Offscreen rendering flags (MuJoCo's mjRND_*): the expensive ones on llvmpipe.</summary>
 public sealed record RenderFlags(bool Shadows = true, bool Reflection = true, bool Skybox = true);
 
+/// <summary>MuJoCo's joint types (mjtJoint).</summary>
+public enum MujocoJointType
+{
+    Free = 0,
+    Ball = 1,
+    Slide = 2,
+    Hinge = 3,
+}
+
+/// <summary>A joint: where its coordinates start in qpos, its type and, when limited, its range (radians for a hinge).</summary>
+public sealed record MujocoJoint(string Name, int QposAddress, MujocoJointType Type, (double Low, double High)? Range);
+
 /// <summary>A free camera fixed in the world: look-at point, distance, azimuth and elevation (degrees).</summary>
 public sealed record CameraPose(double LookAtX, double LookAtY, double LookAtZ, double Distance, double Azimuth, double Elevation);
 
@@ -41,6 +53,7 @@ public sealed unsafe class MujocoSimulation : IDisposable
         Nv = MujocoNative.Size(_model, MujocoNative.ModelSize.Nv);
         Nu = MujocoNative.Size(_model, MujocoNative.ModelSize.Nu);
         Nbody = MujocoNative.Size(_model, MujocoNative.ModelSize.Nbody);
+        Ngeom = MujocoNative.Size(_model, MujocoNative.ModelSize.Ngeom);
         Timestep = MujocoNative.Timestep(_model);
         _width = width;
         _height = height;
@@ -51,6 +64,7 @@ public sealed unsafe class MujocoSimulation : IDisposable
     public int Nv { get; }
     public int Nu { get; }
     public int Nbody { get; }
+    public int Ngeom { get; }
     public double Timestep { get; }
 
     /// <summary>What this simulation renders with (auto resolved).</summary>
@@ -66,6 +80,14 @@ public sealed unsafe class MujocoSimulation : IDisposable
     public Span<double> Xipos => Array(MujocoNative.DataArray.Xipos, Nbody * 3);
     public Span<double> Xpos => Array(MujocoNative.DataArray.Xpos, Nbody * 3);
     public Span<double> Xmat => Array(MujocoNative.DataArray.Xmat, Nbody * 9);
+    public Span<double> GeomXpos => Array(MujocoNative.DataArray.GeomXpos, Ngeom * 3);
+    public Span<double> GeomXmat => Array(MujocoNative.DataArray.GeomXmat, Ngeom * 9);
+
+    /// <summary>Each geom's mjtGeom type (2 sphere, 3 capsule, 0 plane …).</summary>
+    public ReadOnlySpan<int> GeomType => new((void*)MujocoNative.GeomType(Live), Ngeom);
+
+    /// <summary>Each geom's three size parameters (a capsule's radius and half-length first).</summary>
+    public ReadOnlySpan<double> GeomSize => new((void*)MujocoNative.GeomSize(Live), Ngeom * 3);
     public ReadOnlySpan<double> Qpos0 => new((void*)MujocoNative.Qpos0(Live), Nq);
     public ReadOnlySpan<double> BodyMass => new((void*)MujocoNative.BodyMass(Live), Nbody);
     public ReadOnlySpan<double> CtrlRange => new((void*)MujocoNative.CtrlRange(Live), Nu * 2);
@@ -78,6 +100,16 @@ public sealed unsafe class MujocoSimulation : IDisposable
     }
 
     public int BodyId(string name) => MujocoNative.BodyId(Live, name);
+
+    public int GeomId(string name) => MujocoNative.GeomId(Live, name);
+
+    /// <summary>A joint by name, or null when the model has none.</summary>
+    public MujocoJoint? Joint(string name)
+    {
+        var range = new double[2];
+        var id = MujocoNative.Joint(Live, name, out var address, out var type, out var limited, range);
+        return id < 0 ? null : new MujocoJoint(name, address, (MujocoJointType)type, limited != 0 ? (range[0], range[1]) : null);
+    }
 
     public void ResetData() => MujocoNative.Reset(Live, _data);
 

@@ -23,7 +23,7 @@ public sealed class ClassicControlStates : IDisposable
         if (_env is not (CartPoleEnv or MountainCarContinuousEnv))
         {
             _env.Dispose();
-            throw new ArgumentException($"Environment '{envId}' has no uniform state sampler: labelled sets of classic-control states exist for CartPole and MountainCar ids; Humanoid sets come from checkpoint rollouts.");
+            throw new ArgumentException($"Environment '{envId}' has no uniform state sampler: labelled sets of classic-control states exist for CartPole and MountainCar ids; Humanoid sets are made with --task (posed and random-policy states) or from checkpoint rollouts.");
         }
     }
 

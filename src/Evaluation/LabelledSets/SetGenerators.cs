@@ -31,9 +31,27 @@ public static class SetGenerators
     }
 
     /// <summary>
+    /// Humanoid states (<see cref="HumanoidStates"/>: half posed, half from a random policy) labelled by
+    /// <paramref name="task"/>'s pose predicate (<see cref="HumanoidPoses"/>).
+    /// </summary>
+    public static LabelledSet HumanoidPoseStates(HumanoidPose task, int count, int seed, string outputDirectory, int frameSize = 224, string? assetsDirectory = null, IProgress<int>? progress = null)
+    {
+        if (count < 2) throw new ArgumentOutOfRangeException(nameof(count), count, "A labelled set needs at least 2 states.");
+        using var states = new HumanoidStates(frameSize, assetsDirectory, task);
+        var writer = new LabelledSetWriter(outputDirectory, frameSize, frameSize);
+        var name = HumanoidSkeleton.ConfigName(task);
+        foreach (var state in states.Sample(count, seed))
+        {
+            writer.Add(state.Frame, HumanoidPoses.Holds(task, state.Body), state.Source, $"predicate:{name}");
+            progress?.Report(writer.Count);
+        }
+        return writer.Complete(states.EnvId, name, $"{count} Humanoid states, half posed and half from a random policy (seed {seed})");
+    }
+
+    /// <summary>
     /// Frames of deterministic rollouts of every stored checkpoint of a run (appendix B's procedure), labelled with
-    /// the Humanoid's geometric <paramref name="pose"/> test, or the environment's own success predicate when no
-    /// pose is given. Poses without a trustworthy test are labelled by people on the review page instead.
+    /// the Humanoid's geometric <paramref name="pose"/> test (<see cref="HumanoidPoses"/>), or the environment's own
+    /// success predicate when no pose is given; people check them on the review page.
     /// </summary>
     public static async Task<LabelledSet> CheckpointRollouts(RunConfig config, string runId, ICheckpointStore store, string outputDirectory,
         int episodesPerCheckpoint, int frameSize, HumanoidPose? pose, int seed = 30_000, CancellationToken cancellationToken = default)
@@ -41,11 +59,15 @@ public static class SetGenerators
         var checkpoints = await store.ListAsync(runId, cancellationToken);
         if (checkpoints.Count == 0) throw new InvalidDataException($"Run '{runId}' has no checkpoints in the store.");
         using var env = EnvRegistry.Make(config.Env, config.EnvironmentOptions(new FrameSize(frameSize, frameSize)));
-        if (pose is not null && env is not HumanoidEnv) throw new ArgumentException($"A pose test applies to the Humanoid, not to {config.Env}.");
+        if (pose is { } asked)
+        {
+            if (env is not HumanoidEnv humanoid) throw new ArgumentException($"A pose test applies to the Humanoid, not to {config.Env}.");
+            humanoid.Skeleton.Require(asked);
+        }
         var spec = env.Spec;
         var writer = new LabelledSetWriter(outputDirectory, frameSize, frameSize);
         var frame = new byte[spec.FrameBytes];
-        var labeller = pose is { } p ? $"predicate:{p.ToString().ToLowerInvariant()}" : $"predicate:{spec.Id}-success";
+        var labeller = pose is { } p ? $"predicate:{HumanoidSkeleton.ConfigName(p)}" : $"predicate:{spec.Id}-success";
         foreach (var info in checkpoints)
         {
             using var checkpoint = await store.LoadAsync(info, cancellationToken)
@@ -62,6 +84,6 @@ public static class SetGenerators
                 }, cancellationToken);
             }
         }
-        return writer.Complete(spec.Id, pose?.ToString().ToLowerInvariant() ?? "success", $"Rollouts of {checkpoints.Count} checkpoints of {runId}, {episodesPerCheckpoint} episode(s) each");
+        return writer.Complete(spec.Id, (pose is { } named ? HumanoidSkeleton.ConfigName(named) : "success"), $"Rollouts of {checkpoints.Count} checkpoints of {runId}, {episodesPerCheckpoint} episode(s) each");
     }
 }

@@ -6,17 +6,26 @@ using VlmRm.Evaluation.LabelledSets;
 
 namespace VlmRm.Evaluation.Language;
 
-/// <summary>EPIC of one sentence used as the goal prompt (α = 0) on one task's uniformly drawn states.</summary>
-public sealed record SentenceScore(string Task, string List, string Sentence, double Epic);
+/// <summary>
+/// One sentence used as the goal prompt (α = 0) on one task's uniformly drawn states: its EPIC to the goal labels, and
+/// its signal, the gap between its mean reward on goal and on non-goal states as a share of the paper prompt's gap.
+/// </summary>
+public sealed record SentenceScore(string Task, string List, string Sentence, double Epic, double Signal);
 
-/// <summary>A list's verdict on one task: its EPICs against the paper prompt's, and whether the list's target holds.</summary>
-public sealed record ListSummary(string Task, string List, double PaperEpic, double Best, double Mean, double Worst, bool TargetMet, string Target);
+/// <summary>
+/// A list's verdict on one task: its EPICs against the paper prompt's, its worst signal (the weakest of the on-task
+/// sentences; the largest reward for the wrong thing among negatives and off-task ones), and whether the list's target holds.
+/// </summary>
+public sealed record ListSummary(string Task, string List, double PaperEpic, double Best, double Mean, double Worst, double WorstSignal, bool TargetMet, string Target);
 
 /// <summary>
 /// Scores the paper's prompt and every held-out sentence (<see cref="HeldOutLanguage"/>) as goal prompts on 600
 /// uniformly drawn states per task (appendix A's distribution, labelled by the goal predicate), at α = 0 where the
 /// baseline plays no part, so each figure is the sentence's alone. MountainCarTextured is measured with the
 /// procedural textures and, given the paper's assets folder, again with the paper's textures.
+/// EPIC is invariant to the reward's scale: an off-task sentence whose reward moves a thousandth as much as the paper
+/// prompt's still scores as a good reward if what little it moves follows the goal. The signal column says how much:
+/// 1 is the paper prompt's goal/non-goal gap, 0 none, negative a reward for leaving the goal.
 /// </summary>
 public static class LanguageEvaluation
 {
@@ -42,14 +51,38 @@ public static class LanguageEvaluation
             sentences.AddRange(lists.SelectMany(list => list.Sentences.Select(s => (list.Name, s))));
             var text = model.EmbedTexts(sentences.Select(s => s.Sentence).ToList());
             var rewards = new float[states];
+            double paperGap = 0;
             for (var i = 0; i < sentences.Count; i++)
             {
                 var goal = text.AsSpan(i * model.EmbedDim, model.EmbedDim);
                 new ClipReward(goal, goal, 0).Score(embeddings, rewards);
-                scores.Add(new SentenceScore(TaskLabel(envId, assets is not null), sentences[i].List, sentences[i].Sentence, EpicDistance.ToGoalLabels(rewards, isGoal)));
+                var gap = GoalGap(rewards, isGoal);
+                if (i == 0) paperGap = gap; // the paper prompt comes first
+                scores.Add(new SentenceScore(TaskLabel(envId, assets is not null), sentences[i].List, sentences[i].Sentence, EpicDistance.ToGoalLabels(rewards, isGoal), gap / paperGap));
             }
         }
         return scores;
+    }
+
+    /// <summary>Mean reward on goal states minus mean reward on the others.</summary>
+    private static double GoalGap(ReadOnlySpan<float> rewards, bool[] isGoal)
+    {
+        double goal = 0, other = 0;
+        var goals = 0;
+        for (var i = 0; i < rewards.Length; i++)
+        {
+            if (isGoal[i])
+            {
+                goal += rewards[i];
+                goals++;
+            }
+            else
+            {
+                other += rewards[i];
+            }
+        }
+        if (goals == 0 || goals == rewards.Length) throw new InvalidOperationException("The states hold no goal state or only goal states: draw more states.");
+        return goal / goals - other / (rewards.Length - goals);
     }
 
     /// <summary>Per task and list: best, mean and worst EPIC, and the targets (on-task within 0.10 of the paper prompt, off-task ≥ 0.70).</summary>
@@ -66,7 +99,9 @@ public static class LanguageEvaluation
                     "off-task" => (epics.Min() >= OffTaskFloor, $"every EPIC ≥ {OffTaskFloor:F2}"),
                     _ => (epics.Min() > paper, $"every EPIC > the paper prompt's {paper:F2}"),
                 };
-                return new ListSummary(task.Key, list.Key, paper, epics.Min(), epics.Average(), epics.Max(), met, target);
+                var signals = list.Select(s => s.Signal).ToList();
+                var worstSignal = list.Key == "on-task" ? signals.Min() : signals.Max();
+                return new ListSummary(task.Key, list.Key, paper, epics.Min(), epics.Average(), epics.Max(), worstSignal, met, target);
             });
         }).ToList();
 }

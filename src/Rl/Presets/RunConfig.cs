@@ -86,7 +86,7 @@ public sealed record EnvSection
     /// <summary>Humanoid: how MuJoCo renders (auto prefers an EGL device, i.e. a GPU; egl; osmesa).</summary>
     public RenderBackend? RenderBackend { get; init; }
 
-    /// <summary>Humanoid: the pose the success flag tests (standing or kneeling).</summary>
+    /// <summary>Humanoid: the task whose pose predicate the success flag tests (one of the paper's eight).</summary>
     public HumanoidPose? SuccessPose { get; init; }
 }
 

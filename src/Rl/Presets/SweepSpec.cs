@@ -1,3 +1,4 @@
+using VlmRm.Envs.Mujoco;
 using VlmRm.Rl.Labelling;
 
 namespace VlmRm.Rl.Presets;
@@ -9,6 +10,10 @@ namespace VlmRm.Rl.Presets;
 public sealed record SweepSpec
 {
     public string Name { get; init; } = "";
+
+    /// <summary>The preset of every task that names none: one line switches a sweep between presets (a miniature and the paper's settings).</summary>
+    public string? Preset { get; init; }
+
     public List<SweepTask> Tasks { get; init; } = [];
     public List<int> Seeds { get; init; } = [0];
     public List<string> Models { get; init; } = [];
@@ -32,7 +37,17 @@ public sealed record SweepSpec
         var runs = new List<SweepRun>();
         foreach (var task in Tasks)
         {
-            var baseConfig = RunConfigLoader.LoadFile(task.Preset);
+            var preset = task.Preset ?? Preset!;
+            var presetConfig = RunConfigLoader.LoadFile(preset);
+            var baseConfig = presetConfig with
+            {
+                EnvOptions = task.SuccessPose is { } pose ? presetConfig.EnvOptions with { SuccessPose = pose } : presetConfig.EnvOptions,
+                Reward = presetConfig.Reward with
+                {
+                    Goal = task.Goal ?? presetConfig.Reward.Goal,
+                    Baseline = task.Baseline ?? presetConfig.Reward.Baseline,
+                },
+            };
             var labeller = Labeller ?? baseConfig.Reward.Labeller;
             var models = labeller == LabellerKind.Clip ? (Models.Count > 0 ? Models : [baseConfig.Reward.Model!]) : ["-"];
             var alphas = labeller == LabellerKind.Clip ? (Alphas.Count > 0 ? Alphas : [baseConfig.Reward.Alpha]) : [float.NaN];
@@ -84,7 +99,9 @@ public sealed record SweepSpec
         if (spec.MaxConcurrent < 1) throw new InvalidDataException($"{source}: max_concurrent: must be at least 1.");
         foreach (var task in spec.Tasks)
         {
-            if (task is null || string.IsNullOrWhiteSpace(task.Name) || string.IsNullOrWhiteSpace(task.Preset)) throw new InvalidDataException($"{source}: tasks: each task needs a name and a preset.");
+            if (task is null || string.IsNullOrWhiteSpace(task.Name)) throw new InvalidDataException($"{source}: tasks: each task needs a name.");
+            if (string.IsNullOrWhiteSpace(task.Preset ?? spec.Preset)) throw new InvalidDataException($"{source}: tasks: task {task.Name} needs a preset (its own, or the sweep's preset).");
+            if (task.Goal is { Count: 0 } || task.Baseline is { Count: 0 }) throw new InvalidDataException($"{source}: tasks: task {task.Name}: goal and baseline, when given, need at least one prompt.");
         }
         return spec;
     }
@@ -94,8 +111,17 @@ public sealed record SweepTask
 {
     public string Name { get; init; } = "";
 
-    /// <summary>A preset name or a run configuration file.</summary>
-    public string Preset { get; init; } = "";
+    /// <summary>A preset name or a run configuration file; null takes the sweep's.</summary>
+    public string? Preset { get; init; }
+
+    /// <summary>Humanoid: the task whose pose predicate is the runs' success flag (env_options.success_pose).</summary>
+    public HumanoidPose? SuccessPose { get; init; }
+
+    /// <summary>The goal prompts of the task's runs (reward.goal); null keeps the preset's.</summary>
+    public List<string>? Goal { get; init; }
+
+    /// <summary>The baseline prompts (reward.baseline); null keeps the preset's.</summary>
+    public List<string>? Baseline { get; init; }
 }
 
 /// <summary>One run of a sweep.</summary>

@@ -41,8 +41,25 @@ EXPORT const mjtNum* vlmrm_mj_ctrlrange(const mjModel* m) { return m->actuator_c
 EXPORT const mjtByte* vlmrm_mj_ctrllimited(const mjModel* m) { return m->actuator_ctrllimited; }
 EXPORT const mjtNum* vlmrm_mj_body_mass(const mjModel* m) { return m->body_mass; }
 EXPORT int vlmrm_mj_body_id(const mjModel* m, const char* name) { return mj_name2id(m, mjOBJ_BODY, name); }
+EXPORT int vlmrm_mj_geom_id(const mjModel* m, const char* name) { return mj_name2id(m, mjOBJ_GEOM, name); }
+EXPORT const int* vlmrm_mj_geom_type(const mjModel* m) { return m->geom_type; }
+EXPORT const mjtNum* vlmrm_mj_geom_size(const mjModel* m) { return m->geom_size; }
 
-// Arrays of mjData: 0 qpos, 1 qvel, 2 ctrl, 3 cinert, 4 cvel, 5 qfrc_actuator, 6 cfrc_ext, 7 xipos, 8 xpos, 9 xmat.
+// A joint by name: its id (-1 when the model has none), where its coordinates start in qpos, its type (mjtJoint)
+// and its range, which holds only when limited is set.
+EXPORT int vlmrm_mj_joint(const mjModel* m, const char* name, int* qposadr, int* type, int* limited, mjtNum* range) {
+  int id = mj_name2id(m, mjOBJ_JOINT, name);
+  if (id < 0) return -1;
+  *qposadr = m->jnt_qposadr[id];
+  *type = m->jnt_type[id];
+  *limited = m->jnt_limited[id];
+  range[0] = m->jnt_range[2 * id];
+  range[1] = m->jnt_range[2 * id + 1];
+  return id;
+}
+
+// Arrays of mjData: 0 qpos, 1 qvel, 2 ctrl, 3 cinert, 4 cvel, 5 qfrc_actuator, 6 cfrc_ext, 7 xipos, 8 xpos, 9 xmat,
+// 10 geom_xpos, 11 geom_xmat.
 EXPORT mjtNum* vlmrm_mj_data_array(mjData* d, int which) {
   switch (which) {
     case 0: return d->qpos;
@@ -55,6 +72,8 @@ EXPORT mjtNum* vlmrm_mj_data_array(mjData* d, int which) {
     case 7: return d->xipos;
     case 8: return d->xpos;
     case 9: return d->xmat;
+    case 10: return d->geom_xpos;
+    case 11: return d->geom_xmat;
     default: return NULL;
   }
 }

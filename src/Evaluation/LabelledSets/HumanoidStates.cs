@@ -1,0 +1,66 @@
+using VlmRm.Envs.Mujoco;
+
+namespace VlmRm.Evaluation.LabelledSets;
+
+/// <summary>One drawn Humanoid state: its frame from the paper's fixed camera, its body and where it came from.</summary>
+public sealed record HumanoidState(byte[] Frame, HumanoidBodyState Body, string Source);
+
+/// <summary>
+/// The Humanoid's labelled-set distribution: half the states posed by <see cref="HumanoidPoseGenerator"/> (each of the
+/// eight tasks' postures with noise, or every joint at random, in equal shares), half states a random policy reaches.
+/// Random-policy states alone almost never show a goal pose, and posed bodies alone never show what an agent does.
+/// Every state is rendered from the paper's fixed camera (<see cref="HumanoidOptions.PaperCamera"/>), as the agent's reward sees it in presets/humanoid-sac.yaml.
+/// </summary>
+public sealed class HumanoidStates : IDisposable
+{
+    private readonly HumanoidEnv _env;
+    private readonly HumanoidPoseGenerator _generator;
+
+    /// <param name="task">A task whose predicate will be asked: refused up front when the model lacks a body part it reads.</param>
+    public HumanoidStates(int frameSize, string? assetsDirectory, HumanoidPose task = HumanoidPose.Standing)
+    {
+        _env = new HumanoidEnv(new HumanoidOptions
+        {
+            AssetsDirectory = assetsDirectory, RenderWidth = frameSize, RenderHeight = frameSize, SuccessPose = task, MaxEpisodeSteps = 1000,
+            Camera = HumanoidOptions.PaperCamera,
+        });
+        try
+        {
+            _generator = new HumanoidPoseGenerator(_env);
+        }
+        catch
+        {
+            _env.Dispose();
+            throw;
+        }
+    }
+
+    public string EnvId => _env.Spec.Id;
+
+    public IEnumerable<HumanoidState> Sample(int count, int seed)
+    {
+        var random = new Random(seed);
+        HumanoidPose?[] targets = [null, .. Enum.GetValues<HumanoidPose>().Cast<HumanoidPose?>()];
+        for (var i = 0; i < count; i++)
+        {
+            HumanoidBodyState body;
+            string source;
+            if (i % 2 == 0)
+            {
+                var target = targets[random.Next(targets.Length)];
+                body = _generator.Pose(random, target);
+                source = $"posed {(target is { } t ? HumanoidSkeleton.ConfigName(t) : "at random")} seed={seed} #{i}";
+            }
+            else
+            {
+                body = _generator.RandomPolicyState(random);
+                source = $"random policy seed={seed} #{i}";
+            }
+            var frame = new byte[_env.Spec.FrameBytes];
+            _env.Render(frame);
+            yield return new HumanoidState(frame, body, source);
+        }
+    }
+
+    public void Dispose() => _env.Dispose();
+}
