@@ -168,7 +168,9 @@ public sealed class ClipTrainer : IDisposable
     /// of this scene the same score, so it carries no reward. InfoNCE alone only ranks such a text below the frame's
     /// own captions; how its score moves with the state is left free, and in the locked MiniLM space it moved with the
     /// goal (EPIC 0.57–0.64 for other tasks' prompts and a city street, where 0.71 is chance). τ is held constant in the
-    /// term (the spread is measured in the logits InfoNCE sees without the term pulling τ down).
+    /// term (the spread is measured in the logits InfoNCE sees without the term pulling τ down). Measured at λ = 1 on
+    /// the locked MiniLM tower it flattened the other tasks' prompts but not the held-out unrelated sentences, and cost
+    /// on-task sentences (docs/REPRODUCTION.md): it is an option, 0 by default.
     /// </summary>
     public static Tensor ContrastiveLoss(ClipModule model, StepTensors batch, double offSceneWeight)
     {

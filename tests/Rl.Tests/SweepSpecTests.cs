@@ -9,12 +9,12 @@ public sealed class SweepSpecTests
     private const string Task = "name: s\ntasks:\n  - name: cartpole\n    preset: cartpole-dqn\n";
 
     [Theory]
-    [InlineData("name: s\ntasks: cartpole\n", "s.yaml:2:8: tasks: 'cartpole' is not a list of sections of keys (name, preset)")]
+    [InlineData("name: s\ntasks: cartpole\n", "s.yaml:2:8: tasks: 'cartpole' is not a list of sections of keys (name, preset, success_pose, goal, baseline)")]
     [InlineData(Task + "labeller: ground-truth\n", "s.yaml:5:11: labeller: 'ground-truth' is not ground_truth or clip")]
     [InlineData(Task + "seeds: [0, one]\n", "s.yaml:5:12: seeds: 'one' is not a whole number")]
     [InlineData(Task + "seeds: ~\n", "s.yaml: seeds: at least one seed")]
     [InlineData(Task + "alphas: ~\n", "s.yaml: models and alphas are lists")]
-    [InlineData(Task + "max_concurrency: 4\n", "s.yaml:5:1: unknown key 'max_concurrency'; known keys here: name, tasks, seeds, models, alphas, max_concurrent")]
+    [InlineData(Task + "max_concurrency: 4\n", "s.yaml:5:1: unknown key 'max_concurrency'; known keys here: name, preset, tasks, seeds, models, alphas, max_concurrent")]
     [InlineData(Task + "  - name: mountaincar\n    preset: mountaincar-sac\n    seed: 3\n", "s.yaml:7:5: tasks: unknown key 'seed'; known keys here: name, preset")]
     [InlineData("name: s\nname: t\n", "s.yaml:2:1: key 'name' is given twice")]
     [InlineData("name: my sweep\ntasks: []\n", "s.yaml: name: a sweep needs a name without spaces or slashes")]
