@@ -151,7 +151,6 @@ internal sealed class HumanoidScenes : ISceneSource
         using var env = new HumanoidEnv(new HumanoidOptions { AssetsDirectory = assetsDirectory, RenderWidth = imageSize, RenderHeight = imageSize, MaxEpisodeSteps = 1000 });
         var random = new Random(seed);
         var generator = new HumanoidPoseGenerator(env);
-        HumanoidPose?[] targets = [null, .. Enum.GetValues<HumanoidPose>().Cast<HumanoidPose?>()];
         var paperCamera = HumanoidOptions.PaperCamera;
         while (_pool.Count < poolSize)
         {
@@ -164,7 +163,7 @@ internal sealed class HumanoidScenes : ISceneSource
             }
             else
             {
-                body = generator.Pose(random, targets[random.Next(targets.Length)]);
+                body = generator.PoseAnyTask(random).Body;
                 var camera = paperCamera with
                 {
                     Distance = paperCamera.Distance * random.Uniform(0.8, 1.2),

@@ -97,6 +97,16 @@ public sealed class HumanoidPoseGenerator
         return Place(random, pitch, yawDegrees, settleSteps);
     }
 
+    /// <summary>The draws of <see cref="PoseAnyTask"/>: a random posture (null) or one of the eight tasks.</summary>
+    private static readonly HumanoidPose?[] TaskDraws = [null, .. Enum.GetValues<HumanoidPose>().Cast<HumanoidPose?>()];
+
+    /// <summary>A posture of one of the eight tasks or a random one, each at even odds; returns it and which it was (null: random).</summary>
+    public (HumanoidBodyState Body, HumanoidPose? Target) PoseAnyTask(Random random)
+    {
+        var target = TaskDraws[random.Next(TaskDraws.Length)];
+        return (Pose(random, target), target);
+    }
+
     /// <summary>A posture from <paramref name="template"/>, each joint and the root's pitch moved by up to ±<paramref name="noiseDegrees"/>.</summary>
     public HumanoidBodyState Pose(Random random, PoseTemplate template, double noiseDegrees = 8, double yawDegrees = 30, int settleSteps = 0)
     {

@@ -40,15 +40,13 @@ public sealed class HumanoidStates : IDisposable
     public IEnumerable<HumanoidState> Sample(int count, int seed)
     {
         var random = new Random(seed);
-        HumanoidPose?[] targets = [null, .. Enum.GetValues<HumanoidPose>().Cast<HumanoidPose?>()];
         for (var i = 0; i < count; i++)
         {
             HumanoidBodyState body;
             string source;
             if (i % 2 == 0)
             {
-                var target = targets[random.Next(targets.Length)];
-                body = _generator.Pose(random, target);
+                (body, var target) = _generator.PoseAnyTask(random);
                 source = $"posed {(target is { } t ? HumanoidSkeleton.ConfigName(t) : "at random")} seed={seed} #{i}";
             }
             else

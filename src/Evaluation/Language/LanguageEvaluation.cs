@@ -67,22 +67,8 @@ public static class LanguageEvaluation
     /// <summary>Mean reward on goal states minus mean reward on the others.</summary>
     private static double GoalGap(ReadOnlySpan<float> rewards, bool[] isGoal)
     {
-        double goal = 0, other = 0;
-        var goals = 0;
-        for (var i = 0; i < rewards.Length; i++)
-        {
-            if (isGoal[i])
-            {
-                goal += rewards[i];
-                goals++;
-            }
-            else
-            {
-                other += rewards[i];
-            }
-        }
-        if (goals == 0 || goals == rewards.Length) throw new InvalidOperationException("The states hold no goal state or only goal states: draw more states.");
-        return goal / goals - other / (rewards.Length - goals);
+        var gap = GoalRanking.MeanReward(rewards, isGoal, goal: true) - GoalRanking.MeanReward(rewards, isGoal, goal: false);
+        return double.IsNaN(gap) ? throw new InvalidOperationException("The states hold no goal state or only goal states: draw more states.") : gap;
     }
 
     /// <summary>Per task and list: best, mean and worst EPIC, and the targets (on-task within 0.10 of the paper prompt, off-task ≥ 0.70).</summary>
