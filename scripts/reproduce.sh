@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The paper in miniature with VlmRm's own CLIP (docs/REPRODUCTION.md): every number and figure there comes from
 # these commands. ≈ 1.5 hours on 2 cores; each step resumes or redoes only itself when run again.
-#   scripts/reproduce.sh [step ...]   steps: cartpole gt mountaincar sizes figures reports dqn-study (default: all but dqn-study)
+#   scripts/reproduce.sh [step ...]   steps: cartpole gt mountaincar sizes figures reports dqn-study humanoid
+#   (default: all but dqn-study and humanoid; humanoid is the Table 1 miniature, ≈ 1 hour a run, 6 runs)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -84,6 +85,28 @@ for step in "${steps[@]}"; do
       done
       ./vlmrm evaluate curves rl-zoo-s0 rl-zoo-s1 rl-zoo-s2 shipped-s0 shipped-s1 shipped-s2 --runs "$study" --tag rollout/success_rate --out "$figures/dqn-study-success.png"
       ./vlmrm evaluate curves rl-zoo-s0 rl-zoo-s1 rl-zoo-s2 shipped-s0 shipped-s1 shipped-s2 --runs "$study" --tag train/q_mean --out "$figures/dqn-study-q.png" ;;
-    *) echo "reproduce: unknown step '$step' (steps: cartpole gt mountaincar sizes figures reports dqn-study)" >&2; exit 2 ;;
+    humanoid)     # Table 1 in miniature (docs/REPRODUCTION.md, "Humanoid"): presets/humanoid-sac-mini.yaml with the paper's
+                  # textured humanoid; kneeling × 3 seeds, then three more tasks × 1 seed; each run's best checkpoint as
+                  # MP4s and a review set for the labelling page; the eight prompts' EPIC; kneeling's EPIC histogram
+      assets="${VLMRM_ASSETS:-$root/../shared/assets/vlmrm}"
+      [ -f "$assets/humanoid_textured.xml" ] || { echo "reproduce humanoid: no humanoid_textured.xml in $assets (set VLMRM_ASSETS to the paper's assets)" >&2; exit 2; }
+      humanoid="$out/humanoid"
+      mkdir -p "$humanoid/presets"
+      humanoid_run() {  # task success_pose goal seed
+        local preset="$humanoid/presets/$1.yaml"
+        sed -e "s|^  success_pose: .*|  success_pose: $2\n  assets_directory: $assets|" -e "s|^  goal: .*|  goal: [\"$3\"]|" presets/humanoid-sac-mini.yaml > "$preset"
+        ./vlmrm train "$preset" --seed "$4" --runs "$humanoid" --run-id "$1-s$4" --quiet
+        ./vlmrm evaluate videos "$preset" --run-id "$1-s$4" --runs "$humanoid" --out "$humanoid/videos/$1-s$4" --episodes 10 \
+          --stride 10 --task "$3" --with-reward
+      }
+      for seed in 0 1 2; do humanoid_run kneeling kneeling "a humanoid robot kneeling" "$seed"; done
+      humanoid_run standing standing "a humanoid robot standing up" 0
+      humanoid_run lotus lotus_position "a humanoid robot seated down, meditating in the lotus position" 0
+      humanoid_run arms-raised arms_raised "a humanoid robot standing up, with both arms raised" 0
+      ./vlmrm evaluate paper-prompts --model VlmRm-S-32/envs-v4 --env Humanoid --assets "$assets" --csv "$humanoid/paper-prompts.csv"
+      [ -d "$humanoid/sets/kneeling" ] || ./vlmrm evaluate make-set Humanoid --task kneeling --assets "$assets" --out "$humanoid/sets/kneeling" --count 400
+      ./vlmrm evaluate epic --set "$humanoid/sets/kneeling" --model VlmRm-S-32/envs-v4 --alpha 0 --histogram "$figures/histogram-humanoid-kneeling.png"
+      ./vlmrm evaluate curves kneeling-s0 kneeling-s1 kneeling-s2 standing-s0 lotus-s0 arms-raised-s0 --runs "$humanoid" --tag reward/labelled_mean --out "$figures/curves-humanoid-clip.png" ;;
+    *) echo "reproduce: unknown step '$step' (steps: cartpole gt mountaincar sizes figures reports dqn-study humanoid)" >&2; exit 2 ;;
   esac
 done

@@ -17,6 +17,10 @@ namespace VlmRm.Bench;
 /// </summary>
 internal static class PaperScaleBenchmark
 {
+    /// <summary>The paper's assets beside the checkout (../shared/assets/vlmrm, as CI has them), or null.</summary>
+    public static string? PaperAssets =>
+        Path.GetFullPath(Path.Combine(RunConfigLoader.PresetsDirectory, "..", "..", "shared", "assets", "vlmrm")) is var path && Directory.Exists(path) ? path : null;
+
     public static void Run()
     {
         var preset = RunConfigLoader.LoadFile("humanoid-sac");
@@ -24,19 +28,19 @@ internal static class PaperScaleBenchmark
             ? shipped
             : throw new InvalidOperationException("No CLIP model in models/: the shipped one should be there (docs/CLIP.md).");
         var batch = preset.Reward.BatchSize;
-        var assets = Path.GetFullPath(Path.Combine(RunConfigLoader.PresetsDirectory, "..", "..", "shared", "assets", "vlmrm"));
+        var assets = PaperAssets;
         var config = preset with
         {
             TotalTimesteps = batch,
             CheckpointInterval = batch,
             Reward = preset.Reward with { Model = model },
-            EnvOptions = Directory.Exists(assets) ? preset.EnvOptions with { AssetsDirectory = assets } : preset.EnvOptions,
+            EnvOptions = assets is null ? preset.EnvOptions : preset.EnvOptions with { AssetsDirectory = assets },
         };
         var plan = RunPlan.For(config, "humanoid-sac");
         Console.WriteLine($"humanoid-sac at its sizes: {config.NumEnvs} copies, B = {plan.LabelBatch} frames of {config.Reward.FrameWidth}² " +
                           $"({plan.UnlabelledFrames!.Value.TotalBytes / 1e9:F2} GB in {plan.UnlabelledFrames.Value.Chunks} chunks, {plan.LabellingMessages!.Value.Chunks} messages), " +
                           $"replay buffer {config.OffPolicy.BufferSize:N0} transitions ({plan.ReplayBufferBytes / 1e9:F2} GB), CLIP {model} standing in for {preset.Reward.Model}, " +
-                          $"{(Directory.Exists(assets) ? "the paper's Humanoid model" : "Debian's humanoid (no ../shared/assets/vlmrm)")}.");
+                          $"{(assets is not null ? "the paper's Humanoid model" : "Debian's humanoid (no ../shared/assets/vlmrm)")}.");
 
         var data = Directory.CreateTempSubdirectory("vlmrm-bench-paper-").FullName;
         const string runId = "paper-humanoid";

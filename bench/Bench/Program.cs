@@ -9,7 +9,8 @@ var suites = new Dictionary<string, Action>(StringComparer.OrdinalIgnoreCase)
     ["cluster"] = ClusterBenchmark.Run,
     ["cliptrain"] = ClipTrainingBenchmark.Run,
     ["paper"] = PaperScaleBenchmark.Run,
-    ["pipeline"] = PipelineBenchmark.Run,
+    ["pipeline"] = PipelineBenchmark.RunCartPole,
+    ["pipeline-humanoid"] = PipelineBenchmark.RunHumanoid,
     ["relabel"] = RelabelBenchmark.Run,
     ["towers"] = TowerBenchmark.Run,
     // The chaos run at the reliability issue's size: three silo processes, Redis, Azurite, 20 kills and a 60 s outage (docs/RELIABILITY.md).
@@ -19,8 +20,8 @@ var suites = new Dictionary<string, Action>(StringComparer.OrdinalIgnoreCase)
     // Four silo processes against one, eight runs five times as long as in ./vlmrm test (docs/CLUSTER.md).
     ["silos"] = () => GrainsTestBenchmark.Run("ManySilosTests", "many-silos.md", new Dictionary<string, string> { ["VLMRM_SILOS_SCALE"] = "5" }),
 };
-// Run only when named: minutes of Humanoid rendering and gigabytes of checkpoint, 20 or 100 silo kills, five silo processes.
-string[] onRequest = ["paper", "chaos", "soak", "silos"];
+// Run only when named: minutes of Humanoid rendering (and gigabytes of checkpoint), 20 or 100 silo kills, five silo processes.
+string[] onRequest = ["paper", "pipeline-humanoid", "chaos", "soak", "silos"];
 
 var requested = args.Length > 0 ? args : suites.Keys.Except(onRequest).ToArray();
 foreach (var name in requested)

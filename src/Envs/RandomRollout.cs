@@ -130,20 +130,6 @@ public sealed class RandomRollout(VectorEnv env, ulong seed)
     private void SampleActions()
     {
         var size = env.Spec.ActionSize;
-        for (var i = 0; i < env.Count; i++)
-        {
-            var slot = _actions.AsSpan(i * size, size);
-            switch (env.Spec.ActionSpace)
-            {
-                case DiscreteSpace discrete:
-                    discrete.Sample(_rng, slot);
-                    break;
-                case BoxSpace box:
-                    box.Sample(_rng, slot);
-                    break;
-                default:
-                    throw new NotSupportedException($"Random actions for {env.Spec.ActionSpace.GetType().Name} are not implemented.");
-            }
-        }
+        for (var i = 0; i < env.Count; i++) env.Spec.ActionSpace.Sample(_rng, _actions.AsSpan(i * size, size));
     }
 }

@@ -5,6 +5,9 @@ public abstract record Space
 {
     /// <summary>Number of floats one element of the space takes in a contiguous buffer.</summary>
     public abstract int FlatSize { get; }
+
+    /// <summary>Draws one element uniformly (unbounded box dimensions draw from [-1, 1]) into <paramref name="destination"/> of <see cref="FlatSize"/> floats.</summary>
+    public abstract void Sample(Rng rng, Span<float> destination);
 }
 
 /// <summary>A box of floats with per-dimension bounds (may be infinite).</summary>
@@ -32,7 +35,7 @@ public sealed record BoxSpace(float[] Low, float[] High) : Space
         return true;
     }
 
-    public void Sample(Rng rng, Span<float> destination)
+    public override void Sample(Rng rng, Span<float> destination)
     {
         for (var i = 0; i < destination.Length; i++)
         {
@@ -48,5 +51,5 @@ public sealed record DiscreteSpace(int N) : Space
 {
     public override int FlatSize => 1;
 
-    public void Sample(Rng rng, Span<float> destination) => destination[0] = rng.NextInt(N);
+    public override void Sample(Rng rng, Span<float> destination) => destination[0] = rng.NextInt(N);
 }

@@ -141,7 +141,9 @@ public static class EvaluationPlots
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
-        plot.Axes.Title.Label.FontSize = 18;
+        // The title centres over the data area, which an outside legend narrows to ~700 px: past ~60 characters at
+        // 18 pt (≈ 11 px a character) it would be cut at both edges, so a longer one shrinks to fit.
+        plot.Axes.Title.Label.FontSize = Math.Clamp(1100f / title.Length, 11f, 18f);
         foreach (var axis in new IAxis[] { plot.Axes.Bottom, plot.Axes.Left })
         {
             axis.Label.FontSize = 15;
