@@ -52,6 +52,17 @@ if ((passed + failed == 0 && status == 0)); then
   echo "no test was executed" >&2
   status=1
 fi
+# The failures again, named, just above the summary: a failing test host dumps its whole standard output after the
+# failure, so in a log's tail the failed test's name and message would be out of sight.
+for trx in "$results"/*.trx; do
+  perl -0777 -ne 'while (/<UnitTestResult [^>]*?testName="([^"]*)"[^>]*?outcome="(?:Failed|Error|Timeout|Aborted)"[^>]*>(.*?)<\/UnitTestResult>/sg) {
+      my ($test, $body) = ($1, $2); my ($message) = $body =~ /<Message>(.*?)<\/Message>/s;
+      $message //= "(no message)";
+      for ($test, $message) { s/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&apos;/\x27/g; s/&amp;/&/g; }
+      my @lines = grep { /\S/ } split /\n/, $message;
+      print "FAILED: $test\n", map { "    " . substr($_, 0, 300) . "\n" } @lines[0 .. ($#lines < 7 ? $#lines : 7)];
+    }' "$trx"
+done
 if ((skipped > 0)); then
   echo "$passed passed, $failed failed, $skipped skipped"
 else

@@ -71,11 +71,11 @@ internal static class PipelineBenchmark
         Console.WriteLine($"| collection alone: policy, step, render {frames.Width}×{frames.Height} | 1 | {collection:F0} | {collection / slowest:F2}× |");
         Console.WriteLine($"| CLIP labelling alone (frames/s) | 1 ONNX | {labelling:F0} | {labelling / slowest:F2}× |");
         Console.WriteLine($"| CLIP labelling alone (frames/s) | {Environment.ProcessorCount} ONNX | {labellingAllThreads:F0} | {labellingAllThreads / slowest:F2}× |");
-        Console.WriteLine($"| learner updates alone ({preset.OffPolicy.GradientSteps} per {preset.OffPolicy.TrainFreq} steps) | 1 torch | {learner:F0} | {learner / slowest:F2}× |");
+        Console.WriteLine($"| learner updates alone ({preset.OffPolicy.GradientSteps} per {preset.OffPolicy.TrainFreq * preset.NumEnvs} steps) | 1 torch | {learner:F0} | {learner / slowest:F2}× |");
         Console.WriteLine($"| **synchronous run** (the paper's order) | 1 ONNX + 1 torch | {synchronous:F0} | {synchronous / slowest:F2}× |");
         Console.WriteLine($"| synchronous run, CLIP on every core (the preset's default) | {Environment.ProcessorCount} ONNX + 1 torch | {synchronousAllThreads:F0} | {synchronousAllThreads / slowest:F2}× |");
         Console.WriteLine($"| **overlapped run** | 1 ONNX + 1 torch | {overlapped:F0} | {overlapped / slowest:F2}× |");
-        Console.WriteLine($"| the run with no labelling at all (ground-truth reward): collection + learning, the ceiling | 1 torch | {unlabelled:F0} | {unlabelled / slowest:F2}× |");
+        Console.WriteLine($"| the run with no labelling at all (ground-truth reward, no frames rendered): collection + learning, the ceiling | 1 torch | {unlabelled:F0} | {unlabelled / slowest:F2}× |");
         Console.WriteLine();
         Console.WriteLine($"Overlapped / slowest stage: {overlapped / slowest:F2}× (target ≥ 0.80×); / the unlabelled ceiling: {overlapped / unlabelled:F2}×; " +
             $"/ synchronous: {overlapped / synchronous:F2}×; / best synchronous: {overlapped / Math.Max(synchronous, synchronousAllThreads):F2}×.");
@@ -119,7 +119,10 @@ internal static class PipelineBenchmark
         return Measure.OperationsPerSecond(() => labeller.LabelAsync(buffer.AsBatch(), rewards, null, CancellationToken.None).AsTask().GetAwaiter().GetResult(), seconds: 2, repeats: 3) * b;
     }
 
-    /// <summary>Environment steps/s the learner alone could keep up with: train_freq steps per call of gradient_steps updates.</summary>
+    /// <summary>
+    /// Environment steps/s the learner alone could keep up with: a call of gradient_steps updates every train_freq
+    /// vector steps, each of which is num_envs environment steps.
+    /// </summary>
     private static double LearnerStepsPerSecond(RunConfig config)
     {
         using var env = RunFactory.MakeEnvironment(config, null);
@@ -137,7 +140,7 @@ internal static class PipelineBenchmark
             spec.ActionSpace.Sample(rng, action);
             replay.Add(observation, action, (float)random.NextDouble(), next, random.Next(20) == 0);
         }
-        return Measure.OperationsPerSecond(() => algorithm.Train(replay, config.OffPolicy.GradientSteps, rng), seconds: 2) * config.OffPolicy.TrainFreq;
+        return Measure.OperationsPerSecond(() => algorithm.Train(replay, config.OffPolicy.GradientSteps, rng), seconds: 2) * config.OffPolicy.TrainFreq * config.NumEnvs;
     }
 
     /// <summary>Algorithm 1 rewarded by <paramref name="reward"/>, timed over the same steps for every reward: <paramref name="measuredBatches"/> of the preset's B, once learning has started.</summary>
