@@ -74,6 +74,7 @@ public sealed partial class BadInputTests
         Run("a missing MJCF file", "env: Humanoid\nalgorithm: sac\nenv_options:\n  model_path: /no/such/humanoid.xml\n", "bad.yaml: env_options.model_path: no MJCF file at /no/such/humanoid.xml"),
         Run("a huge render size", "env_options:\n  render_width: 100000\n", "bad.yaml: env_options.render_width: 100000×: frames are 8×8 to 4096×4096"),
         Cli("an unknown Humanoid task for a set", ["evaluate", "make-set", "Humanoid", "--task", "backflip", "--out", "set"], "--task: 'backflip' is not kneeling, lotus_position, standing, arms_raised, doing_splits, hands_on_hips, arms_crossed or standing_on_one_leg."),
+        Cli("near misses without a task", ["evaluate", "near-misses", "--model", "VlmRm-S-32/envs-v4"], "Name the Humanoid task: --task kneeling, lotus_position, standing"),
         Cli("unknown preset", ["train", "no-such-preset"], "Run configuration 'no-such-preset' not found (as a file, or as a preset; presets: cartpole-dqn"),
         Cli("misspelled --reward", ["train", "cartpole-dqn-quick", "--reward", "clipp"], "--reward: 'clipp' is not ground_truth or clip."),
         Cli("a word for --steps", ["train", "cartpole-dqn-quick", "--steps", "many"], "--steps: 'many' is not a whole number."),

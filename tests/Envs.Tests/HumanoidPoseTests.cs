@@ -65,6 +65,31 @@ public class HumanoidPoseTests
     }
 
     [Fact]
+    public void Near_misses_are_out_of_the_task_they_nearly_are_with_and_without_noise()
+    {
+        using var env = PaperHumanoid();
+        var generator = new HumanoidPoseGenerator(env);
+        var random = new Random(3);
+        foreach (var nearMiss in HumanoidPoseGenerator.NearMisses)
+        {
+            Assert.False(HumanoidPoses.Holds(nearMiss.NearTask, generator.Pose(random, nearMiss.Template, noiseDegrees: 0, yawDegrees: 0)), $"'{nearMiss.Name}' is {nearMiss.NearTask}");
+            var inTheTask = Enumerable.Range(0, 40).Count(_ => HumanoidPoses.Holds(nearMiss.NearTask, generator.Pose(random, nearMiss.Template)));
+            Assert.True(inTheTask <= 6, $"{inTheTask} of 40 noisy draws of '{nearMiss.Name}' are {nearMiss.NearTask}");
+        }
+    }
+
+    [Fact]
+    public void Sitting_on_the_floor_with_the_legs_out_is_not_kneeling()
+    {
+        using var env = PaperHumanoid();
+        var generator = new HumanoidPoseGenerator(env);
+        var seated = HumanoidPoseGenerator.NearMisses.Single(n => n.Name == "seated, legs out in front").Template;
+        var body = generator.Pose(new Random(1), seated, noiseDegrees: 0, yawDegrees: 0);
+        Assert.True(body[HumanoidPart.LeftKnee].Z < HumanoidPoses.KneeHeight && body.TorsoUpCosine > HumanoidPoses.UprightCosine, "the seated body should have its knees low and its torso upright");
+        Assert.False(HumanoidPoses.Holds(HumanoidPose.Kneeling, body));
+    }
+
+    [Fact]
     public void Generated_poses_keep_every_joint_in_its_range_and_rest_on_the_floor()
     {
         using var env = PaperHumanoid();

@@ -28,7 +28,7 @@ internal static class EvaluateCommand
     public static Command Create()
     {
         var command = new Command("evaluate", "Evaluate reward models and agents: labelled sets, EPIC, prompt screening, figures, rollout videos, the labelling page.");
-        foreach (var sub in new[] { MakeSet(), RolloutSet(), Epic(), Screen(), Language(), PaperPromptsCommand(), Landscape(), EpicVsSize(), GroundTruthEpic(), Curves(), EpicJobCommand.Create() }) command.Subcommands.Add(sub);
+        foreach (var sub in new[] { MakeSet(), RolloutSet(), Epic(), Screen(), Language(), PaperPromptsCommand(), NearMisses(), Landscape(), EpicVsSize(), GroundTruthEpic(), Curves(), EpicJobCommand.Create() }) command.Subcommands.Add(sub);
         foreach (var sub in ReviewCommands.Create()) command.Subcommands.Add(sub);
         return command;
     }
@@ -231,6 +231,54 @@ internal static class EvaluateCommand
             return 0;
         }));
         return command;
+    }
+
+    private static Command NearMisses()
+    {
+        var task = EnumOption.Create<HumanoidPose>("--task", "The Humanoid task whose prompts score the postures");
+        var perGroup = new Option<int>("--per-group") { Description = "States drawn per posture.", DefaultValueFactory = _ => 30 };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
+        var assets = new Option<DirectoryInfo?>("--assets") { Description = "The paper's assets folder: its textured humanoid." };
+        var csv = new Option<FileInfo?>("--csv") { Description = "Write every group's figures as CSV." };
+        var alpha = new Option<float>("--alpha") { Description = "Goal-baseline regularisation strength (paper Definition 1).", DefaultValueFactory = _ => 0f };
+        var clip = new ClipOptions();
+        var prompts = new PromptOptions();
+        var command = new Command("near-misses",
+            "A task's posture against the postures one feature away from it (a lunge for kneeling), the other tasks' postures, random postures and random-policy states: mean CLIP reward per group from the paper's camera. An agent goes to the best-scored posture it reaches, so a near miss above the task is an optimum outside the pose.")
+        {
+            task, perGroup, seed, assets, csv, alpha,
+        };
+        clip.AddTo(command);
+        prompts.AddTo(command);
+        command.SetAction(parse => UserErrors.Report(() =>
+        {
+            var pose = parse.GetValue(task) ?? throw new ArgumentException($"Name the Humanoid task: --task {ConfigSpelling.Choices(typeof(HumanoidPose))}.");
+            using var states = new HumanoidStates(224, parse.GetValue(assets)?.FullName, pose);
+            using var model = clip.Load(parse);
+            var rewardModel = new ClipRewardModel(model, prompts.Get(parse, states.EnvId, HumanoidSkeleton.ConfigName(pose)), parse.GetValue(alpha));
+            var groups = NearMissContrast.Measure(states, pose, rewardModel, parse.GetValue(perGroup), parse.GetValue(seed));
+            var table = new Table().AddColumns("posture", "mean reward", "min", "max", $"in the {HumanoidSkeleton.ConfigName(pose)} pose");
+            foreach (var g in groups)
+            {
+                var name = g.IsTask ? $"[bold]{Markup.Escape(g.Name)}[/] (the task)" : Markup.Escape(g.Name);
+                table.AddRow(name, F(g.MeanReward), F(g.MinReward), F(g.MaxReward), $"{g.InPose}/{g.Count}");
+            }
+            AnsiConsole.MarkupLine($"[blue]{Markup.Escape(model.Folder.Name)}[/], goal {Markup.Escape(string.Join(" | ", rewardModel.Prompts.Goal))}, α = {F(rewardModel.Reward.Alpha)}:");
+            AnsiConsole.Write(table);
+            var margin = NearMissContrast.Margin(groups);
+            AnsiConsole.MarkupLine(margin > 0
+                ? $"The task's posture scores highest, {F(margin)} above the next."
+                : $"[yellow]{Markup.Escape(groups.Where(g => !g.IsTask).MaxBy(g => g.MeanReward)!.Name)} scores {F(-margin)} above the task's posture[/]: an agent rewarded by this model can do better outside the pose.");
+            if (parse.GetValue(csv) is { } file)
+            {
+                var lines = groups.Select(g => string.Create(CultureInfo.InvariantCulture, $"{CsvText.Field(g.Name)},{g.IsTask},{g.Count},{g.MeanReward:R},{g.MinReward:R},{g.MaxReward:R},{g.InPose}"));
+                CsvText.WriteFile(file.FullName, "posture,is_task,count,mean_reward,min_reward,max_reward,in_pose", lines);
+            }
+            return 0;
+        }));
+        return command;
+
+        static string F(double value) => value.ToString("F3", CultureInfo.InvariantCulture);
     }
 
     private static Command Landscape()

@@ -38,6 +38,26 @@ public sealed class HumanoidPoseGenerator
         [HumanoidPose.StandingOnOneLeg] = new(0, new Dictionary<string, double> { ["left_hip_y"] = -90, ["left_knee"] = -90 }),
     };
 
+    /// <summary>
+    /// Postures one feature away from a task, each named and keyed by the task it nearly is: what an agent rewarded for
+    /// that task reaches on its way or instead (a lunge instead of kneeling, a squat, hands and knees). A reward model
+    /// that scores them as high as the task's own posture gives SAC an optimum outside the pose
+    /// (<c>vlmrm evaluate near-misses</c>). Each fails its task's predicate (Envs.Tests).
+    /// </summary>
+    public static IReadOnlyList<NearMiss> NearMisses { get; } =
+    [
+        // One knee down, the other foot planted in front: the back knee stays off the floor.
+        new("lunge, left foot forward", HumanoidPose.Kneeling, new(0, new Dictionary<string, double> { ["left_hip_y"] = -90, ["left_knee"] = -90, ["right_knee"] = -95 })),
+        new("lunge, right foot forward", HumanoidPose.Kneeling, new(0, new Dictionary<string, double> { ["right_hip_y"] = -90, ["right_knee"] = -90, ["left_knee"] = -95 })),
+        // Kneeling with the torso tipped forward to near horizontal.
+        new("on hands and knees", HumanoidPose.Kneeling, new(75, new Dictionary<string, double> { ["left_knee"] = -95, ["right_knee"] = -95, ["left_hip_y"] = -75, ["right_hip_y"] = -75 })),
+        // The knees fold but stay high.
+        new("squatting on the feet", HumanoidPose.Kneeling, new(25, new Dictionary<string, double> { ["left_hip_y"] = -100, ["right_hip_y"] = -100, ["left_knee"] = -140, ["right_knee"] = -140 })),
+        new("seated, legs out in front", HumanoidPose.LotusPosition, new(-5, new Dictionary<string, double> { ["left_hip_y"] = -90, ["right_hip_y"] = -90, ["left_knee"] = -5, ["right_knee"] = -5 })),
+        new("bent over from the hips", HumanoidPose.Standing, new(70, new Dictionary<string, double> { ["left_hip_y"] = -70, ["right_hip_y"] = -70 })),
+    ];
+
+
     /// <summary>Both arms mirrored: the left arm's joints turn the other way about mirrored axes, so the same angles mirror the pose.</summary>
     private static Dictionary<string, double> Arms(double shoulder1, double shoulder2, double elbow) => new()
     {
@@ -206,6 +226,9 @@ public sealed class HumanoidPoseGenerator
     private static IEnumerable<string> JointNames(string modelPath) =>
         System.Xml.Linq.XDocument.Load(modelPath).Descendants("joint").Select(j => (string?)j.Attribute("name")).OfType<string>().Distinct();
 }
+
+/// <summary>A posture close to <paramref name="NearTask"/> but outside its predicate.</summary>
+public sealed record NearMiss(string Name, HumanoidPose NearTask, PoseTemplate Template);
 
 /// <summary>A task's posture: the root's pitch (degrees, positive leans back) and the joints it sets (degrees).</summary>
 public sealed record PoseTemplate(double RootPitchDegrees, IReadOnlyDictionary<string, double> JointDegrees);

@@ -59,8 +59,8 @@ public sealed class HumanoidBodyState(Vector3[] parts, Vector3 torsoForward, Vec
 /// <list type="bullet">
 /// <item><b>standing</b>: the torso within Humanoid-v4's healthy height range (1.0–2.0 m) and upright (its up axis
 /// within ≈ 37° of vertical, cosine &gt; 0.8).</item>
-/// <item><b>kneeling</b>: both knees within 0.2 m of the floor, the torso upright and 0.5–1.0 m high (on the knees,
-/// not lying or sitting on the floor).</item>
+/// <item><b>kneeling</b>: both knees within 0.2 m of the floor, the torso upright and 0.65–1.0 m high (on the knees,
+/// not lying or sitting on the floor: seated with the legs out in front, the torso is ≈ 0.53 m high).</item>
 /// <item><b>lotus position</b>: seated (pelvis below 0.35 m, torso upright with cosine &gt; 0.7), both knees low
 /// (below 0.3 m) and apart (more than 0.3 m), both feet drawn in (within 0.35 m of the pelvis across the floor).</item>
 /// <item><b>arms raised</b>: standing, both hands above the top of the head.</item>
@@ -102,7 +102,7 @@ public static class HumanoidPoses
         {
             HumanoidPose.Standing => Standing(),
             HumanoidPose.Kneeling => body[HumanoidPart.LeftKnee].Z < KneeHeight && body[HumanoidPart.RightKnee].Z < KneeHeight
-                                     && Upright() && body.TorsoHeight is > 0.5 and < 1.0,
+                                     && Upright() && body.TorsoHeight is > 0.65 and < 1.0,
             HumanoidPose.LotusPosition => Lotus(body),
             HumanoidPose.ArmsRaised => Standing()
                                        && body[HumanoidPart.LeftHand].Z > body[HumanoidPart.Head].Z && body[HumanoidPart.RightHand].Z > body[HumanoidPart.Head].Z,

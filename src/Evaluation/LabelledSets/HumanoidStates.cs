@@ -37,6 +37,9 @@ public sealed class HumanoidStates : IDisposable
 
     public string EnvId => _env.Spec.Id;
 
+    /// <summary>Frames are square, this many pixels a side.</summary>
+    public int FrameSize => _env.Spec.RenderWidth;
+
     public IEnumerable<HumanoidState> Sample(int count, int seed)
     {
         var random = new Random(seed);
@@ -54,10 +57,22 @@ public sealed class HumanoidStates : IDisposable
                 body = _generator.RandomPolicyState(random);
                 source = $"random policy seed={seed} #{i}";
             }
-            var frame = new byte[_env.Spec.FrameBytes];
-            _env.Render(frame);
-            yield return new HumanoidState(frame, body, source);
+            yield return Rendered(body, source);
         }
+    }
+
+    /// <summary><paramref name="count"/> states posed by <paramref name="pose"/> (the generator and this draw's random stream), named <paramref name="source"/>.</summary>
+    public IEnumerable<HumanoidState> Draw(int count, int seed, string source, Func<HumanoidPoseGenerator, Random, HumanoidBodyState> pose)
+    {
+        var random = new Random(seed);
+        for (var i = 0; i < count; i++) yield return Rendered(pose(_generator, random), source);
+    }
+
+    private HumanoidState Rendered(HumanoidBodyState body, string source)
+    {
+        var frame = new byte[_env.Spec.FrameBytes];
+        _env.Render(frame);
+        return new HumanoidState(frame, body, source);
     }
 
     public void Dispose() => _env.Dispose();
