@@ -33,6 +33,25 @@ public sealed class SweepSpecTests
     }
 
     [Fact]
+    public void A_sweeps_assets_folder_reaches_every_run_as_a_full_path_and_a_missing_one_is_named()
+    {
+        var assets = Directory.CreateTempSubdirectory("vlmrm-assets-");
+        try
+        {
+            var relative = Path.GetRelativePath(Environment.CurrentDirectory, assets.FullName);
+            var runs = SweepSpec.Parse(Task + $"seeds: [0, 1]\nassets_directory: {relative}\n", "s.yaml").Expand("s.yaml");
+            Assert.All(runs, r => Assert.Equal(assets.FullName, r.Config.EnvOptions.AssetsDirectory));
+            Assert.All(SweepSpec.Parse(Task, "s.yaml").Expand("s.yaml"), r => Assert.Null(r.Config.EnvOptions.AssetsDirectory));
+        }
+        finally
+        {
+            assets.Delete();
+        }
+        var missing = Assert.Throws<InvalidDataException>(() => SweepSpec.Parse(Task + "assets_directory: /no/such/assets\n", "s.yaml").Expand("s.yaml"));
+        Assert.Contains("env_options.assets_directory: no folder at /no/such/assets", missing.Message);
+    }
+
+    [Fact]
     public void A_sweeps_reward_schedule_reaches_every_clip_run_and_travels_as_json()
     {
         var yaml = "name: s\ntasks:\n  - name: cartpole\n    preset: cartpole-dqn-clip-quick\nalphas: [0, 1]\n" +

@@ -28,6 +28,12 @@ public sealed record SweepSpec
     public LabellerKind? Labeller { get; init; }
     public long? CheckpointInterval { get; init; }
 
+    /// <summary>
+    /// env_options.assets_directory for every run (the paper's textured humanoid and MountainCar), relative to the
+    /// working directory; null keeps each preset's.
+    /// </summary>
+    public string? AssetsDirectory { get; init; }
+
     /// <summary>A reward.schedule for every CLIP run (its α or prompts change at those steps); implies keep_embeddings.</summary>
     public List<RewardChangeAt>? RewardSchedule { get; init; }
 
@@ -41,7 +47,11 @@ public sealed record SweepSpec
             var presetConfig = RunConfigLoader.LoadFile(preset);
             var baseConfig = presetConfig with
             {
-                EnvOptions = task.SuccessPose is { } pose ? presetConfig.EnvOptions with { SuccessPose = pose } : presetConfig.EnvOptions,
+                EnvOptions = presetConfig.EnvOptions with
+                {
+                    SuccessPose = task.SuccessPose ?? presetConfig.EnvOptions.SuccessPose,
+                    AssetsDirectory = AssetsDirectory is { } assets ? Path.GetFullPath(assets) : presetConfig.EnvOptions.AssetsDirectory,
+                },
                 Reward = presetConfig.Reward with
                 {
                     Goal = task.Goal ?? presetConfig.Reward.Goal,
