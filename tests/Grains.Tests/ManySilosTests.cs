@@ -108,7 +108,16 @@ public sealed class ManySilosTests : IDisposable
             var perSilo = new List<SiloFigures>();
             foreach (var silo in started)
             {
-                var json = await http.GetFromJsonAsync<JsonElement>(new Uri($"http://127.0.0.1:{silo.DashboardPort}/vlmrm/runs.json"), ct);
+                JsonElement json;
+                try
+                {
+                    json = await http.GetFromJsonAsync<JsonElement>(new Uri($"http://127.0.0.1:{silo.DashboardPort}/vlmrm/runs.json"), ct);
+                }
+                catch (HttpRequestException e)
+                {
+                    throw new InvalidOperationException(
+                        $"{silos} silo(s): the dashboard of the silo on port {silo.SiloPort} (http port {silo.DashboardPort}) did not answer; its process {(silo.Process.HasExited ? $"exited with {silo.Process.ExitCode}" : "is running")}.", e);
+                }
                 var figures = json.GetProperty("silo");
                 double? Optional(string name) => figures.GetProperty(name).ValueKind == JsonValueKind.Number ? figures.GetProperty(name).GetDouble() : null;
                 perSilo.Add(new SiloFigures(silo.SiloPort, figures.GetProperty("environmentSteps").GetInt64(), figures.GetProperty("clipCalls").GetInt64(),
