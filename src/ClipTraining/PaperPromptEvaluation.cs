@@ -40,10 +40,8 @@ public static class PaperPromptEvaluation
             {
                 using var sampler = new HumanoidStates(size, assetsDirectory);
                 var drawn = sampler.Sample(HumanoidStateCount, seed).ToList();
-                var frames = new byte[drawn.Count * drawn[0].Frame.Length];
-                for (var i = 0; i < drawn.Count; i++) drawn[i].Frame.CopyTo(frames, i * drawn[0].Frame.Length);
                 var embeddings = new float[drawn.Count * model.EmbedDim];
-                model.EmbedImages(frames, drawn.Count, size, size, embeddings);
+                model.EmbedImages(HumanoidStates.Frames(drawn), drawn.Count, size, size, embeddings);
                 foreach (var task in Enum.GetValues<HumanoidPose>())
                 {
                     var isGoal = drawn.Select(s => HumanoidPoses.Holds(task, s.Body)).ToArray();

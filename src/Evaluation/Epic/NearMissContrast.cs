@@ -34,11 +34,7 @@ public static class NearMissContrast
         return groups.Select((group, index) =>
         {
             var drawn = states.Draw(perGroup, seed + index, group.Name, group.Pose).ToList();
-            var frameBytes = drawn[0].Frame.Length;
-            var frames = new byte[perGroup * frameBytes];
-            for (var i = 0; i < perGroup; i++) drawn[i].Frame.CopyTo(frames, i * frameBytes);
-            rewardModel.Model.EmbedImages(frames, perGroup, states.FrameSize, states.FrameSize, embeddings);
-            rewardModel.Reward.Score(embeddings, rewards);
+            rewardModel.Label(HumanoidStates.Frames(drawn), states.FrameSize, states.FrameSize, rewards, embeddings);
             return new ContrastGroup(group.Name, group.IsTask, perGroup, rewards.Average(), rewards.Min(), rewards.Max(),
                 drawn.Count(s => HumanoidPoses.Holds(task, s.Body)));
         }).ToList();

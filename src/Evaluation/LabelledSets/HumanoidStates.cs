@@ -68,6 +68,15 @@ public sealed class HumanoidStates : IDisposable
         for (var i = 0; i < count; i++) yield return Rendered(pose(_generator, random), source);
     }
 
+    /// <summary>The states' frames one after another, as the image tower takes a batch.</summary>
+    public static byte[] Frames(IReadOnlyList<HumanoidState> states)
+    {
+        var frameBytes = states[0].Frame.Length;
+        var frames = new byte[states.Count * frameBytes];
+        for (var i = 0; i < states.Count; i++) states[i].Frame.CopyTo(frames, i * frameBytes);
+        return frames;
+    }
+
     private HumanoidState Rendered(HumanoidBodyState body, string source)
     {
         var frame = new byte[_env.Spec.FrameBytes];
