@@ -56,11 +56,11 @@ fi
 # failure, so in a log's tail the failed test's name and message would be out of sight.
 for trx in "$results"/*.trx; do
   perl -0777 -ne 'while (/<UnitTestResult [^>]*?testName="([^"]*)"[^>]*?outcome="(?:Failed|Error|Timeout|Aborted)"[^>]*>(.*?)<\/UnitTestResult>/sg) {
-      my ($test, $body) = ($1, $2); my ($message) = $body =~ /<Message>(.*?)<\/Message>/s;
+      my ($test, $body) = ($1, $2); my ($message) = $body =~ /<ErrorInfo>\s*<Message>(.*?)<\/Message>/s;
       $message //= "(no message)";
       for ($test, $message) { s/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&apos;/\x27/g; s/&amp;/&/g; }
       my @lines = grep { /\S/ } split /\n/, $message;
-      print "FAILED: $test\n", map { "    " . substr($_, 0, 300) . "\n" } @lines[0 .. ($#lines < 7 ? $#lines : 7)];
+      print "FAILED: $test\n", map { "    " . substr($_, 0, 300) . "\n" } @lines[0 .. ($#lines < 15 ? $#lines : 15)];
     }' "$trx"
 done
 if ((skipped > 0)); then

@@ -41,6 +41,17 @@ public sealed class LearnerGrain(
 #pragma warning restore CA1001
 
     private Algorithm1Trainer? _trainer;
+
+    /// <summary>
+    /// Set by the training thread once <see cref="_trainer"/> holds the run (resumed from its checkpoint, or started at
+    /// step 0 with none stored): only then may deactivation checkpoint it. A trainer deactivated before that is still
+    /// at step 0, and its checkpoint would become the run's latest over the progress stored before.
+    /// </summary>
+    private volatile bool _trainerHoldsTheRun;
+
+    /// <summary>Where the run stood when its environment was lost, for status calls while a new one is made.</summary>
+    private TrainingProgress? _progressBeforeLoss;
+
     private TensorBoardWriter? _tensorBoard;
     private CancellationTokenSource? _stop;
     private Task? _loop;
@@ -88,7 +99,7 @@ public sealed class LearnerGrain(
         catch (OperationCanceledException)
         {
         }
-        if (_trainer is not null && state.State.State == RunState.Running && !_superseded)
+        if (_trainer is not null && _trainerHoldsTheRun && state.State.State == RunState.Running && !_superseded)
         {
             try
             {
@@ -123,8 +134,7 @@ public sealed class LearnerGrain(
         var s = state.State;
         if (s.Final is not null) return Task.FromResult(s.Final);
         var id = s.Request?.RunId ?? this.GetPrimaryKeyString();
-        if (_trainer is null) return Task.FromResult(RunStatus.Queued(id, 0) with { State = s.State, Error = s.Error });
-        var p = _trainer.Progress;
+        if ((_trainer?.Progress ?? _progressBeforeLoss) is not { } p) return Task.FromResult(RunStatus.Queued(id, 0) with { State = s.State, Error = s.Error });
         return Task.FromResult(new RunStatus(id, s.State, p.Timesteps, p.TotalTimesteps, p.StepsPerSecond, p.MeanGroundTruthReturn, p.SuccessRate,
             p.MeanLabelledReturn, s.Error, silo.SiloAddress.ToString(), s.Activations - 1));
     }
@@ -140,7 +150,20 @@ public sealed class LearnerGrain(
         await Finish(RunState.Cancelled, null);
     }
 
+    /// <summary>
+    /// Starts this activation's run: one loop for the activation's whole life, which a deactivation cancels and awaits,
+    /// and which re-creates a lost environment itself. (When the re-creation started a second loop, a silo's shutdown
+    /// awaited the first, checkpointed and disposed the trainer under the second, and the run failed with "Cannot
+    /// access a closed Stream": found by the chaos test.)
+    /// </summary>
     private async Task BeginAsync()
+    {
+        await CreateTrainerAsync();
+        _stop = new CancellationTokenSource();
+        _loop = RunAsync(_stop.Token);
+    }
+
+    private async Task CreateTrainerAsync()
     {
         var request = state.State.Request!;
         var config = RunConfigLoader.FromJson(request.ConfigJson, request.RunId);
@@ -153,52 +176,57 @@ public sealed class LearnerGrain(
         _tensorBoard = new TensorBoardWriter(Path.Combine(siloOptions.Value.DataDirectory, "tensorboard", request.RunId));
         _trainer = new Algorithm1Trainer(config, labeller, request.RunId, new FencedCheckpointStore(checkpoints, ConfirmOwnershipAsync), _tensorBoard, environment);
         Log($"activation {state.State.Activations} on {silo.SiloAddress}: {config.NumEnvs}×{config.Env}, {ConfigSpelling.Of(config.Algorithm)}, {ConfigSpelling.Of(config.Reward.Labeller)} reward, {config.TotalTimesteps:N0} steps; environment on {environment.Silo}");
-        _stop?.Dispose();
-        _stop = new CancellationTokenSource();
-        _loop = TrainAsync(_trainer, _stop.Token);
     }
 
-    private async Task TrainAsync(Algorithm1Trainer trainer, CancellationToken stop)
+    private async Task RunAsync(CancellationToken stop)
     {
-        try
+        while (true)
         {
-            // One dedicated thread for the whole run: the native math libraries under TorchSharp keep a
-            // worker team per calling thread, so hopping between pool threads cost a third of the speed.
-            await Task.Factory.StartNew(() => TrainOnDedicatedThread(trainer, stop), stop, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            await Finish(RunState.Done, null);
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // Deactivation or cancellation: the caller decides what to record.
-        }
-        catch (Exception e) when (stop.IsCancellationRequested)
-        {
-            // The silo is stopping and the run's last step failed with it (its environment grain deactivated first): not
-            // the run's end. It resumes from its checkpoint on its next activation (found by the chaos test, where a
-            // SIGTERM failed the run here).
-            logger.LogWarning("Run {Run} stopped with its silo: {Problem}", trainer.RunId, e.Message);
-            Log($"stopped with its silo ({e.Message})");
-        }
-        catch (CheckpointOwnershipLostException e)
-        {
-            // Not the run's end, and nothing of it to record: the activation that owns the run does that.
-            _superseded = true;
-            logger.LogWarning("Run {Run} stopped in this activation on {Silo}: {Problem}", trainer.RunId, silo.SiloAddress, e.Message);
-            Log($"stopped without writing: {e.Message}");
-            DeactivateOnIdle();
-        }
-        catch (Exception e) when (!stop.IsCancellationRequested && EnvironmentLost(e) && ++_environmentsLost <= MaxEnvironmentsLost)
-        {
-            logger.LogWarning("Run {Run} lost its environment ({Problem}); re-creating it from the latest checkpoint", trainer.RunId, e.Message);
-            Log($"environment lost ({e.Message}); re-creating it and resuming from the latest checkpoint");
-            trainer.Dispose();
-            _tensorBoard?.Dispose();
-            await RecreateEnvironmentAsync();
-        }
-        catch (Exception e)
-        {
-            logger.LogError(e, "Run {Run} failed", trainer.RunId);
-            await Finish(RunState.Failed, e.Message);
+            var trainer = _trainer!;
+            try
+            {
+                // One dedicated thread for the whole run: the native math libraries under TorchSharp keep a
+                // worker team per calling thread, so hopping between pool threads cost a third of the speed.
+                await Task.Factory.StartNew(() => TrainOnDedicatedThread(trainer, stop), stop, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                await Finish(RunState.Done, null);
+                return;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // Deactivation or cancellation: the caller decides what to record.
+                return;
+            }
+            catch (Exception e) when (stop.IsCancellationRequested)
+            {
+                // The silo is stopping and the run's last step failed with it (its environment grain deactivated first): not
+                // the run's end. It resumes from its checkpoint on its next activation (found by the chaos test, where a
+                // SIGTERM failed the run here).
+                logger.LogWarning("Run {Run} stopped with its silo: {Problem}", trainer.RunId, e.Message);
+                Log($"stopped with its silo ({e.Message})");
+                return;
+            }
+            catch (CheckpointOwnershipLostException e)
+            {
+                // Not the run's end, and nothing of it to record: the activation that owns the run does that.
+                _superseded = true;
+                logger.LogWarning("Run {Run} stopped in this activation on {Silo}: {Problem}", trainer.RunId, silo.SiloAddress, e.Message);
+                Log($"stopped without writing: {e.Message}");
+                DeactivateOnIdle();
+                return;
+            }
+            catch (Exception e) when (EnvironmentLost(e) && ++_environmentsLost <= MaxEnvironmentsLost)
+            {
+                logger.LogWarning("Run {Run} lost its environment ({Problem}); re-creating it from the latest checkpoint", trainer.RunId, e.Message);
+                Log($"environment lost ({e.Message}); re-creating it and resuming from the latest checkpoint");
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Run {Run} failed", trainer.RunId);
+                await Finish(RunState.Failed, e.Message);
+                return;
+            }
+            DisposeTrainer();
+            if (!await RecreateTrainerAsync(stop)) return;
         }
     }
 
@@ -209,19 +237,35 @@ public sealed class LearnerGrain(
     /// </summary>
     private static bool EnvironmentLost(Exception e) => e is EnvironmentLostException or SiloUnavailableException or OrleansMessageRejectionException;
 
+    /// <summary>The trainer whose environment was lost, gone; its progress stays visible to status calls meanwhile.</summary>
+    private void DisposeTrainer()
+    {
+        _trainerHoldsTheRun = false;
+        _progressBeforeLoss = _trainer?.Progress;
+        _trainer?.Dispose();
+        _trainer = null;
+        _tensorBoard?.Dispose();
+        _tensorBoard = null;
+    }
+
     /// <summary>
-    /// Starts the run again from its checkpoint with a new environment, after a wait that lets membership drop a dead
-    /// silo (calls routed to it fail until then); a run that loses it too often, or fails otherwise, ends failed.
+    /// A new environment and trainer for the run, which resumes from its checkpoint, after a wait that lets membership
+    /// drop a dead silo (calls routed to it fail until then). False when the activation is stopping meanwhile, or the run
+    /// loses its environment too often or fails otherwise (then it ends failed).
     /// </summary>
-    private async Task RecreateEnvironmentAsync()
+    private async Task<bool> RecreateTrainerAsync(CancellationToken stop)
     {
         while (true)
         {
-            await Task.Delay(StoreBackoff.After(_environmentsLost));
             try
             {
-                await BeginAsync();
-                return;
+                await Task.Delay(StoreBackoff.After(_environmentsLost), stop);
+                await CreateTrainerAsync();
+                return true;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return false;
             }
             catch (Exception e) when (EnvironmentLost(e) && ++_environmentsLost <= MaxEnvironmentsLost)
             {
@@ -231,7 +275,7 @@ public sealed class LearnerGrain(
             {
                 logger.LogError(e, "Run {Run} could not re-create its environment", state.State.Request?.RunId);
                 await Finish(RunState.Failed, e.Message);
-                return;
+                return false;
             }
         }
     }
@@ -278,6 +322,7 @@ public sealed class LearnerGrain(
             // Said, not left to silence: a run that should have resumed and did not is then visible in its events.
             Log(FreshStart);
         }
+        _trainerHoldsTheRun = true;
         var (nextReport, failures) = (NextTenth(trainer), 0);
         while (!trainer.IsComplete)
         {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Core.Internal;
 using Orleans.Serialization;
 using Orleans.TestingHost;
 using VlmRm.Rl.Checkpoints;
@@ -108,6 +109,46 @@ public class ClusterTests(TwoSiloCluster fixture) : IClassFixture<TwoSiloCluster
         var resumedAt = RunEvents.StartAfter(log, state.State.Activations);
         Assert.True(resumedAt is { } r && r >= newestWhenReplaced && r <= newestWhenReplaced + interval,
             $"newest checkpoint {newestWhenReplaced:N0} when the activation was replaced; the next one continued from {resumedAt}:{Environment.NewLine}{string.Join(Environment.NewLine, log)}");
+    }
+
+    /// <summary>
+    /// A learner deactivated while it re-creates a lost environment (as a silo's shutdown does, the moment a grain
+    /// directory change took the environment's activation with it) stops with nothing written, and its next activation
+    /// resumes from the checkpoint. Before, the re-creation started a second training loop under the deactivation,
+    /// which disposed that loop's trainer, and the run failed with "Cannot access a closed Stream" (the chaos test).
+    /// </summary>
+    [Fact]
+    public async Task A_learner_deactivated_while_it_recreates_a_lost_environment_resumes_from_its_checkpoint()
+    {
+        const long total = 12_000, interval = 1_000;
+        var ct = TestContext.Current.CancellationToken;
+        var runId = "envlost.s0";
+        var config = RunConfigLoader.LoadFile("cartpole-dqn-quick") with { TotalTimesteps = total, CheckpointInterval = interval };
+        config = config with { Dqn = config.Dqn! with { NetArch = [32, 32], GradientSteps = 8 } };
+        var learner = fixture.Cluster.GrainFactory.GetGrain<ILearnerGrain>(runId);
+        await learner.StartAsync(new RunRequest(runId, RunConfigLoader.ToJson(config), "envlost"));
+        while ((await learner.GetStatusAsync()).Timesteps < 3 * interval) await Task.Delay(100, ct);
+        var store = new FileCheckpointStore(Path.Combine(TwoSiloCluster.DataDirectory, "checkpoints"));
+
+        await fixture.Cluster.GrainFactory.GetGrain<IEnvironmentGrain>(runId).Cast<IGrainManagementExtension>().DeactivateOnIdle(ct);
+        var lostBy = DateTime.UtcNow.AddMinutes(1);
+        while (!(await learner.GetLogAsync()).Any(l => l.Contains("environment lost", StringComparison.Ordinal)))
+        {
+            Assert.True(DateTime.UtcNow < lostBy, "the learner never noticed its environment's activation was gone");
+            await Task.Delay(20, ct);
+        }
+        var newestWhenLost = await RunEvents.NewestCheckpointAsync(store, runId, ct);
+        var activation = RunEvents.LastActivation(await learner.GetLogAsync());
+        // Within the second the learner waits before re-creating its environment.
+        await learner.Cast<IGrainManagementExtension>().DeactivateOnIdle(ct);
+
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        RunStatus status;
+        while (!(status = await learner.GetStatusAsync()).IsFinished && DateTime.UtcNow < deadline) await Task.Delay(300, ct);
+        var log = await learner.GetLogAsync();
+        Assert.True(status.State == RunState.Done && status.Timesteps == total, $"{status.State} at {status.Timesteps} {status.Error}:{Environment.NewLine}{string.Join(Environment.NewLine, log)}");
+        var resumedAt = RunEvents.StartAfter(log, activation);
+        Assert.True(resumedAt >= newestWhenLost, $"the checkpoint at {newestWhenLost:N0} was stored when the environment was lost; the next activation continued from {resumedAt}:{Environment.NewLine}{string.Join(Environment.NewLine, log)}");
     }
 
     [Fact]
