@@ -21,4 +21,6 @@ if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAc
     Console.Error.WriteLine(UserErrors.HelpHint(parse.CommandResult));
     return 1;
 }
-return await parse.InvokeAsync();
+// An interrupted command gets time to stop cleanly (a training run checkpoints first: a Humanoid run's replay buffer
+// takes seconds to store), not System.CommandLine's default 2 s, after which the command is abandoned mid-write.
+return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2) });

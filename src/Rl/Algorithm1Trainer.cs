@@ -117,18 +117,20 @@ public sealed class Algorithm1Trainer : IDisposable
     /// <summary>Trains until total_timesteps (or cancellation), checkpointing on schedule and at the end.</summary>
     public async Task<TrainingProgress> RunAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        // A stop is taken between steps, never inside one, and the checkpoint after it is written whatever the token
+        // says: an interrupted run (Ctrl+C, SIGTERM) stops in a state it can store, loses nothing, and resumes.
         var lastReport = TimeSpan.Zero;
         while (!IsComplete && !cancellationToken.IsCancellationRequested)
         {
-            await StepAsync(cancellationToken);
+            await StepAsync(CancellationToken.None);
             if (progress is not null && _clock.Elapsed - lastReport > TimeSpan.FromMilliseconds(250))
             {
                 lastReport = _clock.Elapsed;
                 progress.Report(Progress);
             }
         }
-        await FlushAsync(cancellationToken);
-        if (_store is not null) await SaveCheckpointAsync(cancellationToken);
+        await FlushAsync(CancellationToken.None);
+        if (_store is not null) await SaveCheckpointAsync(CancellationToken.None);
         _log?.Flush();
         progress?.Report(Progress);
         return Progress;

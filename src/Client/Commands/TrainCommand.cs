@@ -67,6 +67,9 @@ internal static class TrainCommand
     }
 
     /// <summary>Trains <paramref name="trainer"/> to its total with a progress bar, then judges its last and its selected checkpoint on the ground truth.</summary>
+    /// <summary>The shell's code for a command ended by an interrupt (128 + SIGINT).</summary>
+    public const int InterruptedExitCode = 130;
+
     internal static async Task<int> TrainAndEvaluateAsync(Algorithm1Trainer trainer, string runId, string checkpointsFolder, string runFolder, Output output, CancellationToken cancellationToken)
     {
         var config = trainer.Config;
@@ -74,6 +77,12 @@ internal static class TrainCommand
             // Reported synchronously on the training loop, so every line describes the step it names.
             trainer.RunAsync(new SynchronousProgress<TrainingProgress>(p => report(p.Timesteps,
                 $"{p.StepsPerSecond:N0} steps/s, return {SweepCommands.Show(p.MeanGroundTruthReturn)}, success {SweepCommands.Percent(p.SuccessRate)}")), cancellationToken));
+        if (cancellationToken.IsCancellationRequested)
+        {
+            output.Result("interrupted", new { Run = runId, trainer.Timesteps, Checkpoints = Path.Combine(checkpointsFolder, runId) },
+                $"Interrupted at step {trainer.Timesteps:N0}; its checkpoint is stored in [blue]{Markup.Escape(Path.Combine(checkpointsFolder, runId))}[/]. The same command resumes the run.");
+            return InterruptedExitCode;
+        }
 
         var evaluation = trainer.Evaluate(10);
         output.Result("evaluation", new { Run = runId, Checkpoint = "last", trainer.Timesteps, MeanReturn = Output.Finite(evaluation.MeanReturn), evaluation.SuccessRate },
