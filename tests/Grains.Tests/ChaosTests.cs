@@ -164,6 +164,7 @@ public sealed class ChaosTests : IDisposable
             if (final.Values.All(s => s.State is RunState.Done or RunState.Failed or RunState.Cancelled) || DateTime.UtcNow > deadline) break;
             await Task.Delay(1_000, ct);
         }
+        var environmentsLost = new Dictionary<string, int>();
         foreach (var run in runs)
         {
             var status = final[run.Id];
@@ -171,6 +172,7 @@ public sealed class ChaosTests : IDisposable
             Assert.Equal(run.Config.TotalTimesteps, status.Timesteps);
             var log = await LogAsync(client, run.Id, ct);
             Assert.DoesNotContain(log, l => l.Contains("passed over a damaged checkpoint", StringComparison.Ordinal));
+            environmentsLost[run.Id] = log.Count(l => l.Contains("its earlier activation is gone", StringComparison.Ordinal));
             var starts = RunEvents.Starts(log);
             Assert.True(starts.Zip(starts.Skip(1)).All(p => p.Second >= p.First - CheckpointInterval), $"{run.Id} continued from {string.Join(", ", starts)}: a resume went back further than a checkpoint interval");
             using var latest = await store.LoadLatestAsync(run.Id, ct);
@@ -187,7 +189,7 @@ public sealed class ChaosTests : IDisposable
         report.AppendLine("| kill | signal | runs on the silo | steps lost | until resumed (s) |");
         report.AppendLine("|---:|---|---|---|---:|");
         foreach (var kill in record) report.AppendLine(CultureInfo.InvariantCulture, $"| {kill.Index} | {kill.Signal} | {kill.Runs} | {kill.Losses} | {kill.RecoverySeconds:F0} |");
-        foreach (var run in runs) report.AppendLine(CultureInfo.InvariantCulture, $"{run.Id}: {final[run.Id].Resumes} resumes, finished at {final[run.Id].Timesteps:N0}");
+        foreach (var run in runs) report.AppendLine(CultureInfo.InvariantCulture, $"{run.Id}: {final[run.Id].Resumes} resumes, {environmentsLost[run.Id]} events of an environment activation found gone (in its last 500 events), finished at {final[run.Id].Timesteps:N0}");
         File.WriteAllText(Path.Combine(TestPaths.ArtifactsDirectory("grains"), "chaos.md"), report.ToString());
     }
 
