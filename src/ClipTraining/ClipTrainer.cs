@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
 using TorchSharp;
 using VlmRm.Clip.Models;
 using VlmRm.Clip.Preprocessing;
@@ -57,6 +58,9 @@ public sealed class ClipTrainer : IDisposable
     private readonly ISceneSource[] _sources;
     private readonly ClipTokenizer _tokenizer;
     private readonly OnnxTextTower? _lockedText;
+    private readonly PretrainedImageTower? _lockedImage;
+    private readonly InferenceSession? _lockedImageSession;
+    private readonly ConcurrentDictionary<int, Batch> _featureBatches = new();
     private readonly ConcurrentDictionary<string, float[]> _captionEmbeddings = new(StringComparer.Ordinal);
     private readonly ClipPreprocessor _preprocessor;
     private readonly CaptionGrammar _grammar = CaptionGrammar.Default;
@@ -75,13 +79,17 @@ public sealed class ClipTrainer : IDisposable
         Architecture = locked is null ? architecture : architecture with { EmbedDim = locked.EmbedDim };
         torch.set_num_threads(options.Threads > 0 ? options.Threads : Environment.ProcessorCount);
         torch.manual_seed(options.Seed);
-        _model = new ClipModule(Architecture, withTextTower: locked is null, lockedTextHead: locked is not null && options.TextHead);
+        _lockedImage = options.ImageTower is { } imageTowerName ? PretrainedImageTowers.Get(imageTowerName) : null;
+        _model = new ClipModule(Architecture, withTextTower: locked is null, lockedTextHead: locked is not null && options.TextHead, lockedImageFeatures: _lockedImage?.FeatureDim ?? 0);
         // The locked tower runs on the thread that draws the next batch, beside the training step: one thread of its own.
         if (locked is not null) _lockedText = OnnxTextTower.OpenPretrained(locked, Path.Combine(workDirectory, "text-tower", locked.Name), threads: 1);
+        if (_lockedImage is not null) _lockedImageSession = OpenLockedImageTower(_lockedImage, Path.Combine(workDirectory, "image-tower", _lockedImage.Name), options.Threads);
         _optimizer = new AdamOptimizer(_model.parameters().Where(p => p.requires_grad), options.LearningRate, weightDecay: options.WeightDecay);
         _tokenizer = ClipTokenizer.FromMergesFile(tokenizerPath);
-        // model.json's default normalization, which the exported folder records and inference applies.
-        _preprocessor = new ClipPreprocessor(Architecture.ImageSize, ClipPreprocessor.OpenAiMean, ClipPreprocessor.OpenAiStd);
+        // The normalization the exported folder records and inference applies: model.json's default, or the locked tower's own.
+        _preprocessor = _lockedImage is { } tower
+            ? new ClipPreprocessor(tower.ImageSize, tower.Mean, tower.Std)
+            : new ClipPreprocessor(Architecture.ImageSize, ClipPreprocessor.OpenAiMean, ClipPreprocessor.OpenAiStd);
         var imageSize = Architecture.ImageSize;
         _sources = new ISceneSource[options.Envs.Count];
         try
@@ -280,7 +288,60 @@ public sealed class ClipTrainer : IDisposable
     /// </summary>
     private sealed record Batch(int Step, Tensor Pixels, List<string> Texts, int CaptionCount, long[]? TokenIds, float[]? TextEmbeddings, float[] Targets, int[] FrameScenes, int[] TextScenes);
 
+    /// <summary>
+    /// The batch of a step. With a locked image tower the head trains on <see cref="ClipTrainingOptions.FeatureBatches"/>
+    /// batches in turn, each embedded by the tower once: its pixels are replaced by the tower's pooled features [N, F].
+    /// </summary>
     private Batch DrawBatch(int step)
+    {
+        if (_lockedImageSession is null) return DrawFrames(step);
+        var cached = _featureBatches.GetOrAdd(step % _options.FeatureBatches, index =>
+        {
+            var frames = DrawFrames(index);
+            return frames with { Pixels = LockedImageFeatures(_pixelBuffers[index % 2], _options.BatchSize) };
+        });
+        return cached with { Step = step };
+    }
+
+    /// <summary>The locked image tower's pooled features [count, F] of preprocessed pixels, in chunks that bound its activations' memory.</summary>
+    private Tensor LockedImageFeatures(float[] pixels, int count)
+    {
+        const int Chunk = 32;
+        var session = _lockedImageSession!;
+        var tower = _lockedImage!;
+        var width = tower.FeatureDim;
+        var floatsPerImage = _preprocessor.FloatsPerImage;
+        var features = new float[count * width];
+        using var run = new RunOptions();
+        for (var start = 0; start < count; start += Chunk)
+        {
+            var n = Math.Min(Chunk, count - start);
+            using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels.AsMemory(start * floatsPerImage, n * floatsPerImage), [n, 3, tower.ImageSize, tower.ImageSize]);
+            using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, features.AsMemory(start * width, n * width), [n, width, 1, 1]);
+            session.Run(run, [tower.Tower.Input], [input], [tower.Tower.Output], [output]);
+        }
+        return tensor(features, [count, width]).DetachFromDisposeScope();
+    }
+
+    /// <summary>Image embeddings [count, D] of preprocessed pixels as training sees them: the ViT, or the locked tower and its head.</summary>
+    public float[] EmbedImages(float[] pixels, int count)
+    {
+        using var _ = no_grad();
+        var size = _preprocessor.ImageSize;
+        using var input = _lockedImageSession is null ? tensor(pixels, [count, 3, size, size]) : LockedImageFeatures(pixels, count);
+        using var embeddings = _model.EncodeImage(input);
+        return ClipModule.Values(embeddings);
+    }
+
+    private static InferenceSession OpenLockedImageTower(PretrainedImageTower tower, string folder, int threads)
+    {
+        Directory.CreateDirectory(folder);
+        PackagedFiles.RestoreMissing(folder, [tower.File]);
+        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = threads > 0 ? threads : Environment.ProcessorCount };
+        return new InferenceSession(Path.Combine(folder, tower.File.File), options);
+    }
+
+    private Batch DrawFrames(int step)
     {
         var random = new Random(unchecked(_options.Seed * 1_000_003 + step)); // HashCode.Combine differs between processes
         var pixels = _pixelTensors[step % 2];
@@ -443,6 +504,8 @@ public sealed class ClipTrainer : IDisposable
         }
         foreach (var source in _sources) source?.Dispose();
         _lockedText?.Dispose();
+        _lockedImageSession?.Dispose();
+        foreach (var batch in _featureBatches.Values) batch.Pixels.Dispose();
         foreach (var pixels in _pixelTensors ?? []) pixels?.Dispose();
         _optimizer.Dispose();
         _model.Dispose();

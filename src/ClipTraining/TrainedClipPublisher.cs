@@ -46,23 +46,33 @@ public static class TrainedClipPublisher
 
     public static TrainedClipReport Publish(ClipTrainer trainer, ClipTrainingOptions options, string modelsDirectory, string command, double trainingSeconds, string tokenizerPath)
     {
-        var name = options.Name ?? TrainedClipSizes.ModelName(options.Size, options.TextTower);
+        var name = options.Name ?? TrainedClipSizes.ModelName(options.Size, options.TextTower, options.ImageTower);
         var target = Path.Combine(Path.GetFullPath(modelsDirectory), ClipModelRegistry.FolderName(name));
         var staging = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
         try
         {
             var locked = options.TextTower is { } towerName ? PretrainedTextTowers.Get(towerName) : null;
+            var lockedImage = options.ImageTower is { } imageTowerName ? PretrainedImageTowers.Get(imageTowerName) : null;
             if (locked is null) RoundTokenTableToHalf(trainer.Model);
-            var manifest = trainer.Model.ToWeights().WriteModelFolder(staging, name, new ClipExportOptions
-            {
-                HalfTokenEmbedding = true,
-                Description = locked is null ? Description : $"{Description} Its text tower is {locked.Description}; only the image tower was trained.",
-                LockedText = locked,
-                LockedTextHead = trainer.Model.LockedTextHead(),
-            });
+            var manifest = lockedImage is not null
+                ? WriteLockedImageFolder(trainer.Model, staging, name, lockedImage, locked!)
+                : trainer.Model.ToWeights().WriteModelFolder(staging, name, new ClipExportOptions
+                {
+                    HalfTokenEmbedding = true,
+                    Description = locked is null ? Description : $"{Description} Its text tower is {locked.Description}; only the image tower was trained.",
+                    LockedText = locked,
+                    LockedTextHead = trainer.Model.LockedTextHead(),
+                });
             // The committed part of a folder is what its restore list does not bring back from a package.
             var committed = Directory.GetFiles(staging).Sum(f => new FileInfo(f).Length);
             PackagedFiles.RestoreMissing(staging, manifest.Restore);
+            if (lockedImage is not null)
+            {
+                // The adapted tower is what the registry checks on every load, not the package's file.
+                var adapted = File.ReadAllBytes(Path.Combine(staging, manifest.Image.File));
+                manifest = manifest with { Image = manifest.Image with { Bytes = adapted.Length, Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(adapted)) } };
+                manifest.Save(Path.Combine(staging, ClipModelRegistry.ManifestFile));
+            }
             var tokenizer = locked is null ? tokenizerPath : Path.Combine(staging, manifest.Tokenizer);
             var folder = new ClipModelFolder(name, staging, manifest, Path.Combine(staging, manifest.Image.File), Path.Combine(staging, manifest.Text.File), tokenizer, null);
             var runtime = new ClipRuntimeOptions { ExecutionProvider = ExecutionProviderChoice.Cpu, VerifyReferenceEmbeddings = false };
@@ -107,6 +117,26 @@ public static class TrainedClipPublisher
         }
     }
 
+    /// <summary>
+    /// A folder whose towers are both locked and pretrained, restored from their packages on first load: it commits
+    /// only the trained image head (image_head.onnx) and the manifest.
+    /// </summary>
+    private static ClipModelManifest WriteLockedImageFolder(ClipModule model, string folder, string name, PretrainedImageTower image, PretrainedTextTower text)
+    {
+        Directory.CreateDirectory(folder);
+        var head = model.LockedImageHead() ?? throw new InvalidOperationException("The trained module has no head on a locked image tower.");
+        var (bytes, parameters) = head.Export();
+        File.WriteAllBytes(Path.Combine(folder, LockedImageHead.File), bytes);
+        var manifest = image.Into(text.Into(new ClipModelManifest
+        {
+            Name = name,
+            Description = $"{Description} Its image tower is {image.Description}, its text tower {text.Description}; only a head from the image features into the text space was trained.",
+            ImageSize = image.ImageSize, EmbedDim = text.EmbedDim, Image = image.Tower, Text = text.Tower,
+        }), TowerFile.Written(LockedImageHead.File, LockedImageHead.Input, LockedImageHead.Output, bytes), parameters);
+        manifest.Save(Path.Combine(folder, ClipModelRegistry.ManifestFile));
+        return manifest;
+    }
+
     /// <summary>The export stores the token table in float16; rounding the trained table first keeps both forward passes identical.</summary>
     private static void RoundTokenTableToHalf(ClipModule model)
     {
@@ -136,9 +166,7 @@ public static class TrainedClipPublisher
                 onnx.EmbedImages(rgb, 1, size, size, embedding);
                 imageEmbeddings.Add(embedding);
                 onnx.Preprocessor.Preprocess(rgb, 1, size, size, pixels);
-                using var input = tensor(pixels, [1, 3, size, size]);
-                using var torchImage = trainer.Model.EncodeImage(input);
-                worst = Math.Min(worst, ClipReward.Cosine(embedding, ClipModule.Values(torchImage)));
+                worst = Math.Min(worst, ClipReward.Cosine(embedding, trainer.EmbedImages(pixels, 1)));
             }
         }
         var reference = new ReferenceEmbeddings

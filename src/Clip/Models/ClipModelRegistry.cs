@@ -7,6 +7,9 @@ public sealed record ClipModelFolder(string Name, string Directory, ClipModelMan
 {
     /// <summary>The trained head on a locked text tower, where the manifest names one.</summary>
     public string? TextHeadPath => Manifest.TextHead is { } head ? Path.Combine(Directory, head.File) : null;
+
+    /// <summary>The trained head on a locked image tower's features, where the manifest names one.</summary>
+    public string? ImageHeadPath => Manifest.ImageHead is { } head ? Path.Combine(Directory, head.File) : null;
 }
 
 /// <summary>
@@ -50,6 +53,7 @@ public sealed class ClipModelRegistry(ClipRuntimeOptions options)
         var image = VerifyFile(folder, manifest.Image, "image tower");
         var text = VerifyFile(folder, manifest.Text, "text tower");
         if (manifest.TextHead is { } head) VerifyFile(folder, head, "text head");
+        if (manifest.ImageHead is { } imageHead) VerifyFile(folder, imageHead, "image head");
         var tokenizer = FindTokenizer(folder, manifest);
         var reference = Path.Combine(folder, ReferenceFile);
         return new ClipModelFolder(name, folder, manifest, image, text, tokenizer, File.Exists(reference) ? reference : null);

@@ -22,6 +22,9 @@ public static class EncoderFamilies
     /// <summary>The tower returns token states [N, L, D]; the embedding is their mean over the attention mask (sentence-transformers).</summary>
     public const string MeanPooledTokens = "mean-pooled-tokens";
 
+    /// <summary>The tower returns pooled convolutional features [N, F, 1, 1] (an ImageNet CNN); a trained head embeds them.</summary>
+    public const string PooledFeatureMap = "pooled-feature-map";
+
     public static IReadOnlyDictionary<string, Func<string, ITextTokenizer>> Tokenizers { get; } = new Dictionary<string, Func<string, ITextTokenizer>>(StringComparer.Ordinal)
     {
         [ClipBpe] = ClipTokenizer.FromMergesFile,
@@ -34,14 +37,23 @@ public static class EncoderFamilies
         [MeanPooledTokens] = MeanOverMask,
     };
 
-    public static IReadOnlySet<string> ImageOutputs { get; } = new HashSet<string>(StringComparer.Ordinal) { Embeddings };
+    public static IReadOnlySet<string> ImageOutputs { get; } = new HashSet<string>(StringComparer.Ordinal) { Embeddings, PooledFeatureMap };
 
     /// <summary>The output shape a tower of this kind declares, for checks and their errors.</summary>
-    public static string ExpectedShape(string kind, int embedDim) => kind == MeanPooledTokens ? $"[batch, tokens, {embedDim}]" : $"[batch, {embedDim}]";
+    public static string ExpectedShape(string kind, int embedDim) => kind switch
+    {
+        MeanPooledTokens => $"[batch, tokens, {embedDim}]",
+        PooledFeatureMap => $"[batch, {embedDim}, 1, 1]",
+        _ => $"[batch, {embedDim}]",
+    };
 
-    /// <summary>Whether an ONNX output's declared shape (-1 where symbolic) fits the kind and the embedding width.</summary>
-    public static bool OutputFits(string kind, int[] dims, int embedDim) =>
-        dims.Length == (kind == MeanPooledTokens ? 3 : 2) && (dims[^1] <= 0 || dims[^1] == embedDim);
+    /// <summary>Whether an ONNX output's declared shape (-1 where symbolic) fits the kind and the width (the embedding's, or the features' for a pooled map).</summary>
+    public static bool OutputFits(string kind, int[] dims, int width) => kind switch
+    {
+        MeanPooledTokens => dims.Length == 3 && (dims[^1] <= 0 || dims[^1] == width),
+        PooledFeatureMap => dims.Length == 4 && (dims[1] <= 0 || dims[1] == width) && dims[2] == 1 && dims[3] == 1,
+        _ => dims.Length == 2 && (dims[^1] <= 0 || dims[^1] == width),
+    };
 
     /// <summary>Throws when the manifest names a family this build does not know, naming it and listing the known ones.</summary>
     public static void Validate(ClipModelManifest manifest, string path)
@@ -56,6 +68,10 @@ public static class EncoderFamilies
         Require(manifest.TokenizerKind, "tokenizer_kind", Tokenizers.Keys, path);
         Require(manifest.Text.Kind, "text.kind", TextOutputs.Keys, path);
         Require(manifest.Image.Kind, "image.kind", ImageOutputs, path);
+        if ((manifest.Image.Kind == PooledFeatureMap) != (manifest.ImageHead is not null))
+        {
+            throw new InvalidDataException($"{path}: an image tower of kind '{PooledFeatureMap}' returns features and needs an image_head to embed them, and only it takes one (image.kind is '{manifest.Image.Kind}').");
+        }
     }
 
     private static void CopyEmbeddings(ReadOnlySpan<float> output, ReadOnlySpan<long> shape, TokenBatch tokens, Span<float> embeddings) =>

