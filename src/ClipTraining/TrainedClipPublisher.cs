@@ -16,7 +16,11 @@ public sealed record TrainedClipReport
     public required string Command { get; init; }
     public required ClipTrainingOptions Recipe { get; init; }
     public required string RecipeHash { get; init; }
-    public required ClipArchitecture Architecture { get; init; }
+    /// <summary>The trained ViT's shapes; null when the image tower is a locked pretrained one (no ViT was built).</summary>
+    public required ClipArchitecture? Architecture { get; init; }
+
+    /// <summary>GFLOP of one frame through the image path, tower and head: what a run's labelling costs per frame.</summary>
+    public required double ImageTowerGflop { get; init; }
     public required long Parameters { get; init; }
     public required int Steps { get; init; }
     public required double FinalLoss { get; init; }
@@ -91,7 +95,8 @@ public static class TrainedClipPublisher
                     Command = command,
                     Recipe = options,
                     RecipeHash = trainer.RecipeHash,
-                    Architecture = trainer.Architecture,
+                    Architecture = lockedImage is null ? trainer.Architecture : null,
+                    ImageTowerGflop = lockedImage is null ? trainer.Architecture.ImageTowerGflop : lockedImage.GflopPerImage + trainer.Model.LockedImageHead()!.Gflop,
                     Parameters = manifest.Parameters,
                     Steps = trainer.Step,
                     FinalLoss = curve.Count == 0 ? double.NaN : curve.TakeLast(Math.Min(50, curve.Count)).Average(p => p.Loss),

@@ -59,6 +59,10 @@ public class LockedImageTowerTests
         Assert.All(trainer.Curve, p => Assert.True(double.IsFinite(p.Loss)));
         var report = TrainedClipPublisher.Publish(trainer, options, models, "test", 1, ClipTrainerTests.Tokenizer);
         Assert.True(report.OnnxAgreement >= TrainedClipPublisher.RequiredAgreement);
+        // No ViT was built, so none is recorded; a frame costs the tower and the head.
+        Assert.Null(report.Architecture);
+        Assert.Equal(ResNet18.GflopPerImage + trainer.Model.LockedImageHead()!.Gflop, report.ImageTowerGflop, 12);
+        Assert.InRange(report.ImageTowerGflop - ResNet18.GflopPerImage, 1e-4, 1e-2);
 
         // What a clone holds: the manifest and the trained head; both towers come back from their packages.
         var folder = Path.Combine(models, "Test__tiny");

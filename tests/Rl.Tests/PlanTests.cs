@@ -98,6 +98,23 @@ public sealed class PlanTests
     }
 
     /// <summary>
+    /// A model whose head sits on a locked pretrained tower is planned at the tower's compute, which its training.json
+    /// records (ResNet18's 1.814 G multiply-adds plus the head), not at the small ViT its recipe's size names.
+    /// </summary>
+    [Fact]
+    public void A_head_on_a_locked_pretrained_tower_is_planned_at_the_towers_flops()
+    {
+        var path = Path.Combine(RunConfigLoader.PresetsDirectory, "..", "sweeps", "reproduction-cartpole.yaml");
+        var cartPole = SweepSpec.LoadFile(path).Expand(path)[0];
+        var resNet = cartPole with { Config = cartPole.Config with { Reward = cartPole.Config.Reward with { Model = "VlmRm-ResNet18-MiniLM/envs-v4" } } };
+        var run = new SweepPlanner(ShippedClip.Runtime, node: null, budget: TimeSpan.FromMilliseconds(200)).Plan(resNet);
+        var head = 2.0 * (512 * 512 + 512 * 384) / 1e9;
+        Assert.Equal(Clip.Models.PretrainedImageTowers.ResNet18.GflopPerImage + head, run.Shape.GflopPerImage!.Value, 9);
+        Assert.Equal(run.Cost.Frames * run.Shape.GflopPerImage.Value, run.Cost.ImageTowerGflop!.Value, 3);
+        Assert.True(run.Rates.ImagesPerSecond > 0, $"{run.Rates}");
+    }
+
+    /// <summary>
     /// sweeps/humanoid-table1.yaml: the paper's eight Humanoid tasks, each run testing its own pose with its own Table 3
     /// prompt; the miniature preset and, with the one line changed, the paper's, both sized by the planner.
     /// </summary>

@@ -202,6 +202,9 @@ public sealed record LockedImageHead(float[] NormGamma, float[] NormBeta, float[
     public const string Output = "image_embeds";
     public const int HiddenWidth = 512;
 
+    /// <summary>GFLOP of one image through the head: its two matrices, one multiply-add (2 FLOPs) per weight.</summary>
+    public double Gflop => 2.0 * (Hidden.Length + Projection.Length) / 1e9;
+
     public (byte[] Bytes, long Parameters) Export()
     {
         var features = NormGamma.Length;

@@ -35,32 +35,36 @@ public sealed class SweepPlanner(ClipRuntimeOptions clip, NodeType? node, double
         var model = config.Reward.LabellerFrames() is null ? null : config.Reward.Model ?? throw new InvalidDataException($"{run.RunId}: a CLIP reward needs reward.model.");
         var (learnerRate, networkBytes) = Learner(config, memory.Env);
         var tower = model is null ? null : GpuFigures.Tower(model);
-        var (embedWidth, local, architecture) = model is null ? (null, false, null) : Model(model);
+        var (embedWidth, local, recordedGflop) = model is null ? (null, false, null) : Model(model);
         var (images, source) = model is null ? ((double?)null, "no frames labelled") : Images(config, model, tower, local);
-        var shape = new RunShape(memory, networkBytes, embedWidth, tower?.GflopPerImage ?? architecture?.ImageTowerGflop);
+        var shape = new RunShape(memory, networkBytes, embedWidth, tower?.GflopPerImage ?? recordedGflop);
         var rates = new RunRates(VectorSteps(config), learnerRate, images, source);
         return new PlannedRun(run, shape, rates, RunCost.For(config, shape, rates, node, pricePerHour));
     }
 
-    /// <summary>The model's embedding width, whether it is here, and its shapes when its folder records them (a model trained here does).</summary>
-    private (int? EmbedWidth, bool Local, ClipArchitecture? Architecture) Model(string name)
+    /// <summary>The model's embedding width, whether it is here, and its image path's GFLOP per frame when its folder records it (a model trained here does).</summary>
+    private (int? EmbedWidth, bool Local, double? ImageGflop) Model(string name)
     {
         var registry = new ClipModelRegistry(clip);
         if (registry.Available().Contains(name, StringComparer.OrdinalIgnoreCase))
         {
             var folder = registry.Resolve(name);
-            return (folder.Manifest.EmbedDim, true, RecordedArchitecture(folder.Directory));
+            return (folder.Manifest.EmbedDim, true, RecordedImageGflop(folder.Directory));
         }
         return KnownClipModels.Find(name) is { } known ? (known.EmbedDim, false, null)
             : throw new ArgumentException($"CLIP model '{name}' is neither in {registry.ModelsDirectory} nor one of the known OpenCLIP names ({string.Join(", ", KnownClipModels.All.Select(m => m.Name))}): nothing to plan its labelling from.");
     }
 
-    private static ClipArchitecture? RecordedArchitecture(string folder)
+    /// <summary>training.json's image_tower_gflop; folders published before it was recorded have only their ViT's shapes.</summary>
+    private static double? RecordedImageGflop(string folder)
     {
         var training = Path.Combine(folder, "training.json");
         if (!File.Exists(training)) return null;
         using var json = JsonDocument.Parse(File.ReadAllBytes(training));
-        return json.RootElement.TryGetProperty("architecture", out var architecture) ? architecture.Deserialize<ClipArchitecture>(ClipModelManifest.Json) : null;
+        var root = json.RootElement;
+        if (root.TryGetProperty("image_tower_gflop", out var gflop)) return gflop.GetDouble();
+        return root.TryGetProperty("architecture", out var architecture) && architecture.ValueKind == JsonValueKind.Object
+            ? architecture.Deserialize<ClipArchitecture>(ClipModelManifest.Json)!.ImageTowerGflop : null;
     }
 
     private (double? ImagesPerSecond, string Source) Images(RunConfig config, string model, MeasuredTower? tower, bool local)
