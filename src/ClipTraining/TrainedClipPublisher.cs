@@ -57,9 +57,11 @@ public static class TrainedClipPublisher
         {
             var locked = options.TextTower is { } towerName ? PretrainedTextTowers.Get(towerName) : null;
             var lockedImage = options.ImageTower is { } imageTowerName ? PretrainedImageTowers.Get(imageTowerName) : null;
+            var imageHead = lockedImage is null ? null
+                : trainer.Model.LockedImageHead() ?? throw new InvalidOperationException("The trained module has no head on a locked image tower.");
             if (locked is null) RoundTokenTableToHalf(trainer.Model);
             var manifest = lockedImage is not null
-                ? WriteLockedImageFolder(trainer.Model, staging, name, lockedImage, locked!)
+                ? WriteLockedImageFolder(imageHead!, staging, name, lockedImage, locked!)
                 : trainer.Model.ToWeights().WriteModelFolder(staging, name, new ClipExportOptions
                 {
                     HalfTokenEmbedding = true,
@@ -96,7 +98,7 @@ public static class TrainedClipPublisher
                     Recipe = options,
                     RecipeHash = trainer.RecipeHash,
                     Architecture = lockedImage is null ? trainer.Architecture : null,
-                    ImageTowerGflop = lockedImage is null ? trainer.Architecture.ImageTowerGflop : lockedImage.GflopPerImage + trainer.Model.LockedImageHead()!.Gflop,
+                    ImageTowerGflop = lockedImage is null ? trainer.Architecture.ImageTowerGflop : lockedImage.GflopPerImage + imageHead!.Gflop,
                     Parameters = manifest.Parameters,
                     Steps = trainer.Step,
                     FinalLoss = curve.Count == 0 ? double.NaN : curve.TakeLast(Math.Min(50, curve.Count)).Average(p => p.Loss),
@@ -126,10 +128,9 @@ public static class TrainedClipPublisher
     /// A folder whose towers are both locked and pretrained, restored from their packages on first load: it commits
     /// only the trained image head (image_head.onnx) and the manifest.
     /// </summary>
-    private static ClipModelManifest WriteLockedImageFolder(ClipModule model, string folder, string name, PretrainedImageTower image, PretrainedTextTower text)
+    private static ClipModelManifest WriteLockedImageFolder(LockedImageHead head, string folder, string name, PretrainedImageTower image, PretrainedTextTower text)
     {
         Directory.CreateDirectory(folder);
-        var head = model.LockedImageHead() ?? throw new InvalidOperationException("The trained module has no head on a locked image tower.");
         var (bytes, parameters) = head.Export();
         File.WriteAllBytes(Path.Combine(folder, LockedImageHead.File), bytes);
         var manifest = image.Into(text.Into(new ClipModelManifest
