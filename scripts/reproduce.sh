@@ -2,7 +2,7 @@
 # The paper in miniature with VlmRm's own CLIP (docs/REPRODUCTION.md): every number and figure there comes from
 # these commands. ≈ 1.5 hours on 2 cores; each step resumes or redoes only itself when run again.
 #   scripts/reproduce.sh [step ...]   steps: cartpole gt mountaincar sizes figures reports dqn-study humanoid
-#   (default: all but dqn-study and humanoid; humanoid is the Table 1 miniature, ≈ 1 hour a run, 6 runs)
+#   (default: all but dqn-study and humanoid; humanoid is the Table 1 miniature, ≈ 1 hour a run, 10 runs)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -92,9 +92,10 @@ for step in "${steps[@]}"; do
       [ -f "$assets/humanoid_textured.xml" ] || { echo "reproduce humanoid: no humanoid_textured.xml in $assets (set VLMRM_ASSETS to the paper's assets)" >&2; exit 2; }
       humanoid="$out/humanoid"
       mkdir -p "$humanoid/presets"
-      humanoid_run() {  # task success_pose goal seed
-        local preset="$humanoid/presets/$1.yaml"
-        sed -e "s|^  success_pose: .*|  success_pose: $2\n  assets_directory: $assets|" -e "s|^  goal: .*|  goal: [\"$3\"]|" presets/humanoid-sac-mini.yaml > "$preset"
+      humanoid_run() {  # task success_pose goal seed [reward model, default the preset's]
+        local preset="$humanoid/presets/$1.yaml" reward_model="${5:-VlmRm-S-32/envs-v4}"
+        sed -e "s|^  success_pose: .*|  success_pose: $2\n  assets_directory: $assets|" -e "s|^  goal: .*|  goal: [\"$3\"]|" \
+          -e "s|^  model: .*|  model: $reward_model|" presets/humanoid-sac-mini.yaml > "$preset"
         ./vlmrm train "$preset" --seed "$4" --runs "$humanoid" --run-id "$1-s$4" --quiet
         ./vlmrm evaluate videos "$preset" --run-id "$1-s$4" --runs "$humanoid" --out "$humanoid/videos/$1-s$4" --episodes 10 \
           --stride 10 --task "$3" --with-reward
@@ -103,6 +104,9 @@ for step in "${steps[@]}"; do
       humanoid_run standing standing "a humanoid robot standing up" 0
       humanoid_run lotus lotus_position "a humanoid robot seated down, meditating in the lotus position" 0
       humanoid_run arms-raised arms_raised "a humanoid robot standing up, with both arms raised" 0
+      # the same tasks rewarded by the locked ImageNet tower, whose optimum is the task's posture (near misses)
+      for seed in 0 1 2; do humanoid_run kneeling-resnet18 kneeling "a humanoid robot kneeling" "$seed" VlmRm-ResNet18-MiniLM/envs-v4; done
+      humanoid_run arms-raised-resnet18 arms_raised "a humanoid robot standing up, with both arms raised" 0 VlmRm-ResNet18-MiniLM/envs-v4
       ./vlmrm evaluate paper-prompts --model VlmRm-S-32/envs-v4 --env Humanoid --assets "$assets" --csv "$humanoid/paper-prompts.csv"
       [ -d "$humanoid/sets/kneeling" ] || ./vlmrm evaluate make-set Humanoid --task kneeling --assets "$assets" --out "$humanoid/sets/kneeling" --count 400
       ./vlmrm evaluate epic --set "$humanoid/sets/kneeling" --model VlmRm-S-32/envs-v4 --alpha 0 --histogram "$figures/histogram-humanoid-kneeling.png"

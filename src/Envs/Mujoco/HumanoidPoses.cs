@@ -63,7 +63,7 @@ public sealed class HumanoidBodyState(Vector3[] parts, Vector3 torsoForward, Vec
 /// not lying or sitting on the floor: seated with the legs out in front, the torso is ≈ 0.53 m high).</item>
 /// <item><b>lotus position</b>: seated (pelvis below 0.35 m, torso upright with cosine &gt; 0.7), both knees low
 /// (below 0.3 m) and apart (more than 0.3 m), both feet drawn in (within 0.35 m of the pelvis across the floor).</item>
-/// <item><b>arms raised</b>: standing, both hands above the top of the head.</item>
+/// <item><b>arms raised</b>: standing, both hands (the hand spheres' centres) higher than the centre of the head.</item>
 /// <item><b>doing splits</b>: the hips low (below 0.5 m), both feet on the floor (below 0.2 m) and at least 1.2 m apart.
 /// Humanoid-v4's hips abduct 25° at most, so front splits are what its body can do; the test takes either.</item>
 /// <item><b>hands on hips</b>: standing, each hand within 0.2 m of the hip joint on its side.</item>
