@@ -92,11 +92,11 @@ for step in "${steps[@]}"; do
       [ -f "$assets/humanoid_textured.xml" ] || { echo "reproduce humanoid: no humanoid_textured.xml in $assets (set VLMRM_ASSETS to the paper's assets)" >&2; exit 2; }
       humanoid="$out/humanoid"
       mkdir -p "$humanoid/presets"
-      humanoid_run() {  # task success_pose goal seed [reward model, default the preset's]
-        local preset="$humanoid/presets/$1.yaml" reward_model="${5:-VlmRm-S-32/envs-v4}"
+      humanoid_run() {  # task success_pose goal seed [reward model, default the preset's] [total steps, default the preset's]
+        local preset="$humanoid/presets/$1.yaml" reward_model="${5:-VlmRm-S-32/envs-v4}" steps=(${6:+--steps "$6"})
         sed -e "s|^  success_pose: .*|  success_pose: $2\n  assets_directory: $assets|" -e "s|^  goal: .*|  goal: [\"$3\"]|" \
           -e "s|^  model: .*|  model: $reward_model|" presets/humanoid-sac-mini.yaml > "$preset"
-        ./vlmrm train "$preset" --seed "$4" --runs "$humanoid" --run-id "$1-s$4" --quiet
+        ./vlmrm train "$preset" --seed "$4" "${steps[@]}" --runs "$humanoid" --run-id "$1-s$4" --quiet
         ./vlmrm evaluate videos "$preset" --run-id "$1-s$4" --runs "$humanoid" --out "$humanoid/videos/$1-s$4" --episodes 10 \
           --stride 10 --task "$3" --with-reward
       }
@@ -106,7 +106,7 @@ for step in "${steps[@]}"; do
       humanoid_run arms-raised arms_raised "a humanoid robot standing up, with both arms raised" 0
       # the same tasks rewarded by the locked ImageNet tower, whose optimum is the task's posture (near misses)
       for seed in 0 1 2; do humanoid_run kneeling-resnet18 kneeling "a humanoid robot kneeling" "$seed" VlmRm-ResNet18-MiniLM/envs-v4; done
-      humanoid_run arms-raised-resnet18 arms_raised "a humanoid robot standing up, with both arms raised" 0 VlmRm-ResNet18-MiniLM/envs-v4
+      humanoid_run arms-raised-resnet18 arms_raised "a humanoid robot standing up, with both arms raised" 0 VlmRm-ResNet18-MiniLM/envs-v4 160000
       ./vlmrm evaluate paper-prompts --model VlmRm-S-32/envs-v4 --env Humanoid --assets "$assets" --csv "$humanoid/paper-prompts.csv"
       [ -d "$humanoid/sets/kneeling" ] || ./vlmrm evaluate make-set Humanoid --task kneeling --assets "$assets" --out "$humanoid/sets/kneeling" --count 400
       ./vlmrm evaluate epic --set "$humanoid/sets/kneeling" --model VlmRm-S-32/envs-v4 --alpha 0 --histogram "$figures/histogram-humanoid-kneeling.png"
