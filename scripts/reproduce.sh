@@ -92,10 +92,10 @@ for step in "${steps[@]}"; do
       [ -f "$assets/humanoid_textured.xml" ] || { echo "reproduce humanoid: no humanoid_textured.xml in $assets (set VLMRM_ASSETS to the paper's assets)" >&2; exit 2; }
       humanoid="$out/humanoid"
       mkdir -p "$humanoid/presets"
-      humanoid_run() {  # task success_pose goal seed [reward model, default the preset's] [total steps, default the preset's]
-        local preset="$humanoid/presets/$1.yaml" reward_model="${5:-VlmRm-S-32/envs-v4}" steps=(${6:+--steps "$6"})
+      humanoid_run() {  # task success_pose goal seed [reward model] [total steps]; either left out: the preset's
+        local preset="$humanoid/presets/$1.yaml" model_edit=(${5:+-e "s|^  model: .*|  model: $5|"}) steps=(${6:+--steps "$6"})
         sed -e "s|^  success_pose: .*|  success_pose: $2\n  assets_directory: $assets|" -e "s|^  goal: .*|  goal: [\"$3\"]|" \
-          -e "s|^  model: .*|  model: $reward_model|" presets/humanoid-sac-mini.yaml > "$preset"
+          "${model_edit[@]}" presets/humanoid-sac-mini.yaml > "$preset"
         ./vlmrm train "$preset" --seed "$4" "${steps[@]}" --runs "$humanoid" --run-id "$1-s$4" --quiet
         ./vlmrm evaluate videos "$preset" --run-id "$1-s$4" --runs "$humanoid" --out "$humanoid/videos/$1-s$4" --episodes 10 \
           --stride 10 --task "$3" --with-reward
