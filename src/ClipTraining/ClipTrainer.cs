@@ -68,6 +68,7 @@ public sealed class ClipTrainer : IDisposable
     private readonly float[][] _pixelBuffers;
     private readonly Tensor[] _pixelTensors;
     private readonly List<ClipTrainingPoint> _curve = [];
+    private readonly LearningRateSchedule _schedule;
     private Task<Batch>? _nextBatch;
 
     public ClipTrainer(ClipTrainingOptions options, string workDirectory, string tokenizerPath)
@@ -84,6 +85,7 @@ public sealed class ClipTrainer : IDisposable
         // The locked tower runs on the thread that draws the next batch, beside the training step: one thread of its own.
         if (locked is not null) _lockedText = OnnxTextTower.OpenPretrained(locked, Path.Combine(workDirectory, "text-tower", locked.Name), threads: 1);
         if (_lockedImage is not null) _lockedImageSession = OpenLockedImageTower(_lockedImage, Path.Combine(workDirectory, "image-tower", _lockedImage.Name), options.Threads);
+        _schedule = new LearningRateSchedule { PeakRate = options.LearningRate, WarmupSteps = options.WarmupSteps, Steps = options.Steps, UntilPlateau = options.UntilPlateau, Window = options.PlateauWindow };
         _optimizer = new AdamOptimizer(_model.parameters().Where(p => p.requires_grad), options.LearningRate, weightDecay: options.WeightDecay);
         _tokenizer = ClipTokenizer.FromMergesFile(tokenizerPath);
         // The normalization the exported folder records and inference applies: model.json's default, or the locked tower's own.
@@ -120,13 +122,16 @@ public sealed class ClipTrainer : IDisposable
     public int Step { get; private set; }
     public bool Resumed { get; }
     public IReadOnlyList<ClipTrainingPoint> Curve => _curve;
-    public bool IsComplete => Step >= _options.Steps;
+    public bool IsComplete => _schedule.IsComplete(_curve);
+
+    /// <summary>Until-plateau runs: the step the loss stopped falling at (the rate's decay began there); null while it falls or when the cap forced the decay.</summary>
+    public int? Plateau => _schedule.Plateau(_curve);
 
     /// <summary>A fingerprint of everything that shapes the run: a checkpoint of another recipe is never resumed.</summary>
     public string RecipeHash => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
         $"scenes v{SceneSources.Version} " + JsonSerializer.Serialize(_options with { Steps = 0, Threads = 0, CheckpointEvery = 0, Name = null }))))[..16];
 
-    /// <summary>Trains to the configured number of steps, checkpointing on schedule; returns the last curve point.</summary>
+    /// <summary>Trains until the schedule is done (its steps, or its decay after the loss's plateau), checkpointing on schedule; returns the last curve point.</summary>
     public ClipTrainingPoint? Train(IProgress<ClipTrainingPoint>? progress = null, CancellationToken cancellationToken = default)
     {
         while (!IsComplete && !cancellationToken.IsCancellationRequested)
@@ -150,7 +155,7 @@ public sealed class ClipTrainer : IDisposable
         var batch = _nextBatch?.GetAwaiter().GetResult() is { } prefetched && prefetched.Step == step ? prefetched : DrawBatch(step);
         _nextBatch = step + 1 < _options.Steps ? Task.Run(() => DrawBatch(step + 1)) : null;
         _model.train();
-        SetLearningRate();
+        _optimizer.LearningRate = _schedule.RateAt(_curve);
         double loss, scale;
         using (var scope = NewDisposeScope())
         {
@@ -426,15 +431,6 @@ public sealed class ClipTrainer : IDisposable
         static void Set(ulong[] bits, int start, int number) => bits[start + number / 64] |= 1UL << (number % 64);
     }
 
-    /// <summary>Linear warm-up, then cosine decay to zero (OpenCLIP's schedule).</summary>
-    private void SetLearningRate()
-    {
-        var warmup = _options.WarmupSteps;
-        var lr = Step < warmup
-            ? _options.LearningRate * (Step + 1) / warmup
-            : 0.5 * _options.LearningRate * (1 + Math.Cos(Math.PI * (Step - warmup) / Math.Max(1, _options.Steps - warmup)));
-        _optimizer.LearningRate = lr;
-    }
 
     private void SaveState()
     {

@@ -80,7 +80,15 @@ public sealed record ClipTrainingOptions
     /// <summary>Environments the frames come from, drawn in equal shares.</summary>
     public IReadOnlyList<string> Envs { get; init; } = ["CartPole", "MountainCar", "MountainCarTextured", "Humanoid"];
 
+    /// <summary>The cosine schedule's steps; with <see cref="UntilPlateau"/>, the most the run may take.</summary>
     public int Steps { get; init; } = 2000;
+
+    /// <summary>Hold the peak rate until the loss stops falling, then decay (<see cref="LearningRateSchedule"/>).</summary>
+    public bool UntilPlateau { get; init; }
+
+    /// <summary>With <see cref="UntilPlateau"/>: steps per window the loss is averaged over to tell whether it still falls.</summary>
+    public int PlateauWindow { get; init; } = LearningRateSchedule.DefaultWindow;
+
     public int BatchSize { get; init; } = 128;
     public double LearningRate { get; init; } = 1e-3;
     public int WarmupSteps { get; init; } = 100;
@@ -120,6 +128,12 @@ public sealed record ClipTrainingOptions
             if (!Data.SceneSources.EnvIds.Contains(env)) throw new ArgumentException($"No training scenes for environment '{env}'; known: {string.Join(", ", Data.SceneSources.EnvIds)}.");
         }
         if (Steps < 1) throw new ArgumentException($"Steps must be at least 1, got {Steps}.");
+        if (PlateauWindow < 1) throw new ArgumentException($"The plateau window must be at least 1 step, got {PlateauWindow}.");
+        var fewestForPlateau = (WarmupSteps + PlateauWindow * (1 + LearningRateSchedule.Patience)) * (1 + LearningRateSchedule.DecayShare);
+        if (UntilPlateau && Steps < fewestForPlateau)
+        {
+            throw new ArgumentException($"Training until the loss's plateau reads it over windows of {PlateauWindow} steps; allow at least {fewestForPlateau:F0} steps (--steps), got {Steps}.");
+        }
         if (BatchSize < 2) throw new ArgumentException($"A contrastive batch needs at least 2 pairs, got {BatchSize}.");
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentException($"Learning rate must be a positive number, got {LearningRate}.");
         if (WarmupSteps < 0 || CheckpointEvery < 1 || HumanoidPool < 1) throw new ArgumentException("Warm-up steps must be ≥ 0, checkpoint interval and humanoid pool ≥ 1.");

@@ -23,6 +23,9 @@ public sealed record TrainedClipReport
     public required double ImageTowerGflop { get; init; }
     public required long Parameters { get; init; }
     public required int Steps { get; init; }
+
+    /// <summary>With <see cref="ClipTrainingOptions.UntilPlateau"/>: the step the loss stopped falling and the rate began its decay; null when it had not by the step cap.</summary>
+    public int? Plateau { get; init; }
     public required double FinalLoss { get; init; }
     public required double TrainingSeconds { get; init; }
     public required double MeanPairsPerSecond { get; init; }
@@ -101,6 +104,7 @@ public static class TrainedClipPublisher
                     ImageTowerGflop = lockedImage is null ? trainer.Architecture.ImageTowerGflop : lockedImage.GflopPerImage + imageHead!.Gflop,
                     Parameters = manifest.Parameters,
                     Steps = trainer.Step,
+                    Plateau = trainer.Plateau,
                     FinalLoss = curve.Count == 0 ? double.NaN : curve.TakeLast(Math.Min(50, curve.Count)).Average(p => p.Loss),
                     TrainingSeconds = trainingSeconds,
                     MeanPairsPerSecond = curve.Count == 0 ? 0 : curve.Average(p => p.PairsPerSecond),

@@ -124,6 +124,19 @@ public class ClipTrainerTests
     }
 
     [Fact]
+    public void An_until_plateau_run_stops_when_its_decay_after_the_plateau_ends_or_at_its_cap()
+    {
+        // Short windows so the test is quick; the schedule's reading of a plateau is tested on its own.
+        var options = Tiny(400) with { UntilPlateau = true, PlateauWindow = 20 };
+        using var trainer = new ClipTrainer(options, TempFolder(), Tokenizer);
+        trainer.Train(cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(trainer.IsComplete);
+        var decayEnd = trainer.Plateau is { } plateau ? plateau + (int)Math.Round(plateau * LearningRateSchedule.DecayShare) : options.Steps;
+        Assert.Equal(decayEnd, trainer.Step);
+        Assert.True(trainer.Curve[^1].Loss < trainer.Curve[0].Loss);
+    }
+
+    [Fact]
     public void Bad_options_are_named()
     {
         Assert.Contains("huge", Assert.Throws<ArgumentException>(() => new ClipTrainingOptions { Size = "huge" }.Validate()).Message);

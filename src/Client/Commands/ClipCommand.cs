@@ -24,9 +24,11 @@ internal static class ClipCommand
         var featureBatches = new Option<int>("--feature-batches") { Description = "With --image-tower: distinct batches the head trains on, cycled (the tower embeds each frame once).", DefaultValueFactory = _ => new ClipTrainingOptions().FeatureBatches };
         var offScene = new Option<double>("--off-scene-weight") { Description = "Weight of the term that holds other scenes' captions and unrelated sentences flat over each scene's frames (0: InfoNCE alone).", DefaultValueFactory = _ => 0 };
         var envs = new Option<string[]>("--env") { Description = "Environments to draw frames from (repeatable).", DefaultValueFactory = _ => [.. new ClipTrainingOptions().Envs], AllowMultipleArgumentsPerToken = true };
-        var steps = new Option<int>("--steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => new ClipTrainingOptions().Steps };
+        var steps = new Option<int>("--steps") { Description = "Optimizer steps (with --until-plateau: the most it may take).", DefaultValueFactory = _ => new ClipTrainingOptions().Steps };
+        var untilPlateau = new Option<bool>("--until-plateau") { Description = "Hold the peak learning rate until the training loss stops falling (under 1% better over two windows of --plateau-window steps), then decay it to zero over a fifth of the steps taken: for size sweeps, where each width needs its own budget." };
+        var plateauWindow = new Option<int>("--plateau-window") { Description = "With --until-plateau: steps per window the loss is averaged over.", DefaultValueFactory = _ => new ClipTrainingOptions().PlateauWindow };
         var batch = new Option<int>("--batch") { Description = "Image-caption pairs per step.", DefaultValueFactory = _ => new ClipTrainingOptions().BatchSize };
-        var learningRate = new Option<double>("--lr") { Description = "Peak learning rate (AdamW, warm-up then cosine).", DefaultValueFactory = _ => new ClipTrainingOptions().LearningRate };
+        var learningRate = new Option<double>("--lr") { Description = "Peak learning rate (AdamW, warm-up then cosine, or held until the plateau with --until-plateau).", DefaultValueFactory = _ => new ClipTrainingOptions().LearningRate };
         var seed = new Option<int>("--seed") { Description = "Seed of the weights and the data.", DefaultValueFactory = _ => 0 };
         var pool = new Option<int>("--humanoid-pool") { Description = "Humanoid frames rendered once and reused.", DefaultValueFactory = _ => new ClipTrainingOptions().HumanoidPool };
         var assets = new Option<DirectoryInfo?>("--assets") { Description = "The paper's textures and humanoid model (e.g. ../shared/assets/vlmrm)." };
@@ -37,7 +39,7 @@ internal static class ClipCommand
 
         var train = new Command("train", "Train VlmRm's own CLIP (a learned model of these environments, not zero-shot CLIP) and publish it to the models folder.")
         {
-            size, name, textTower, textHead, imageTower, featureBatches, offScene, envs, steps, batch, learningRate, seed, pool, assets, models, work, maxBytes, threads,
+            size, name, textTower, textHead, imageTower, featureBatches, offScene, envs, steps, untilPlateau, plateauWindow, batch, learningRate, seed, pool, assets, models, work, maxBytes, threads,
         };
         Output.AddOptionsTo(train);
         train.SetAction((parse, cancellationToken) => Task.FromResult(UserErrors.Report(() =>
@@ -53,6 +55,8 @@ internal static class ClipCommand
                 OffSceneWeight = parse.GetValue(offScene),
                 Envs = parse.GetValue(envs)!,
                 Steps = parse.GetValue(steps),
+                UntilPlateau = parse.GetValue(untilPlateau),
+                PlateauWindow = parse.GetValue(plateauWindow),
                 BatchSize = parse.GetValue(batch),
                 LearningRate = parse.GetValue(learningRate),
                 Seed = parse.GetValue(seed),
@@ -76,7 +80,7 @@ internal static class ClipCommand
         var tokenizer = Path.Combine(AppContext.BaseDirectory, ClipTokenizer.MergesFileName);
         var work = Path.Combine(workDirectory, Clip.Models.ClipModelRegistry.FolderName(modelName));
         var tower = options.ImageTower is null ? options.Size : $"a head on locked {options.ImageTower}";
-        output.Message($"Training [blue]{Markup.Escape(modelName)}[/] ({Markup.Escape(tower)}) on {Markup.Escape(string.Join(", ", options.Envs))}: {options.Steps:N0} steps × {options.BatchSize} pairs.");
+        output.Message($"Training [blue]{Markup.Escape(modelName)}[/] ({Markup.Escape(tower)}) on {Markup.Escape(string.Join(", ", options.Envs))}: {(options.UntilPlateau ? "until the loss stops falling, at most " : "")}{options.Steps:N0} steps × {options.BatchSize} pairs.");
         using var trainer = new ClipTrainer(options, work, tokenizer);
         if (trainer.Resumed) output.Message($"Resumed from step {trainer.Step:N0} ({Markup.Escape(work)}).");
         var clock = Stopwatch.StartNew();
@@ -88,6 +92,12 @@ internal static class ClipCommand
         {
             output.ResultLine($"Stopped at step {trainer.Step:N0}; run the same command again to resume.");
             return 130;
+        }
+        if (options.UntilPlateau)
+        {
+            output.Message(trainer.Plateau is { } plateau
+                ? $"The loss stopped falling at step {plateau:N0}; the learning rate decayed to zero by step {trainer.Step:N0}."
+                : $"[yellow]The loss was still falling when the decay had to start to fit under --steps {options.Steps:N0}[/]: this model is not trained to its plateau; allow more steps.");
         }
         output.Message("Exporting to ONNX, checking it against the trained model, scoring the paper's prompts…");
         var report = TrainedClipPublisher.Publish(trainer, options, modelsDirectory, commandLine, clock.Elapsed.TotalSeconds, tokenizer);
