@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The paper in miniature with VlmRm's own CLIP (docs/REPRODUCTION.md): every number and figure there comes from
 # these commands. ≈ 1.5 hours on 2 cores; each step resumes or redoes only itself when run again.
-#   scripts/reproduce.sh [step ...]   steps: cartpole gt mountaincar sizes figures reports dqn-study humanoid
-#   (default: all but dqn-study and humanoid; humanoid is the Table 1 miniature, ≈ 1 hour a run, 10 runs)
+#   scripts/reproduce.sh [step ...]   steps: cartpole gt mountaincar sizes figures reports dqn-study humanoid humanoid-sizes
+#   (default: all but dqn-study, humanoid and humanoid-sizes; humanoid is the Table 1 miniature, ≈ 1 hour a run, 10 runs;
+#   humanoid-sizes is Fig. 4 for kneeling, each width trained until its loss stops falling, hours for the large one)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -111,6 +112,16 @@ for step in "${steps[@]}"; do
       [ -d "$humanoid/sets/kneeling" ] || ./vlmrm evaluate make-set Humanoid --task kneeling --assets "$assets" --out "$humanoid/sets/kneeling" --count 400
       ./vlmrm evaluate epic --set "$humanoid/sets/kneeling" --model VlmRm-S-32/envs-v4 --alpha 0 --histogram "$figures/histogram-humanoid-kneeling.png"
       ./vlmrm evaluate curves kneeling-s0 kneeling-s1 kneeling-s2 standing-s0 lotus-s0 arms-raised-s0 --runs "$humanoid" --tag reward/labelled_mean --out "$figures/curves-humanoid-clip.png" ;;
-    *) echo "reproduce: unknown step '$step' (steps: cartpole gt mountaincar sizes figures reports dqn-study humanoid)" >&2; exit 2 ;;
+    humanoid-sizes)  # Fig. 4 for "a humanoid robot kneeling": the envs-v4 recipe at each width, each trained until its loss
+                     # stops falling (--until-plateau), scored on 400 labelled kneeling states
+      assets="${VLMRM_ASSETS:-$root/../shared/assets/vlmrm}"
+      sizes="$out/humanoid-sizes"
+      for size in tiny small medium large; do
+        ./vlmrm clip train --size "$size" --name "VlmRm-${size^^}-plateau/envs-v4" --until-plateau --steps 12000 --batch 128 \
+          --assets "$assets" --humanoid-pool 2000 --models "$sizes/models" --work "$sizes/work"
+      done
+      [ -d "$sizes/sets/kneeling" ] || ./vlmrm evaluate make-set Humanoid --task kneeling --assets "$assets" --out "$sizes/sets/kneeling" --count 400
+      ./vlmrm evaluate epic-vs-size --set "$sizes/sets/kneeling" --models "$sizes/models" --alphas 0,0.5,1 --out "$figures/epic-vs-size-humanoid-kneeling.png" ;;
+    *) echo "reproduce: unknown step '$step' (steps: cartpole gt mountaincar sizes figures reports dqn-study humanoid humanoid-sizes)" >&2; exit 2 ;;
   esac
 done

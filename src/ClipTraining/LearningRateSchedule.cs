@@ -17,8 +17,8 @@ namespace VlmRm.ClipTraining;
 public sealed record LearningRateSchedule
 {
     public const int DefaultWindow = 250;
-    public const double Tolerance = 0.01;
-    public const int Patience = 2;
+    public const double Tolerance = 0.005;
+    public const int Patience = 3;
 
     /// <summary>Length of the decay as a share of the steps taken when it starts.</summary>
     public const double DecayShare = 0.2;

@@ -127,7 +127,7 @@ public class ClipTrainerTests
     public void An_until_plateau_run_stops_when_its_decay_after_the_plateau_ends_or_at_its_cap()
     {
         // Short windows so the test is quick; the schedule's reading of a plateau is tested on its own.
-        var options = Tiny(400) with { UntilPlateau = true, PlateauWindow = 20 };
+        var options = Tiny(200) with { UntilPlateau = true, PlateauWindow = 10 };
         using var trainer = new ClipTrainer(options, TempFolder(), Tokenizer);
         trainer.Train(cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(trainer.IsComplete);

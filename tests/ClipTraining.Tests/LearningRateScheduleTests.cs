@@ -28,8 +28,8 @@ public class LearningRateScheduleTests
     {
         var schedule = new LearningRateSchedule { PeakRate = 1e-3, WarmupSteps = Warmup, Steps = 20_000, UntilPlateau = true };
         var curve = FallingThenFlat(5000, flatFrom: 2000);
-        // Windows end at 350, 600, …; the one ending at 2350 is the first whose mean is not 1% below the best, the next completes the patience.
-        var plateau = Warmup + 10 * LearningRateSchedule.DefaultWindow;
+        // Windows end at 350, 600, …; the one ending at 2600 is the first whose mean is not 0.5% below the best, the third such in a row completes the patience.
+        var plateau = Warmup + 12 * LearningRateSchedule.DefaultWindow;
         Assert.Equal(plateau, schedule.Plateau(curve));
         Assert.Null(schedule.Plateau(curve[..(plateau - 1)]));
         Assert.Equal(1e-3, schedule.RateAt(curve[..(plateau - 1)]), 12);
@@ -58,7 +58,7 @@ public class LearningRateScheduleTests
     {
         var schedule = new LearningRateSchedule { PeakRate = 1e-3, WarmupSteps = Warmup, Steps = 20_000, UntilPlateau = true };
         var noise = new Random(3);
-        var curve = Curve(Enumerable.Range(0, 2000).Select(_ => 2 + 0.3 * noise.NextDouble()));
+        var curve = Curve(Enumerable.Range(0, 2000).Select(_ => 2 + 0.1 * noise.NextDouble()));
         Assert.Equal(Warmup + (1 + LearningRateSchedule.Patience) * LearningRateSchedule.DefaultWindow, schedule.Plateau(curve));
     }
 
@@ -67,7 +67,7 @@ public class LearningRateScheduleTests
     {
         var error = Assert.Throws<ArgumentException>(() => new ClipTrainingOptions { UntilPlateau = true, Steps = 500 }.Validate());
         Assert.Contains("--steps", error.Message);
-        Assert.Contains("1020", error.Message);
+        Assert.Contains("1320", error.Message);
         Assert.Contains("window", Assert.Throws<ArgumentException>(() => new ClipTrainingOptions { PlateauWindow = 0 }.Validate()).Message);
     }
 }
