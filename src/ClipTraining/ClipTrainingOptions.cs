@@ -129,7 +129,7 @@ public sealed record ClipTrainingOptions
         }
         if (Steps < 1) throw new ArgumentException($"Steps must be at least 1, got {Steps}.");
         if (PlateauWindow < 1) throw new ArgumentException($"The plateau window must be at least 1 step, got {PlateauWindow}.");
-        var fewestForPlateau = (WarmupSteps + PlateauWindow * (1 + LearningRateSchedule.Patience)) * (1 + LearningRateSchedule.DecayShare);
+        var fewestForPlateau = LearningRateSchedule.FewestStepsForPlateau(WarmupSteps, PlateauWindow);
         if (UntilPlateau && Steps < fewestForPlateau)
         {
             throw new ArgumentException($"Training until the loss's plateau reads it over windows of {PlateauWindow} steps; allow at least {fewestForPlateau:F0} steps (--steps), got {Steps}.");

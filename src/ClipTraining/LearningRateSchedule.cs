@@ -74,6 +74,9 @@ public sealed record LearningRateSchedule
         return null;
     }
 
+    /// <summary>The smallest cap under which a plateau can be read at all: the warm-up, one window to set the best, the patience, then the decay.</summary>
+    public static double FewestStepsForPlateau(int warmupSteps, int window) => (warmupSteps + window * (1 + Patience)) * (1 + DecayShare);
+
     private int LatestDecayStart => (int)Math.Ceiling(Steps / (1 + DecayShare));
 
     private static int DecayLength(int start) => Math.Max(1, (int)Math.Round(start * DecayShare));
