@@ -9,7 +9,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 out=runs/reproduction
 figures=docs/figures
-model=VlmRm-S-32/envs-v2
+model=VlmRm-S-32/envs-v2   # the classic tables and figures were measured with it; the reproduction sweeps name it too
 mkdir -p "$out" "$figures"
 steps=("$@")
 ((${#steps[@]})) || steps=(cartpole gt mountaincar sizes figures reports)

@@ -5,12 +5,12 @@ namespace VlmRm.Bench;
 /// <summary>
 /// The reward path of the shipped models, side by side in one run: images/s through the image tower from 224×224
 /// CartPole frames (preprocessing included, batch 32) and text encodings/s of 16 prompts (tokenizer included), for
-/// the model with its own small CLIP text tower, the one whose text tower is the locked all-MiniLM-L6-v2, and the one
-/// whose image tower is also locked (ImageNet ResNet18 and a trained head).
+/// the default and its predecessor (both with their own small CLIP text tower), the one whose text tower is the locked
+/// all-MiniLM-L6-v2, and the one whose image tower is also locked (ImageNet ResNet18 and a trained head).
 /// </summary>
 internal static class TowerBenchmark
 {
-    private static readonly string[] Models = ["VlmRm-S-32/envs-v2", "VlmRm-S-32-MiniLM/envs-v3", "VlmRm-ResNet18-MiniLM/envs-v4"];
+    private static readonly string[] Models = ["VlmRm-S-32/envs-v4-plateau", "VlmRm-S-32/envs-v2", "VlmRm-S-32-MiniLM/envs-v3", "VlmRm-ResNet18-MiniLM/envs-v4"];
 
     public static void Run()
     {

@@ -26,11 +26,14 @@ public static class TrainedClipSizes
     /// <summary>
     /// The registry name of a trained size, e.g. VlmRm-S-32/envs-v2, or VlmRm-S-32-MiniLM/envs-v3 for one trained
     /// against a locked text tower, or VlmRm-ResNet18-MiniLM/envs-v4 for a head on a locked image tower (no size).
+    /// A run trained until its loss's plateau is tagged envs-vN-plateau: the schedule changes the weights as much as the
+    /// data does, and a plateau run must never overwrite the cosine model of the same size and scenes.
     /// </summary>
-    public static string ModelName(string size, string? textTower = null, string? imageTower = null)
+    public static string ModelName(string size, string? textTower = null, string? imageTower = null, bool untilPlateau = false)
     {
         var image = imageTower is null ? $"{char.ToUpperInvariant(size[0])}-32" : PretrainedImageTowers.Get(imageTower).RegistrySuffix;
-        return $"VlmRm-{image}{(textTower is null ? "" : "-" + PretrainedTextTowers.Get(textTower).RegistrySuffix)}/envs-v{SceneSources.Version}";
+        var text = textTower is null ? "" : "-" + PretrainedTextTowers.Get(textTower).RegistrySuffix;
+        return $"VlmRm-{image}{text}/envs-v{SceneSources.Version}{(untilPlateau ? "-plateau" : "")}";
     }
 
     private static ClipArchitecture Make(int visionWidth, int visionLayers, int textWidth, int textLayers, int embed) => new()
@@ -76,6 +79,9 @@ public sealed record ClipTrainingOptions
 
     /// <summary>Registry name of the result; default <see cref="TrainedClipSizes.ModelName"/>.</summary>
     public string? Name { get; init; }
+
+    /// <summary>The name the result is published under: <see cref="Name"/>, or the size's default for this recipe.</summary>
+    public string RegistryName => Name ?? TrainedClipSizes.ModelName(Size, TextTower, ImageTower, UntilPlateau);
 
     /// <summary>Environments the frames come from, drawn in equal shares.</summary>
     public IReadOnlyList<string> Envs { get; init; } = ["CartPole", "MountainCar", "MountainCarTextured", "Humanoid"];

@@ -53,7 +53,7 @@ public static class TrainedClipPublisher
 
     public static TrainedClipReport Publish(ClipTrainer trainer, ClipTrainingOptions options, string modelsDirectory, string command, double trainingSeconds, string tokenizerPath)
     {
-        var name = options.Name ?? TrainedClipSizes.ModelName(options.Size, options.TextTower, options.ImageTower);
+        var name = options.RegistryName;
         var target = Path.Combine(Path.GetFullPath(modelsDirectory), ClipModelRegistry.FolderName(name));
         var staging = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
         try

@@ -32,7 +32,7 @@ public class ReportTests
         Assert.Contains(plan.Lines, l => l.StartsWith("Sweep report-test: 2 runs", StringComparison.Ordinal));
         using (var planned = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(output, "plan.json"))))
         {
-            Assert.Equal(["report-test.cartpole-gt.gt.s0", "report-test.cartpole-clip.VlmRm-S-32_envs-v2.a0.s0"],
+            Assert.Equal(["report-test.cartpole-gt.gt.s0", "report-test.cartpole-clip.VlmRm-S-32_envs-v4-plateau.a0.s0"],
                 planned.RootElement.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("run_id").GetString()));
         }
         var run = await CliProcess.RunAsync(folder, TimeSpan.FromMinutes(5), "run", sweep, "--data", data, "--quiet");
@@ -50,7 +50,7 @@ public class ReportTests
             await browser.WaitForAsync("[...document.images].every(i => i.complete)", cancellationToken);
 
             Assert.Equal("report-test", (await Eval("document.querySelector('#sweep-name').textContent")).GetString());
-            Assert.Equal(["report-test.cartpole-gt.gt.s0", "report-test.cartpole-clip.VlmRm-S-32_envs-v2.a0.s0"],
+            Assert.Equal(["report-test.cartpole-gt.gt.s0", "report-test.cartpole-clip.VlmRm-S-32_envs-v4-plateau.a0.s0"],
                 (await Eval("[...document.querySelectorAll('#runs tr[data-run]')].map(r => r.dataset.run)")).EnumerateArray().Select(e => e.GetString()));
             Assert.Equal(2, (await Eval("[...document.querySelectorAll('#runs tr[data-run] td.done')].length")).GetInt32());
             // Every figure loaded (EvaluationPlots.Width, 1000 px): three curves per task, and the CLIP task's landscape and histogram.

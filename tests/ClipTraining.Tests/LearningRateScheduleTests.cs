@@ -1,3 +1,5 @@
+using VlmRm.ClipTraining.Data;
+
 namespace VlmRm.ClipTraining.Tests;
 
 public class LearningRateScheduleTests
@@ -69,5 +71,15 @@ public class LearningRateScheduleTests
         Assert.Contains("--steps", error.Message);
         Assert.Contains("1320", error.Message);
         Assert.Contains("window", Assert.Throws<ArgumentException>(() => new ClipTrainingOptions { PlateauWindow = 0 }.Validate()).Message);
+    }
+
+    [Fact]
+    public void A_plateau_run_is_published_under_its_own_name_never_over_the_cosine_model()
+    {
+        var cosine = new ClipTrainingOptions { Size = "small" };
+        var plateau = cosine with { UntilPlateau = true };
+        Assert.Equal($"VlmRm-S-32/envs-v{SceneSources.Version}", cosine.RegistryName);
+        Assert.Equal($"VlmRm-S-32/envs-v{SceneSources.Version}-plateau", plateau.RegistryName);
+        Assert.Equal("mine/v1", (plateau with { Name = "mine/v1" }).RegistryName);
     }
 }

@@ -74,16 +74,20 @@ public class ShippedModelTests
 
     /// <summary>
     /// The paper's prompts measured again on the shipped model (600 uniform states per environment, as the publisher
-    /// measured them): every figure training.json records is the one the model gives, and the goal states rank first.
+    /// measured them; the Humanoid's 400 on the paper's assets, which it was trained with, where they are on the
+    /// machine): every figure training.json records is the one the model gives, and the classic goal states rank first.
     /// </summary>
     [Fact]
     public void Scores_on_the_papers_prompts_are_measured_again_and_match_the_recorded_ones()
     {
         using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "training.json")));
+        var assets = TestPaths.PaperAssetsDirectory;
         var recorded = report.RootElement.GetProperty("paper_prompts").EnumerateArray()
+            .Where(s => assets is not null || !s.GetProperty("env_id").GetString()!.StartsWith("Humanoid/", StringComparison.Ordinal))
             .ToDictionary(s => (s.GetProperty("env_id").GetString()!, (float)s.GetProperty("alpha").GetDouble()));
         using var model = ShippedClip.Load();
-        var measured = PaperPromptEvaluation.Measure(model, recorded.Keys.Select(k => k.Item1).Distinct());
+        var envIds = recorded.Keys.Select(k => k.Item1.Split('/')[0]).Distinct();
+        var measured = PaperPromptEvaluation.Measure(model, envIds, assetsDirectory: assets);
         Assert.Equal(recorded.Count, measured.Count);
         var differ = measured.Where(score =>
         {
@@ -94,7 +98,8 @@ public class ShippedModelTests
         }).ToList();
         Assert.True(differ.Count == 0, $"training.json's paper_prompts differ from the model's scores; measured now:\n{string.Join("\n", differ)}");
         // Published figures (docs/REPRODUCTION.md): CartPole ≥ 97%, both MountainCars ≥ 97%.
-        Assert.All(measured, score => Assert.True(score.RankingAccuracy > (score.EnvId == "CartPole" ? 0.95 : 0.85), score.ToString()));
+        Assert.All(measured.Where(score => !score.EnvId.StartsWith("Humanoid/", StringComparison.Ordinal)),
+            score => Assert.True(score.RankingAccuracy > (score.EnvId == "CartPole" ? 0.95 : 0.85), score.ToString()));
     }
 
     /// <summary>

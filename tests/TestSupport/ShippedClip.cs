@@ -5,7 +5,7 @@ namespace VlmRm.TestSupport;
 /// <summary>The CLIP VlmRm ships in models/ (its own, trained on these environments; not zero-shot CLIP).</summary>
 public static class ShippedClip
 {
-    public const string Name = "VlmRm-S-32/envs-v2";
+    public const string Name = "VlmRm-S-32/envs-v4-plateau";
 
     public static string ModelsDirectory => Path.Combine(TestPaths.RepositoryRoot, "models");
 

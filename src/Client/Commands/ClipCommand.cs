@@ -17,7 +17,7 @@ internal static class ClipCommand
     public static Command Create()
     {
         var size = new Option<string>("--size") { Description = $"Model size: {string.Join(", ", TrainedClipSizes.All.Keys)}.", DefaultValueFactory = _ => "small" };
-        var name = new Option<string?>("--name") { Description = $"Registry name of the model (default VlmRm-<S|M|L>-32[-MiniLM]/envs-v{SceneSources.Version}, VlmRm-ResNet18-MiniLM/… with --image-tower)." };
+        var name = new Option<string?>("--name") { Description = $"Registry name of the model (default VlmRm-<S|M|L>-32[-MiniLM]/envs-v{SceneSources.Version}[-plateau], VlmRm-ResNet18-MiniLM/… with --image-tower)." };
         var textHead = new Option<bool>("--text-head") { Description = "With --text-tower: also train a residual linear head on the locked tower's embeddings." };
         var textTower = new Option<string?>("--text-tower") { Description = $"Train the image tower against a locked pretrained text tower ({string.Join(", ", PretrainedTextTowers.All.Keys)}) instead of training CLIP's own text tower." };
         var imageTower = new Option<string?>("--image-tower") { Description = $"Keep a pretrained image tower locked ({string.Join(", ", PretrainedImageTowers.All.Keys)}) and train only a head from its features into --text-tower's space." };
@@ -76,7 +76,7 @@ internal static class ClipCommand
 
     private static int Train(ClipTrainingOptions options, string modelsDirectory, string workDirectory, string commandLine, Output output, CancellationToken cancellationToken)
     {
-        var modelName = options.Name ?? TrainedClipSizes.ModelName(options.Size, options.TextTower, options.ImageTower);
+        var modelName = options.RegistryName;
         var tokenizer = Path.Combine(AppContext.BaseDirectory, ClipTokenizer.MergesFileName);
         var work = Path.Combine(workDirectory, Clip.Models.ClipModelRegistry.FolderName(modelName));
         var tower = options.ImageTower is null ? options.Size : $"a head on locked {options.ImageTower}";
