@@ -44,6 +44,9 @@ for step in "${steps[@]}"; do
         ./vlmrm evaluate epic --set "$out/sets/$env" --model "$model" --alpha 0.5 --histogram "$figures/histogram-$env.png"
         ./vlmrm evaluate epic-vs-size --set "$out/sets/$env" --models "$out/size-models" --alphas 0,0.5,1 --out "$figures/epic-vs-size-$env.png"
       done
+      # the default model on the paper's own MountainCar textures (issue 26: a landscape that peaks at the flag)
+      ./vlmrm evaluate landscape MountainCarTextured --model VlmRm-S-32/envs-v4-plateau --assets "${VLMRM_ASSETS:-$root/../shared/assets/vlmrm}" \
+        --alphas 0,0.5,1 --out "$figures/landscape-MountainCarTextured-paper-textures.png"
       # learning curves on the ground truth: CartPole from the sentence against the ground-truth reward, and
       # textured MountainCar for each α
       mapfile -t cartpole < <(ls runs/cluster/tensorboard | grep -E '^(repro-cartpole|cartpole-gt)\.')
