@@ -10,6 +10,8 @@ cd "$root"
 out=runs/reproduction
 figures=docs/figures
 model=VlmRm-S-32/envs-v2   # the classic tables and figures were measured with it; the reproduction sweeps name it too
+default_model=VlmRm-S-32/envs-v4-plateau
+assets="${VLMRM_ASSETS:-$root/../shared/assets/vlmrm}"   # the paper's textures and humanoid model
 mkdir -p "$out" "$figures"
 steps=("$@")
 ((${#steps[@]})) || steps=(cartpole gt mountaincar sizes figures reports)
@@ -45,7 +47,7 @@ for step in "${steps[@]}"; do
         ./vlmrm evaluate epic-vs-size --set "$out/sets/$env" --models "$out/size-models" --alphas 0,0.5,1 --out "$figures/epic-vs-size-$env.png"
       done
       # the default model on the paper's own MountainCar textures (issue 26: a landscape that peaks at the flag)
-      ./vlmrm evaluate landscape MountainCarTextured --model VlmRm-S-32/envs-v4-plateau --assets "${VLMRM_ASSETS:-$root/../shared/assets/vlmrm}" \
+      ./vlmrm evaluate landscape MountainCarTextured --model "$default_model" --assets "$assets" \
         --alphas 0,0.5,1 --out "$figures/landscape-MountainCarTextured-paper-textures.png"
       # learning curves on the ground truth: CartPole from the sentence against the ground-truth reward, and
       # textured MountainCar for each α
@@ -92,7 +94,6 @@ for step in "${steps[@]}"; do
     humanoid)     # Table 1 in miniature (docs/REPRODUCTION.md, "Humanoid"): presets/humanoid-sac-mini.yaml with the paper's
                   # textured humanoid; kneeling × 3 seeds, then three more tasks × 1 seed; each run's best checkpoint as
                   # MP4s and a review set for the labelling page; the eight prompts' EPIC; kneeling's EPIC histogram
-      assets="${VLMRM_ASSETS:-$root/../shared/assets/vlmrm}"
       [ -f "$assets/humanoid_textured.xml" ] || { echo "reproduce humanoid: no humanoid_textured.xml in $assets (set VLMRM_ASSETS to the paper's assets)" >&2; exit 2; }
       humanoid="$out/humanoid"
       mkdir -p "$humanoid/presets"
@@ -117,7 +118,6 @@ for step in "${steps[@]}"; do
       ./vlmrm evaluate curves kneeling-s0 kneeling-s1 kneeling-s2 standing-s0 lotus-s0 arms-raised-s0 --runs "$humanoid" --tag reward/labelled_mean --out "$figures/curves-humanoid-clip.png" ;;
     humanoid-sizes)  # Fig. 4 for "a humanoid robot kneeling": the envs-v4 recipe at each width, each trained until its loss
                      # stops falling (--until-plateau), scored on 400 labelled kneeling states
-      assets="${VLMRM_ASSETS:-$root/../shared/assets/vlmrm}"
       sizes="$out/humanoid-sizes"
       for size in tiny small medium large; do
         ./vlmrm clip train --size "$size" --name "VlmRm-${size^^}-plateau/envs-v4" --until-plateau --steps 12000 --batch 128 \

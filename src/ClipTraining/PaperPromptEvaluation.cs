@@ -24,6 +24,9 @@ public static class PaperPromptEvaluation
     public static readonly float[] Alphas = [0f, 0.5f, 1f];
     public const int HumanoidStateCount = 400;
 
+    /// <summary>The environment a reported task is measured in: "Humanoid" for "Humanoid/kneeling", else the task itself.</summary>
+    public static string EnvironmentOf(string task) => task.Split('/')[0];
+
     public static IReadOnlyList<PromptScore> Measure(OnnxClipModel model, IEnumerable<string> envIds, int states = 600, int seed = 12345, string? assetsDirectory = null)
     {
         var scores = new List<PromptScore>();
