@@ -15,6 +15,10 @@ if readelf -d "$library" | grep -q "$shim_name"; then exit 0; fi
 for tool in g++ patchelf python3 readelf; do
   command -v "$tool" >/dev/null || { echo "patch-torchsharp: $tool is missing; run ./vlmrm setup" >&2; exit 1; }
 done
+# The build hard-links package files into output folders; editing the shared inode would patch the NuGet cache.
+if [[ $(stat -c %h "$library") -gt 1 ]]; then
+  cp -p "$library" "$library.unlinked" && mv -f "$library.unlinked" "$library"
+fi
 g++ -shared -fPIC -O2 -o "$folder/$shim_name" "$here/ios_base_library_init.cpp"
 patchelf --clear-symbol-version _ZSt21ios_base_library_initv "$library"
 patchelf --add-needed "$shim_name" "$library"
