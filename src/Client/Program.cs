@@ -1,4 +1,5 @@
 using System.CommandLine;
+using VlmRm.Client;
 using VlmRm.Client.Commands;
 
 // Tables written to a log keep their columns (Spectre assumes 80 columns when output is not a terminal).
@@ -21,6 +22,7 @@ if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAc
     Console.Error.WriteLine(UserErrors.HelpHint(parse.CommandResult));
     return 1;
 }
-// An interrupted command gets time to stop cleanly (a training run checkpoints first: a Humanoid run's replay buffer
-// takes seconds to store), not System.CommandLine's default 2 s, after which the command is abandoned mid-write.
-return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2) });
+// An interrupted command gets the time it needs to stop cleanly (a training run checkpoints first: a Humanoid run's
+// replay buffer takes seconds to store), not System.CommandLine's 2 s, after which the command is abandoned mid-write.
+using var termination = new GracefulTermination();
+return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, termination.Token);

@@ -9,6 +9,7 @@ namespace VlmRm.Client.Tests;
 /// <summary>
 /// <c>vlmrm train</c> stopped by SIGTERM (a batch scheduler's pre-emption, <c>kill</c>, a closed terminal) stops at a
 /// step, stores a checkpoint of that step, says so and exits with 130; the same command resumes from that step.
+/// (src/Client/GracefulTermination.cs: the exit code is the command's, never the signal's 143.)
 /// (It used to exit with 1 and nothing said, its progress since the last scheduled checkpoint lost.)
 /// </summary>
 public sealed partial class InterruptTests
@@ -24,6 +25,7 @@ public sealed partial class InterruptTests
         var (exitCode, lines) = await RunUntilTerminatedAsync(folder, command, ProgressLine(), ct);
         var log = string.Join('\n', lines);
         Assert.True(exitCode == 130, $"exit {exitCode}:\n{log}");
+        Assert.Contains("SIGTERM: stopping cleanly; send it again to end the process now.", log, StringComparison.Ordinal);
         var interrupted = Interrupted().Match(log);
         Assert.True(interrupted.Success, $"no line says where the run stopped:\n{log}");
         var step = long.Parse(interrupted.Groups[1].Value.Replace(",", "", StringComparison.Ordinal), CultureInfo.InvariantCulture);
