@@ -45,7 +45,13 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 say "restoring and building (Release)"
 if ! build_log=$(dotnet build VlmRm.sln -c Release -nologo -clp:ErrorsOnly 2>&1); then
   echo "$build_log" >&2
-  echo "setup: build failed" >&2
+  if grep -q "No space left on device\|the disk was full" <<<"$build_log"; then
+    # Output folders hard-link the NuGet cache's files (Directory.Build.props): about 2 GB in all, but 11 GB where
+    # the cache is on another file system and every folder gets its own copy of the native runtimes.
+    echo "setup: build failed: the disk is full ($(df -h --output=avail . | tail -1 | tr -d ' ') left here); a build needs about 2 GB beside the NuGet cache (NUGET_PACKAGES), 11 GB if that cache is on another file system" >&2
+  else
+    echo "setup: build failed" >&2
+  fi
   exit 1
 fi
 say "ready"
