@@ -88,7 +88,8 @@ public sealed class ClipEvaluationTests
             EvaluationPlots.RewardLandscape(Path.Combine(output, $"landscape-{name.Split('/')[0]}.png"), "CartPole", states.LandscapeAxis, series, states.GoalRegion);
 
             var setEmbeddings = EmbeddingCache.GetOrCompute(set, model);
-            points.Add(new SizePoint(name, model.Manifest.Parameters, PromptScreening.Score(new PromptCandidate("", "", 0), rewardModel.Reward, setEmbeddings, set.Labels()).Epic, "α=0"));
+            var setRewards = PromptScreening.Rewards(setEmbeddings, rewardModel.Reward);
+            points.Add(new SizePoint(name, model.Manifest.Parameters, EpicDistance.ToGoalLabels(setRewards, set.Labels()), "α=0", EpicBootstrap.GoalLabelsInterval(setRewards, set.Labels())));
             EvaluationPlots.GoalHistograms(Path.Combine(output, $"histogram-{name.Split('/')[0]}.png"), name, PromptScreening.Rewards(setEmbeddings, rewardModel.Reward), set.Labels());
         }
         Assert.True(points[1].Parameters > points[0].Parameters);
@@ -104,9 +105,11 @@ public sealed class ClipEvaluationTests
             Assert.True(image.Pixels.Distinct().Count() > 3, $"{png} is blank");
         }
         var sizeCsv = File.ReadAllLines(Path.ChangeExtension(sizePng, ".csv"));
-        Assert.Equal("model,parameters,variant,epic", sizeCsv[0]);
+        Assert.Equal("model,parameters,variant,epic,epic_low,epic_high", sizeCsv[0]);
         Assert.Equal(3, sizeCsv.Length);
         Assert.StartsWith($"{Small},{points[0].Parameters},α=0,", sizeCsv[1], StringComparison.Ordinal);
+        var epicLowHigh = sizeCsv[1].Split(',')[3..].Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.True(epicLowHigh[1] <= epicLowHigh[0] && epicLowHigh[0] <= epicLowHigh[2], sizeCsv[1]);
         var landscapeCsv = File.ReadAllLines(Path.Combine(output, "landscape-Synthetic-S.csv"));
         Assert.Equal(1 + 3 * 19, landscapeCsv.Length);
         Assert.Equal("series,pole_angle_θ,reward", landscapeCsv[0]); // the axis label without its unit

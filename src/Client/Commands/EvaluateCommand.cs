@@ -96,7 +96,8 @@ internal static class EvaluateCommand
             var rewardModel = new ClipRewardModel(model, prompts, parse.GetValue(alpha));
             var labels = labelled.Labels();
             var result = PromptScreening.Score(new PromptCandidate(string.Join(" | ", rewardModel.Prompts.Goal), string.Join(" | ", rewardModel.Prompts.Baseline), rewardModel.Reward.Alpha), rewardModel.Reward, embeddings, labels);
-            AnsiConsole.MarkupLine($"EPIC distance [bold]{result.Epic:F4}[/] ({model.Folder.Name}, α={rewardModel.Reward.Alpha}, {labelled.Count} states, {labelled.GoalCount} goal); mean reward goal {result.MeanGoalReward:F4}, non-goal {result.MeanNonGoalReward:F4}.");
+            var interval = EpicBootstrap.GoalLabelsInterval(PromptScreening.Rewards(embeddings, rewardModel.Reward), labels);
+            AnsiConsole.MarkupLine($"EPIC distance [bold]{result.Epic:F4}[/] ({interval}; {model.Folder.Name}, α={rewardModel.Reward.Alpha}, {labelled.Count} states, {labelled.GoalCount} goal); mean reward goal {result.MeanGoalReward:F4}, non-goal {result.MeanNonGoalReward:F4}.");
             if (parse.GetValue(histogram) is { } png)
             {
                 EvaluationPlots.GoalHistograms(png.FullName, $"Rewards of goal and non-goal states (Fig. 7): {model.Manifest.Name}, α = {rewardModel.Reward.Alpha}, EPIC {result.Epic:F3}", PromptScreening.Rewards(embeddings, rewardModel.Reward), labels);
@@ -320,10 +321,11 @@ internal static class EvaluateCommand
         command.SetAction(parse => UserErrors.Report(() =>
         {
             var labelled = LabelledSet.Load(parse.GetValue(set)!.FullName);
+            var labels = labelled.Labels();
             var options = clip.Options(parse);
             var models = parse.GetValue(names) is { Length: > 0 } chosen ? chosen : new ClipModelRegistry(options).Available().ToArray();
             if (models.Length == 0) throw new InvalidDataException($"No CLIP model is present in {options.ModelsDirectory}; see `vlmrm models`.");
-            var points = new List<SizePoint>();
+            var points = new List<(SizePoint Point, float[] Rewards)>();
             foreach (var name in models)
             {
                 using var model = OnnxClipModel.Load(name, options);
@@ -332,12 +334,25 @@ internal static class EvaluateCommand
                 var parameters = KnownClipModels.ParameterCount(name, model.Manifest);
                 foreach (var a in ParseAlphas(parse.GetValue(alphas)!))
                 {
-                    var epic = PromptScreening.Score(new PromptCandidate("", "", a), rewardModel.WithAlpha(a), embeddings, labelled.Labels()).Epic;
-                    points.Add(new SizePoint(name, parameters, epic, $"α={a}"));
-                    AnsiConsole.MarkupLine($"{Markup.Escape(name)} ({parameters / 1e6:F0} M parameters), α={a}: EPIC {epic:F4}");
+                    var rewards = PromptScreening.Rewards(embeddings, rewardModel.WithAlpha(a));
+                    var (epic, interval) = (EpicDistance.ToGoalLabels(rewards, labels), EpicBootstrap.GoalLabelsInterval(rewards, labels));
+                    points.Add((new SizePoint(name, parameters, epic, $"α={a}", interval), rewards));
+                    AnsiConsole.MarkupLine($"{Markup.Escape(name)} ({parameters / 1e6:F0} M parameters), α={a}: EPIC {epic:F4} ({interval})");
                 }
             }
-            EvaluationPlots.EpicVsModelSize(parse.GetValue(output)!.FullName, $"EPIC distance vs CLIP size (Fig. 4): {labelled.Manifest.Env}, {labelled.Manifest.Task}", points);
+            // Whether the set tells neighbouring sizes apart: their difference on the same resampled states.
+            foreach (var variant in points.GroupBy(p => p.Point.Variant))
+            {
+                var bySize = variant.OrderBy(p => p.Point.Parameters).ToArray();
+                for (var i = 1; i < bySize.Length; i++)
+                {
+                    var (smaller, larger) = (bySize[i - 1], bySize[i]);
+                    var difference = EpicBootstrap.DifferenceInterval(smaller.Rewards, larger.Rewards, labels);
+                    var verdict = difference.High < 0 ? "the larger is closer on this set" : difference.Low > 0 ? "the smaller is closer on this set" : "this set does not tell them apart";
+                    AnsiConsole.MarkupLine($"{Markup.Escape(variant.Key)}: {Markup.Escape(larger.Point.Model)} − {Markup.Escape(smaller.Point.Model)}: {larger.Point.Epic - smaller.Point.Epic:+0.0000;-0.0000} ({difference}): {verdict}.");
+                }
+            }
+            EvaluationPlots.EpicVsModelSize(parse.GetValue(output)!.FullName, $"EPIC distance vs CLIP size (Fig. 4): {labelled.Manifest.Env}, {labelled.Manifest.Task}", points.Select(p => p.Point).ToList());
             AnsiConsole.MarkupLine($"Figure: [blue]{Markup.Escape(parse.GetValue(output)!.FullName)}[/] (+ .csv)");
             return 0;
         }));

@@ -2,14 +2,15 @@ using System.Globalization;
 using System.Text;
 using ScottPlot;
 using VlmRm.Envs.Imaging;
+using VlmRm.Evaluation.Epic;
 
 namespace VlmRm.Evaluation.Figures;
 
 /// <summary>A named series of points, one line of a figure.</summary>
 public sealed record Series(string Name, double[] X, double[] Y);
 
-/// <summary>A reward model's EPIC distance at a CLIP model size.</summary>
-public sealed record SizePoint(string Model, long Parameters, double Epic, string Variant);
+/// <summary>A reward model's EPIC distance at a CLIP model size, with its bootstrap interval over the labelled states when known.</summary>
+public sealed record SizePoint(string Model, long Parameters, double Epic, string Variant, EpicInterval? Interval = null);
 
 /// <summary>
 /// The paper's figures as PNGs (ScottPlot), each with its numbers in a CSV beside it:
@@ -44,14 +45,28 @@ public static class EvaluationPlots
     public static void EpicVsModelSize(string pngPath, string title, IReadOnlyList<SizePoint> points)
     {
         if (points.Count == 0) throw new ArgumentException("No model was evaluated: nothing to plot.");
+        var withIntervals = points.All(p => p.Interval is not null);
+        if (withIntervals) title += $"\nbars: {points[0].Interval!.Value.Level:P0} bootstrap intervals over the labelled states";
         var plot = NewPlot(title, "CLIP parameters (log scale)", "EPIC distance to goal labels (lower is better)");
-        foreach (var variant in points.GroupBy(p => p.Variant))
+        var variants = points.GroupBy(p => p.Variant).ToArray();
+        for (var v = 0; v < variants.Length; v++)
         {
-            var ordered = variant.OrderBy(p => p.Parameters).ToArray();
-            var scatter = plot.Add.Scatter(ordered.Select(p => Math.Log10(p.Parameters)).ToArray(), ordered.Select(p => p.Epic).ToArray());
-            scatter.LegendText = variant.Key;
+            var ordered = variants[v].OrderBy(p => p.Parameters).ToArray();
+            // Bars of several variants at one size would cover each other: each variant is moved aside a little.
+            var dodge = withIntervals ? 0.015 * (v - (variants.Length - 1) / 2.0) : 0;
+            var xs = ordered.Select(p => Math.Log10(p.Parameters) + dodge).ToArray();
+            var scatter = plot.Add.Scatter(xs, ordered.Select(p => p.Epic).ToArray());
+            scatter.LegendText = variants[v].Key;
             scatter.LineWidth = 2;
             scatter.MarkerSize = 8;
+            if (withIntervals)
+            {
+                var bars = plot.Add.ErrorBar(xs, ordered.Select(p => p.Epic).ToArray(), new double[ordered.Length]);
+                bars.YErrorPositive = ordered.Select(p => p.Interval!.Value.High - p.Epic).ToArray();
+                bars.YErrorNegative = ordered.Select(p => p.Epic - p.Interval!.Value.Low).ToArray();
+                bars.Color = scatter.Color;
+                bars.LineWidth = 1.5f;
+            }
         }
         var (low, high) = (Math.Floor(points.Min(p => Math.Log10(p.Parameters))), Math.Ceiling(points.Max(p => Math.Log10(p.Parameters))));
         if (high == low) high = low + 1;
@@ -76,8 +91,8 @@ public static class EvaluationPlots
         var (smallest, largest) = (points.Min(p => p.Parameters), points.Max(p => p.Parameters));
         foreach (var model in points.GroupBy(p => p.Model))
         {
-            var top = model.MaxBy(p => p.Epic)!;
-            var label = plot.Add.Text(model.Key, Math.Log10(top.Parameters), top.Epic);
+            var top = model.MaxBy(Top)!;
+            var label = plot.Add.Text(model.Key, Math.Log10(top.Parameters), Top(top));
             label.LabelFontSize = 13;
             label.LabelAlignment = top.Parameters == smallest && smallest != largest ? Alignment.LowerLeft
                 : top.Parameters == largest && smallest != largest ? Alignment.LowerRight
@@ -86,9 +101,14 @@ public static class EvaluationPlots
         }
         plot.Axes.Margins(0.25, 0.18);
         Finish(plot, pngPath);
-        var csv = new StringBuilder("model,parameters,variant,epic\n");
-        foreach (var p in points) csv.Append(CultureInfo.InvariantCulture, $"{CsvText.Field(p.Model)},{p.Parameters},{CsvText.Field(p.Variant)},{p.Epic:R}\n");
+        var csv = new StringBuilder("model,parameters,variant,epic,epic_low,epic_high\n");
+        foreach (var p in points)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $"{CsvText.Field(p.Model)},{p.Parameters},{CsvText.Field(p.Variant)},{p.Epic:R},{p.Interval?.Low:R},{p.Interval?.High:R}\n");
+        }
         WriteCsv(pngPath, csv);
+
+        static double Top(SizePoint point) => point.Interval?.High ?? point.Epic;
     }
 
     /// <summary>Fig. 7: histograms of the reward of goal and non-goal states, their means dotted.</summary>
@@ -143,7 +163,7 @@ public static class EvaluationPlots
         plot.YLabel(yLabel);
         // The title centres over the data area, which an outside legend narrows to ~700 px: past ~60 characters at
         // 18 pt (≈ 11 px a character) it would be cut at both edges, so a longer one shrinks to fit.
-        plot.Axes.Title.Label.FontSize = Math.Clamp(1100f / title.Length, 11f, 18f);
+        plot.Axes.Title.Label.FontSize = Math.Clamp(1100f / title.Split('\n').Max(line => line.Length), 11f, 18f);
         foreach (var axis in new IAxis[] { plot.Axes.Bottom, plot.Axes.Left })
         {
             axis.Label.FontSize = 15;
