@@ -123,8 +123,15 @@ for step in "${steps[@]}"; do
         ./vlmrm clip train --size "$size" --name "VlmRm-${size^^}-plateau/envs-v4" --until-plateau --steps 12000 --batch 128 \
           --assets "$assets" --humanoid-pool 2000 --models "$sizes/models" --work "$sizes/work"
       done
+      # a second training seed of the small width: how far the training run alone moves a point
+      ./vlmrm clip train --size small --name "VlmRm-SMALL-seed1-plateau/envs-v4" --seed 1 --until-plateau --steps 12000 --batch 128 \
+        --assets "$assets" --humanoid-pool 2000 --models "$sizes/models" --work "$sizes/work"
       [ -d "$sizes/sets/kneeling" ] || ./vlmrm evaluate make-set Humanoid --task kneeling --assets "$assets" --out "$sizes/sets/kneeling" --count 400
-      ./vlmrm evaluate epic-vs-size --set "$sizes/sets/kneeling" --models "$sizes/models" --alphas 0,0.5,1 --out "$figures/epic-vs-size-humanoid-kneeling.png" ;;
+      widths=(VlmRm-TINY-plateau/envs-v4 VlmRm-SMALL-plateau/envs-v4 VlmRm-MEDIUM-plateau/envs-v4 VlmRm-LARGE-plateau/envs-v4)
+      ./vlmrm evaluate epic-vs-size --set "$sizes/sets/kneeling" --models "$sizes/models" --model-names "${widths[@]}" --alphas 0,0.5,1 \
+        --out "$figures/epic-vs-size-humanoid-kneeling.png"
+      ./vlmrm evaluate epic-vs-size --set "$sizes/sets/kneeling" --models "$sizes/models" --alphas 0,0.5,1 \
+        --model-names "${widths[@]:0:3}" VlmRm-SMALL-seed1-plateau/envs-v4 --out "$figures/epic-vs-size-humanoid-kneeling-two-small-seeds.png" ;;
     *) echo "reproduce: unknown step '$step' (steps: cartpole gt mountaincar sizes figures reports dqn-study humanoid humanoid-sizes)" >&2; exit 2 ;;
   esac
 done

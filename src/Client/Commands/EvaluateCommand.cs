@@ -348,8 +348,9 @@ internal static class EvaluateCommand
                 {
                     var (smaller, larger) = (bySize[i - 1], bySize[i]);
                     var difference = EpicBootstrap.DifferenceInterval(smaller.Rewards, larger.Rewards, labels);
-                    var verdict = difference.High < 0 ? "the larger is closer on this set" : difference.Low > 0 ? "the smaller is closer on this set" : "this set does not tell them apart";
-                    AnsiConsole.MarkupLine($"{Markup.Escape(variant.Key)}: {Markup.Escape(larger.Point.Model)} − {Markup.Escape(smaller.Point.Model)}: {larger.Point.Epic - smaller.Point.Epic:+0.0000;-0.0000} ({difference}): {verdict}.");
+                    // Named, not "the smaller": two training seeds of one width have the same size.
+                    var verdict = difference.High < 0 ? $"{larger.Point.Model} is closer on this set" : difference.Low > 0 ? $"{smaller.Point.Model} is closer on this set" : "this set does not tell them apart";
+                    AnsiConsole.MarkupLine($"{Markup.Escape(variant.Key)}: {Markup.Escape(larger.Point.Model)} − {Markup.Escape(smaller.Point.Model)}: {larger.Point.Epic - smaller.Point.Epic:+0.0000;-0.0000} ({difference}): {Markup.Escape(verdict)}.");
                 }
             }
             EvaluationPlots.EpicVsModelSize(parse.GetValue(output)!.FullName, $"EPIC distance vs CLIP size (Fig. 4): {labelled.Manifest.Env}, {labelled.Manifest.Task}", points.Select(p => p.Point).ToList());
