@@ -119,15 +119,15 @@ for step in "${steps[@]}"; do
     humanoid-sizes)  # Fig. 4 for "a humanoid robot kneeling": the envs-v4 recipe at each width, each trained until its loss
                      # stops falling (--until-plateau), scored on 400 labelled kneeling states
       sizes="$out/humanoid-sizes"
+      to_plateau=(--until-plateau --steps 12000 --batch 128 --assets "$assets" --humanoid-pool 2000 --models "$sizes/models" --work "$sizes/work")
+      widths=()
       for size in tiny small medium large; do
-        ./vlmrm clip train --size "$size" --name "VlmRm-${size^^}-plateau/envs-v4" --until-plateau --steps 12000 --batch 128 \
-          --assets "$assets" --humanoid-pool 2000 --models "$sizes/models" --work "$sizes/work"
+        widths+=("VlmRm-${size^^}-plateau/envs-v4")
+        ./vlmrm clip train --size "$size" --name "${widths[-1]}" "${to_plateau[@]}"
       done
       # a second training seed of the small width: how far the training run alone moves a point
-      ./vlmrm clip train --size small --name "VlmRm-SMALL-seed1-plateau/envs-v4" --seed 1 --until-plateau --steps 12000 --batch 128 \
-        --assets "$assets" --humanoid-pool 2000 --models "$sizes/models" --work "$sizes/work"
+      ./vlmrm clip train --size small --name "VlmRm-SMALL-seed1-plateau/envs-v4" --seed 1 "${to_plateau[@]}"
       [ -d "$sizes/sets/kneeling" ] || ./vlmrm evaluate make-set Humanoid --task kneeling --assets "$assets" --out "$sizes/sets/kneeling" --count 400
-      widths=(VlmRm-TINY-plateau/envs-v4 VlmRm-SMALL-plateau/envs-v4 VlmRm-MEDIUM-plateau/envs-v4 VlmRm-LARGE-plateau/envs-v4)
       ./vlmrm evaluate epic-vs-size --set "$sizes/sets/kneeling" --models "$sizes/models" --model-names "${widths[@]}" --alphas 0,0.5,1 \
         --out "$figures/epic-vs-size-humanoid-kneeling.png"
       ./vlmrm evaluate epic-vs-size --set "$sizes/sets/kneeling" --models "$sizes/models" --alphas 0,0.5,1 \
