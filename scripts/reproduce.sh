@@ -125,13 +125,21 @@ for step in "${steps[@]}"; do
         widths+=("VlmRm-${size^^}-plateau/envs-v4")
         ./vlmrm clip train --size "$size" --name "${widths[-1]}" "${to_plateau[@]}"
       done
-      # a second training seed of the small width: how far the training run alone moves a point
-      ./vlmrm clip train --size small --name "VlmRm-SMALL-seed1-plateau/envs-v4" --seed 1 "${to_plateau[@]}"
+      # seeds 1 and 2 of the two smallest widths: how far the training run alone moves a point
+      seeds=()
+      for size in tiny small; do
+        for seed in 1 2; do
+          seeds+=("VlmRm-${size^^}-seed$seed-plateau/envs-v4")
+          ./vlmrm clip train --size "$size" --name "${seeds[-1]}" --seed "$seed" "${to_plateau[@]}"
+        done
+      done
       [ -d "$sizes/sets/kneeling" ] || ./vlmrm evaluate make-set Humanoid --task kneeling --assets "$assets" --out "$sizes/sets/kneeling" --count 400
       ./vlmrm evaluate epic-vs-size --set "$sizes/sets/kneeling" --models "$sizes/models" --model-names "${widths[@]}" --alphas 0,0.5,1 \
         --out "$figures/epic-vs-size-humanoid-kneeling.png"
       ./vlmrm evaluate epic-vs-size --set "$sizes/sets/kneeling" --models "$sizes/models" --alphas 0,0.5,1 \
-        --model-names "${widths[@]:0:3}" VlmRm-SMALL-seed1-plateau/envs-v4 --out "$figures/epic-vs-size-humanoid-kneeling-two-small-seeds.png" ;;
+        --model-names "${widths[@]:0:3}" VlmRm-SMALL-seed1-plateau/envs-v4 --out "$figures/epic-vs-size-humanoid-kneeling-two-small-seeds.png"
+      ./vlmrm evaluate epic-vs-size --set "$sizes/sets/kneeling" --models "$sizes/models" --alphas 0,0.5,1 \
+        --model-names "${widths[@]:0:2}" "${seeds[@]}" --out "$figures/epic-vs-size-humanoid-kneeling-three-seeds.png" ;;
     *) echo "reproduce: unknown step '$step' (steps: cartpole gt mountaincar sizes figures reports dqn-study humanoid humanoid-sizes)" >&2; exit 2 ;;
   esac
 done

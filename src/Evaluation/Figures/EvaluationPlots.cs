@@ -41,30 +41,42 @@ public static class EvaluationPlots
         WriteLongCsv(pngPath, "series", xLabel, "reward", series);
     }
 
-    /// <summary>Fig. 4: EPIC distance against parameter count on a log axis, one line per variant (e.g. α).</summary>
+    /// <summary>
+    /// Fig. 4: EPIC distance against parameter count on a log axis, one line per variant (e.g. α). A width trained from
+    /// several seeds shows each run as a marker and its line passes through their mean, so the spread between runs
+    /// stands beside the change between widths.
+    /// </summary>
     public static void EpicVsModelSize(string pngPath, string title, IReadOnlyList<SizePoint> points)
     {
         if (points.Count == 0) throw new ArgumentException("No model was evaluated: nothing to plot.");
         var withIntervals = points.All(p => p.Interval is not null);
         if (withIntervals) title += $"\nbars: {points[0].Interval!.Value.Level:P0} bootstrap intervals over the labelled states";
+        var runsPerWidth = points.GroupBy(p => (p.Variant, p.Parameters)).Max(w => w.Count());
+        if (runsPerWidth > 1) title += "; line: mean over a width's training runs";
         var plot = NewPlot(title, "CLIP parameters (log scale)", "EPIC distance to goal labels (lower is better)");
         var variants = points.GroupBy(p => p.Variant).ToArray();
         for (var v = 0; v < variants.Length; v++)
         {
-            var ordered = variants[v].OrderBy(p => p.Parameters).ToArray();
-            // Bars of several variants at one size would cover each other: each variant is moved aside a little.
-            var dodge = withIntervals ? 0.015 * (v - (variants.Length - 1) / 2.0) : 0;
-            var xs = ordered.Select(p => Math.Log10(p.Parameters) + dodge).ToArray();
-            var scatter = plot.Add.Scatter(xs, ordered.Select(p => p.Epic).ToArray());
-            scatter.LegendText = variants[v].Key;
-            scatter.LineWidth = 2;
-            scatter.MarkerSize = 8;
+            var widths = variants[v].GroupBy(p => p.Parameters).OrderBy(w => w.Key).ToArray();
+            // Bars of several variants (and of a width's runs) at one size would cover each other: each is moved aside a little.
+            var dodge = withIntervals || runsPerWidth > 1 ? 0.015 * runsPerWidth * (v - (variants.Length - 1) / 2.0) : 0;
+            var line = plot.Add.Scatter(widths.Select(w => Math.Log10(w.Key) + dodge).ToArray(), widths.Select(w => w.Average(p => p.Epic)).ToArray());
+            line.LegendText = variants[v].Key;
+            line.LineWidth = 2;
+            line.MarkerSize = runsPerWidth > 1 ? 0 : 8;
+            var runs = widths.SelectMany(w => w.Select((p, run) => (Point: p, X: Math.Log10(w.Key) + dodge + 0.012 * (run - (w.Count() - 1) / 2.0)))).ToArray();
+            if (runsPerWidth > 1)
+            {
+                var markers = plot.Add.ScatterPoints(runs.Select(r => r.X).ToArray(), runs.Select(r => r.Point.Epic).ToArray());
+                markers.Color = line.Color;
+                markers.MarkerSize = 8;
+            }
             if (withIntervals)
             {
-                var bars = plot.Add.ErrorBar(xs, ordered.Select(p => p.Epic).ToArray(), new double[ordered.Length]);
-                bars.YErrorPositive = ordered.Select(p => p.Interval!.Value.High - p.Epic).ToArray();
-                bars.YErrorNegative = ordered.Select(p => p.Epic - p.Interval!.Value.Low).ToArray();
-                bars.Color = scatter.Color;
+                var bars = plot.Add.ErrorBar(runs.Select(r => r.X).ToArray(), runs.Select(r => r.Point.Epic).ToArray(), new double[runs.Length]);
+                bars.YErrorPositive = runs.Select(r => r.Point.Interval!.Value.High - r.Point.Epic).ToArray();
+                bars.YErrorNegative = runs.Select(r => r.Point.Epic - r.Point.Interval!.Value.Low).ToArray();
+                bars.Color = line.Color;
                 bars.LineWidth = 1.5f;
             }
         }
@@ -86,13 +98,15 @@ public static class EvaluationPlots
         ticks.AddRange(sizes);
         ticks.Sort();
         plot.Axes.Bottom.SetTicks(ticks.ToArray(), ticks.Select(t => FormatCount(Math.Pow(10, t))).ToArray());
-        // Each model named once, above its highest point: centred on it, but running inwards from the smallest and the
-        // largest model so the names at the ends stay inside the data area.
+        // Each width named once (by its first model, with its number of runs), above its highest point: centred on it,
+        // but running inwards from the smallest and the largest model so the names at the ends stay inside the data area.
         var (smallest, largest) = (points.Min(p => p.Parameters), points.Max(p => p.Parameters));
-        foreach (var model in points.GroupBy(p => p.Model))
+        foreach (var width in points.GroupBy(p => p.Parameters))
         {
-            var top = model.MaxBy(Top)!;
-            var label = plot.Add.Text(model.Key, Math.Log10(top.Parameters), Top(top));
+            var top = width.MaxBy(Top)!;
+            var runs = width.Select(p => p.Model).Distinct().Count();
+            var name = runs > 1 ? $"{width.First().Model} ({runs} training runs)" : width.First().Model;
+            var label = plot.Add.Text(name, Math.Log10(top.Parameters), Top(top));
             label.LabelFontSize = 13;
             label.LabelAlignment = top.Parameters == smallest && smallest != largest ? Alignment.LowerLeft
                 : top.Parameters == largest && smallest != largest ? Alignment.LowerRight
