@@ -125,10 +125,10 @@ for step in "${steps[@]}"; do
         widths+=("VlmRm-${size^^}-plateau/envs-v4")
         ./vlmrm clip train --size "$size" --name "${widths[-1]}" "${to_plateau[@]}"
       done
-      # seeds 1 and 2 of the two smallest widths: how far the training run alone moves a point
+      # seeds 1 to 4 of the two smallest widths: how far the training run alone moves a point, and whether the widths differ by more
       seeds=()
       for size in tiny small; do
-        for seed in 1 2; do
+        for seed in 1 2 3 4; do
           seeds+=("VlmRm-${size^^}-seed$seed-plateau/envs-v4")
           ./vlmrm clip train --size "$size" --name "${seeds[-1]}" --seed "$seed" "${to_plateau[@]}"
         done
@@ -139,7 +139,7 @@ for step in "${steps[@]}"; do
       ./vlmrm evaluate epic-vs-size --set "$sizes/sets/kneeling" --models "$sizes/models" --alphas 0,0.5,1 \
         --model-names "${widths[@]:0:3}" VlmRm-SMALL-seed1-plateau/envs-v4 --out "$figures/epic-vs-size-humanoid-kneeling-two-small-seeds.png"
       ./vlmrm evaluate epic-vs-size --set "$sizes/sets/kneeling" --models "$sizes/models" --alphas 0,0.5,1 \
-        --model-names "${widths[@]:0:2}" "${seeds[@]}" --out "$figures/epic-vs-size-humanoid-kneeling-three-seeds.png" ;;
+        --model-names "${widths[@]:0:2}" "${seeds[@]}" --out "$figures/epic-vs-size-humanoid-kneeling-seeds.png" ;;
     *) echo "reproduce: unknown step '$step' (steps: cartpole gt mountaincar sizes figures reports dqn-study humanoid humanoid-sizes)" >&2; exit 2 ;;
   esac
 done

@@ -26,6 +26,9 @@ public static class EvaluationPlots
     /// <summary>What R_CLIP (Eq. 3) is measured in, for the axes that show it.</summary>
     public const string RewardAxis = "CLIP reward (cosine, unitless)";
 
+    /// <summary>How far apart, in log10 of the parameter count, a width's training runs are drawn in Fig. 4.</summary>
+    private const double RunSpacing = 0.008;
+
     /// <summary>Fig. 2: reward against the state coordinate, one line per α; the goal's range shaded when given.</summary>
     public static void RewardLandscape(string pngPath, string title, string xLabel, IReadOnlyList<Series> series, (double From, double To)? goal = null)
     {
@@ -59,12 +62,12 @@ public static class EvaluationPlots
         {
             var widths = variants[v].GroupBy(p => p.Parameters).OrderBy(w => w.Key).ToArray();
             // Bars of several variants (and of a width's runs) at one size would cover each other: each is moved aside a little.
-            var dodge = withIntervals || runsPerWidth > 1 ? 0.015 * runsPerWidth * (v - (variants.Length - 1) / 2.0) : 0;
+            var dodge = withIntervals || runsPerWidth > 1 ? VariantSpacing(runsPerWidth) * (v - (variants.Length - 1) / 2.0) : 0;
             var line = plot.Add.Scatter(widths.Select(w => Math.Log10(w.Key) + dodge).ToArray(), widths.Select(w => w.Average(p => p.Epic)).ToArray());
             line.LegendText = variants[v].Key;
             line.LineWidth = 2;
             line.MarkerSize = runsPerWidth > 1 ? 0 : 8;
-            var runs = widths.SelectMany(w => w.Select((p, run) => (Point: p, X: Math.Log10(w.Key) + dodge + 0.012 * (run - (w.Count() - 1) / 2.0)))).ToArray();
+            var runs = widths.SelectMany(w => w.Select((p, run) => (Point: p, X: Math.Log10(w.Key) + dodge + RunSpacing * (run - (w.Count() - 1) / 2.0)))).ToArray();
             if (runsPerWidth > 1)
             {
                 var markers = plot.Add.ScatterPoints(runs.Select(r => r.X).ToArray(), runs.Select(r => r.Point.Epic).ToArray());
@@ -94,7 +97,8 @@ public static class EvaluationPlots
         // Each model's own size is labelled too (a sweep of a few models rarely spans several 1-2-5 ticks), and a
         // round tick within 15% of one is dropped so the two labels do not print over each other.
         var sizes = points.Select(p => Math.Log10(p.Parameters)).Distinct().ToList();
-        ticks.RemoveAll(t => sizes.Any(size => Math.Abs(size - t) < 0.06));
+        var drawnAround = Math.Max(0.06, VariantSpacing(runsPerWidth) * (variants.Length - 1) / 2.0 + RunSpacing * (runsPerWidth - 1) / 2.0 + 0.01);
+        ticks.RemoveAll(t => sizes.Any(size => Math.Abs(size - t) < drawnAround));
         ticks.AddRange(sizes);
         ticks.Sort();
         plot.Axes.Bottom.SetTicks(ticks.ToArray(), ticks.Select(t => FormatCount(Math.Pow(10, t))).ToArray());
@@ -123,6 +127,7 @@ public static class EvaluationPlots
         WriteCsv(pngPath, csv);
 
         static double Top(SizePoint point) => point.Interval?.High ?? point.Epic;
+        static double VariantSpacing(int runsPerWidth) => RunSpacing * runsPerWidth + 0.01;
     }
 
     /// <summary>Fig. 7: histograms of the reward of goal and non-goal states, their means dotted.</summary>
