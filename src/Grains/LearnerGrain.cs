@@ -121,7 +121,12 @@ public sealed class LearnerGrain(
 
     public async Task StartAsync(RunRequest request)
     {
-        if (state.RecordExists && state.State.Request?.RunId == request.RunId && state.State.State != RunState.Queued) return;
+        if (state.RecordExists && state.State.Request?.RunId == request.RunId && state.State.State != RunState.Queued)
+        {
+            // Started before; begun again where that start could not build its trainer (its environment's silo unreachable).
+            if (state.State.State == RunState.Running && _loop is null) await BeginAsync();
+            return;
+        }
         state.State.Request = request;
         state.State.State = RunState.Running;
         state.State.Activations = 1;

@@ -44,7 +44,8 @@ public sealed class SweepGrain(
         await GrainFactory.GetGrain<ISweepIndexGrain>(ISweepIndexGrain.Key).AddAsync(this.GetPrimaryKeyString());
         var period = siloOptions.Value.SweepWatchPeriod;
         await this.RegisterOrUpdateReminder(WatchReminder, period, period);
-        await TickAsync();
+        // The runs start on the timer, not in this call: a learner's start builds its environment and trainer, seconds
+        // each on a busy silo, and eight of them in one request outlasted the 30 s response timeout (CI, ManySilosTests).
         if (!state.State.Statuses.Values.All(s => s.IsFinished)) EnsureTimer();
         return Status();
     }
@@ -92,13 +93,13 @@ public sealed class SweepGrain(
             }
         }
         var running = state.State.Statuses.Values.Count(s => s.State == RunState.Running);
-        foreach (var run in state.State.Runs)
+        var next = state.State.Runs.Where(r => state.State.Statuses[r.RunId].State == RunState.Queued).Take(Math.Max(0, state.State.MaxConcurrent - running)).ToList();
+        // Together, so a tick lasts as long as the slowest start, not their sum.
+        var started = await Task.WhenAll(next.Select(StartAsync));
+        foreach (var (run, status) in next.Zip(started))
         {
-            if (running >= state.State.MaxConcurrent) break;
-            if (state.State.Statuses[run.RunId].State != RunState.Queued) continue;
-            await GrainFactory.GetGrain<ILearnerGrain>(run.RunId).StartAsync(run);
-            state.State.Statuses[run.RunId] = state.State.Statuses[run.RunId] with { State = RunState.Running };
-            running++;
+            if (status is null) continue;
+            state.State.Statuses[run.RunId] = status;
             changed = true;
         }
         if (changed) await state.WriteStateAsync();
@@ -107,6 +108,31 @@ public sealed class SweepGrain(
             _timer?.Dispose();
             _timer = null;
             if (await this.GetReminder(WatchReminder) is { } reminder) await this.UnregisterReminder(reminder);
+        }
+    }
+
+    /// <summary>
+    /// The run's status once its learner has been asked to start it; null leaves it queued for the next tick, where the
+    /// cluster did not answer (a silo dying, a call timing out while the learner goes on starting: its StartAsync returns
+    /// at once for a run it already holds). Any other error is the run's: it fails with it.
+    /// </summary>
+    private async Task<RunStatus?> StartAsync(RunRequest run)
+    {
+        var queued = state.State.Statuses[run.RunId];
+        try
+        {
+            await GrainFactory.GetGrain<ILearnerGrain>(run.RunId).StartAsync(run);
+            return queued with { State = RunState.Running };
+        }
+        catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
+        {
+            logger.LogWarning("Run {Run} did not start yet: {Problem}", run.RunId, e.Message);
+            return null;
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Run {Run} could not start", run.RunId);
+            return queued with { State = RunState.Failed, Error = e.Message };
         }
     }
 }

@@ -72,6 +72,36 @@ public class ClusterTests(TwoSiloCluster fixture) : IClassFixture<TwoSiloCluster
     }
 
     /// <summary>
+    /// Submitting returns before any learner starts (eight starts in one request outlasted its 30 s timeout on a busy
+    /// machine), and a run its learner cannot start (here a configuration from a client that skipped validation) fails
+    /// with the reason while the sweep's other runs finish.
+    /// </summary>
+    [Fact]
+    public async Task Submitting_returns_at_once_and_a_run_that_cannot_start_fails_with_its_reason_while_the_others_finish()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var sweep = fixture.Cluster.GrainFactory.GetGrain<ISweepGrain>("unstartable");
+        var good = Runs("unstartable", 1000, 500);
+        var config = RunConfigLoader.FromJson(good[0].ConfigJson, good[0].RunId) with { TotalTimesteps = 0 };
+        List<RunRequest> runs = [.. good, new RunRequest("unstartable.zero", RunConfigLoader.ToJson(config), "unstartable")];
+
+        var status = await sweep.SubmitAsync(runs, maxConcurrent: 3);
+        Assert.All(status.Runs, r => Assert.Equal(RunState.Queued, r.State));
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (!status.IsFinished && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(300, ct);
+            status = await sweep.GetStatusAsync();
+        }
+
+        Assert.True(status.IsFinished, string.Join("; ", status.Runs.Select(r => $"{r.RunId} {r.State} {r.Timesteps} {r.Error}")));
+        var zero = status.Runs.Single(r => r.RunId == "unstartable.zero");
+        Assert.Equal(RunState.Failed, zero.State);
+        Assert.Contains("total_timesteps: must be positive", zero.Error, StringComparison.Ordinal);
+        Assert.All(status.Runs.Where(r => r != zero), r => Assert.Equal((RunState.Done, 1000L), (r.State, r.Timesteps)));
+    }
+
+    /// <summary>
     /// A learner activation the cluster replaced (here: another activation's state write, as a new activation makes on
     /// another silo while the old one's silo is cut off) must stop at its next checkpoint, not store its own beside the new
     /// one's; the run goes on in a fresh activation from the newest checkpoint.
@@ -209,7 +239,11 @@ public sealed class FaultTests : IAsyncLifetime
         await _cluster.KillSiloAsync(victim, ct);
 
         var deadline = DateTime.UtcNow.AddMinutes(4);
-        while (!status.IsFinished && DateTime.UtcNow < deadline) status = await Poll(sweep, ct);
+        while (!status.IsFinished && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(300, ct);
+            status = await sweep.GetStatusAsync();
+        }
         Assert.True(status.IsFinished, string.Join("; ", status.Runs.Select(r => $"{r.RunId} {r.State} {r.Timesteps} {r.Error}")));
         Assert.All(status.Runs, r => Assert.Equal(RunState.Done, r.State));
         Assert.All(status.Runs, r => Assert.Equal(total, r.Timesteps));
