@@ -354,18 +354,18 @@ internal static class EvaluateCommand
                 }
             }
             // Several training runs of a width: how far they spread, and whether neighbouring widths differ by more.
-            foreach (var variant in points.GroupBy(p => p.Point.Variant))
+            foreach (var curve in SizeCurve.Of(points.Select(p => p.Point)))
             {
-                var widths = variant.GroupBy(p => p.Point.Parameters).OrderBy(w => w.Key).Select(w => (Parameters: w.Key, Epics: w.Select(p => p.Point.Epic).ToArray())).Select(w => (w.Parameters, w.Epics, Spread: SeedSpread.Of(w.Epics))).ToArray();
+                var widths = curve.Widths.Select(w => (w.Parameters, w.Epics, w.Spread)).ToArray();
                 if (widths.All(w => w.Epics.Length == 1)) continue;
-                foreach (var (parameters, _, spread) in widths) AnsiConsole.MarkupLine($"{Markup.Escape(variant.Key)}: {parameters / 1e6:F1} M parameters: {spread}");
+                foreach (var (parameters, _, spread) in widths) AnsiConsole.MarkupLine($"{Markup.Escape(curve.Variant)}: {parameters / 1e6:F1} M parameters: {spread}");
                 for (var i = 1; i < widths.Length; i++)
                 {
                     var (smaller, larger) = (widths[i - 1], widths[i]);
                     var chance = SeedComparison.TwoSidedP(smaller.Epics, larger.Epics);
                     var verdict = chance <= 0.05 ? "the widths differ by more than their training runs do"
                         : $"their training runs do not tell them apart ({smaller.Epics.Length} against {larger.Epics.Length} runs reach p = {SeedComparison.SmallestP(smaller.Epics.Length, larger.Epics.Length):F2} at best)";
-                    AnsiConsole.MarkupLine($"{Markup.Escape(variant.Key)}: {larger.Parameters / 1e6:F1} M − {smaller.Parameters / 1e6:F1} M parameters: {larger.Spread.Mean - smaller.Spread.Mean:+0.0000;-0.0000} in the mean, exact Mann–Whitney p = {chance:F2}: {verdict}.");
+                    AnsiConsole.MarkupLine($"{Markup.Escape(curve.Variant)}: {larger.Parameters / 1e6:F1} M − {smaller.Parameters / 1e6:F1} M parameters: {larger.Spread.Mean - smaller.Spread.Mean:+0.0000;-0.0000} in the mean, exact Mann–Whitney p = {chance:F2}: {verdict}.");
                 }
             }
             EvaluationPlots.EpicVsModelSize(parse.GetValue(output)!.FullName, $"EPIC distance vs CLIP size (Fig. 4): {labelled.Manifest.Env}, {labelled.Manifest.Task}", points.Select(p => p.Point).ToList());

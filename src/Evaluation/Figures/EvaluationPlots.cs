@@ -12,6 +12,23 @@ public sealed record Series(string Name, double[] X, double[] Y);
 /// <summary>A reward model's EPIC distance at a CLIP model size, with its bootstrap interval over the labelled states when known.</summary>
 public sealed record SizePoint(string Model, long Parameters, double Epic, string Variant, EpicInterval? Interval = null);
 
+/// <summary>One width of a Fig. 4 curve: the points of its training runs, and how far their distances spread.</summary>
+public sealed record SizeWidth(long Parameters, IReadOnlyList<SizePoint> Runs)
+{
+    public double[] Epics { get; } = [.. Runs.Select(r => r.Epic)];
+
+    public SeedSpread Spread { get; } = SeedSpread.Of([.. Runs.Select(r => r.Epic)]);
+}
+
+/// <summary>One curve of Fig. 4: a variant (an α) and its widths from the smallest.</summary>
+public sealed record SizeCurve(string Variant, IReadOnlyList<SizeWidth> Widths)
+{
+    /// <summary>The points grouped as the figure and the command's seed comparison both read them.</summary>
+    public static IReadOnlyList<SizeCurve> Of(IEnumerable<SizePoint> points) =>
+        [.. points.GroupBy(p => p.Variant).Select(variant =>
+            new SizeCurve(variant.Key, [.. variant.GroupBy(p => p.Parameters).OrderBy(w => w.Key).Select(w => new SizeWidth(w.Key, [.. w]))]))];
+}
+
 /// <summary>
 /// The paper's figures as PNGs (ScottPlot), each with its numbers in a CSV beside it:
 /// reward landscapes (Fig. 2), EPIC vs model size (Fig. 4), goal/non-goal reward histograms (Fig. 7), learning curves.
@@ -54,20 +71,20 @@ public static class EvaluationPlots
         if (points.Count == 0) throw new ArgumentException("No model was evaluated: nothing to plot.");
         var withIntervals = points.All(p => p.Interval is not null);
         if (withIntervals) title += $"\nbars: {points[0].Interval!.Value.Level:P0} bootstrap intervals over the labelled states";
-        var runsPerWidth = points.GroupBy(p => (p.Variant, p.Parameters)).Max(w => w.Count());
+        var variants = SizeCurve.Of(points);
+        var runsPerWidth = variants.SelectMany(c => c.Widths).Max(w => w.Runs.Count);
         if (runsPerWidth > 1) title += "; line: mean over a width's training runs";
         var plot = NewPlot(title, "CLIP parameters (log scale)", "EPIC distance to goal labels (lower is better)");
-        var variants = points.GroupBy(p => p.Variant).ToArray();
-        for (var v = 0; v < variants.Length; v++)
+        for (var v = 0; v < variants.Count; v++)
         {
-            var widths = variants[v].GroupBy(p => p.Parameters).OrderBy(w => w.Key).ToArray();
+            var widths = variants[v].Widths;
             // Bars of several variants (and of a width's runs) at one size would cover each other: each is moved aside a little.
-            var dodge = withIntervals || runsPerWidth > 1 ? VariantSpacing(runsPerWidth) * (v - (variants.Length - 1) / 2.0) : 0;
-            var line = plot.Add.Scatter(widths.Select(w => Math.Log10(w.Key) + dodge).ToArray(), widths.Select(w => w.Average(p => p.Epic)).ToArray());
-            line.LegendText = variants[v].Key;
+            var dodge = withIntervals || runsPerWidth > 1 ? VariantSpacing(runsPerWidth) * (v - (variants.Count - 1) / 2.0) : 0;
+            var line = plot.Add.Scatter(widths.Select(w => Math.Log10(w.Parameters) + dodge).ToArray(), widths.Select(w => w.Spread.Mean).ToArray());
+            line.LegendText = variants[v].Variant;
             line.LineWidth = 2;
             line.MarkerSize = runsPerWidth > 1 ? 0 : 8;
-            var runs = widths.SelectMany(w => w.Select((p, run) => (Point: p, X: Math.Log10(w.Key) + dodge + RunSpacing * (run - (w.Count() - 1) / 2.0)))).ToArray();
+            var runs = widths.SelectMany(w => w.Runs.Select((p, run) => (Point: p, X: Math.Log10(w.Parameters) + dodge + RunSpacing * (run - (w.Runs.Count - 1) / 2.0)))).ToArray();
             if (runsPerWidth > 1)
             {
                 var markers = plot.Add.ScatterPoints(runs.Select(r => r.X).ToArray(), runs.Select(r => r.Point.Epic).ToArray());
@@ -97,7 +114,7 @@ public static class EvaluationPlots
         // Each model's own size is labelled too (a sweep of a few models rarely spans several 1-2-5 ticks), and a
         // round tick within 15% of one is dropped so the two labels do not print over each other.
         var sizes = points.Select(p => Math.Log10(p.Parameters)).Distinct().ToList();
-        var drawnAround = Math.Max(0.06, VariantSpacing(runsPerWidth) * (variants.Length - 1) / 2.0 + RunSpacing * (runsPerWidth - 1) / 2.0 + 0.01);
+        var drawnAround = Math.Max(0.06, VariantSpacing(runsPerWidth) * (variants.Count - 1) / 2.0 + RunSpacing * (runsPerWidth - 1) / 2.0 + 0.01);
         ticks.RemoveAll(t => sizes.Any(size => Math.Abs(size - t) < drawnAround));
         ticks.AddRange(sizes);
         ticks.Sort();
