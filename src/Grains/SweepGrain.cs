@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using VlmRm.Abstractions;
 
@@ -24,6 +25,9 @@ public sealed class SweepGrain(
     ILogger<SweepGrain> logger) : Grain, ISweepGrain, IRemindable
 {
     private const string WatchReminder = "watch";
+
+    /// <summary>How long one tick goes on starting queued runs, so a cancel queued behind it waits about that long.</summary>
+    private static readonly TimeSpan StartingPerTick = TimeSpan.FromSeconds(2);
     private IGrainTimer? _timer;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -44,8 +48,8 @@ public sealed class SweepGrain(
         await GrainFactory.GetGrain<ISweepIndexGrain>(ISweepIndexGrain.Key).AddAsync(this.GetPrimaryKeyString());
         var period = siloOptions.Value.SweepWatchPeriod;
         await this.RegisterOrUpdateReminder(WatchReminder, period, period);
-        // The runs start on the timer, not in this call: a learner's start builds its environment and trainer, seconds
-        // each on a busy silo, and eight of them in one request outlasted the 30 s response timeout (CI, ManySilosTests).
+        // The runs start on the timer, not in this call: a learner's start builds its environment and trainer, a second
+        // or more each on a busy silo, and eight of them in one request outlasted the 30 s response timeout (CI, ManySilosTests).
         if (!state.State.Statuses.Values.All(s => s.IsFinished)) EnsureTimer();
         return Status();
     }
@@ -93,14 +97,18 @@ public sealed class SweepGrain(
             }
         }
         var running = state.State.Statuses.Values.Count(s => s.State == RunState.Running);
-        var next = state.State.Runs.Where(r => state.State.Statuses[r.RunId].State == RunState.Queued).Take(Math.Max(0, state.State.MaxConcurrent - running)).ToList();
-        // Together, so a tick lasts as long as the slowest start, not their sum.
-        var started = await Task.WhenAll(next.Select(StartAsync));
-        foreach (var (run, status) in next.Zip(started))
+        // One start after another: activation-count placement puts a learner on the caller's silo until the silos'
+        // statistics have arrived, so the eight learners of ManySilosTests started together on a fresh cluster all
+        // landed on the sweep's silo. A tick starts runs for StartingPerTick at most; the next tick goes on.
+        var starting = Stopwatch.StartNew();
+        foreach (var run in state.State.Runs)
         {
-            if (status is null) continue;
-            state.State.Statuses[run.RunId] = status;
+            if (running >= state.State.MaxConcurrent || starting.Elapsed > StartingPerTick) break;
+            if (state.State.Statuses[run.RunId].State != RunState.Queued) continue;
+            if (await StartAsync(run) is not { } started) continue;
+            state.State.Statuses[run.RunId] = started;
             changed = true;
+            if (started.State == RunState.Running) running++;
         }
         if (changed) await state.WriteStateAsync();
         if (state.State.Statuses.Values.All(s => s.IsFinished))
