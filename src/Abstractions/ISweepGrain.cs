@@ -6,7 +6,7 @@ public interface ISweepGrain : IGrainWithStringKey
     /// <param name="runs">Run requests the client expanded from the sweep file.</param>
     Task<SweepStatus> SubmitAsync(IReadOnlyList<RunRequest> runs, int maxConcurrent);
 
-    /// <remarks>Interleaved: answered while the sweep's timer is starting runs, which can take until their calls time out.</remarks>
+    /// <remarks>Interleaved: answered while the sweep's timer is starting runs (one start can last until its call times out).</remarks>
     [Orleans.Concurrency.AlwaysInterleave]
     Task<SweepStatus> GetStatusAsync();
 
