@@ -286,23 +286,24 @@ public sealed class LearnerGrain(
     }
 
     /// <summary>
-    /// Resumes from the latest checkpoint, waiting out a checkpoint store that does not answer (blob storage down as the
-    /// run starts or moves silo): starting afresh would throw the run's progress away, and failing would end a run
-    /// that the store's return lets continue. Damaged checkpoints (<see cref="InvalidDataException"/>) still fail it.
+    /// Calls the checkpoint store until it answers: blob storage down as the run starts, moves silo or ends. Starting
+    /// afresh would throw the run's progress away, and failing would end a run that the store's return lets continue (the
+    /// chaos test found a run that completed during an outage failing at its last save). Damaged checkpoints
+    /// (<see cref="InvalidDataException"/>) and an activation that lost the run still end the call.
     /// </summary>
-    private bool ResumeWhenTheStoreAnswers(Algorithm1Trainer trainer, CancellationToken stop)
+    private T UntilTheStoreAnswers<T>(Func<T> call, string runId, string waiting, CancellationToken stop)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return trainer.TryResumeAsync(stop).GetAwaiter().GetResult();
+                return call();
             }
-            catch (Exception e) when (e is not (OperationCanceledException or InvalidDataException))
+            catch (Exception e) when (e is not (OperationCanceledException or InvalidDataException or CheckpointOwnershipLostException))
             {
                 var wait = StoreBackoff.After(attempt);
-                logger.LogWarning("Run {Run} cannot read its checkpoints ({Problem}); retrying in {Wait} s", trainer.RunId, e.Message, wait.TotalSeconds);
-                if (attempt == 1) Log($"checkpoint store unreachable ({e.Message}); waiting for it before resuming");
+                logger.LogWarning("Run {Run} cannot reach its checkpoint store ({Problem}); retrying in {Wait} s", runId, e.Message, wait.TotalSeconds);
+                if (attempt == 1) Log($"checkpoint store unreachable ({e.Message}); {waiting}");
                 Task.Delay(wait, stop).GetAwaiter().GetResult();
             }
         }
@@ -311,7 +312,7 @@ public sealed class LearnerGrain(
     /// <summary>Runs off the grain's scheduler, so blocking on the trainer's awaits (reward grain calls, checkpoint writes) is safe.</summary>
     private void TrainOnDedicatedThread(Algorithm1Trainer trainer, CancellationToken stop)
     {
-        if (ResumeWhenTheStoreAnswers(trainer, stop))
+        if (UntilTheStoreAnswers(() => trainer.TryResumeAsync(stop).GetAwaiter().GetResult(), trainer.RunId, "waiting for it before resuming", stop))
         {
             logger.LogInformation("Run {Run} resumed at step {Steps} on {Silo}", trainer.RunId, trainer.Timesteps, silo.SiloAddress);
             Log($"resumed from the checkpoint at step {trainer.Timesteps:N0}");
@@ -345,7 +346,7 @@ public sealed class LearnerGrain(
                 Log($"checkpoint write failed ({failures} so far); retrying with backoff while training goes on");
             }
         }
-        trainer.SaveCheckpointAsync(stop).GetAwaiter().GetResult();
+        UntilTheStoreAnswers(() => trainer.SaveCheckpointAsync(stop).GetAwaiter().GetResult(), trainer.RunId, "waiting for it to store the last checkpoint", stop);
     }
 
     private async Task Finish(RunState result, string? error)
