@@ -88,11 +88,7 @@ public class ClusterTests(TwoSiloCluster fixture) : IClassFixture<TwoSiloCluster
         var status = await sweep.SubmitAsync(runs, maxConcurrent: 3);
         Assert.All(status.Runs, r => Assert.Equal(RunState.Queued, r.State));
         var deadline = DateTime.UtcNow.AddMinutes(3);
-        while (!status.IsFinished && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(300, ct);
-            status = await sweep.GetStatusAsync();
-        }
+        while (!status.IsFinished && DateTime.UtcNow < deadline) status = await FaultTests.Poll(sweep, ct);
 
         Assert.True(status.IsFinished, string.Join("; ", status.Runs.Select(r => $"{r.RunId} {r.State} {r.Timesteps} {r.Error}")));
         var zero = status.Runs.Single(r => r.RunId == "unstartable.zero");
@@ -239,11 +235,7 @@ public sealed class FaultTests : IAsyncLifetime
         await _cluster.KillSiloAsync(victim, ct);
 
         var deadline = DateTime.UtcNow.AddMinutes(4);
-        while (!status.IsFinished && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(300, ct);
-            status = await sweep.GetStatusAsync();
-        }
+        while (!status.IsFinished && DateTime.UtcNow < deadline) status = await Poll(sweep, ct);
         Assert.True(status.IsFinished, string.Join("; ", status.Runs.Select(r => $"{r.RunId} {r.State} {r.Timesteps} {r.Error}")));
         Assert.All(status.Runs, r => Assert.Equal(RunState.Done, r.State));
         Assert.All(status.Runs, r => Assert.Equal(total, r.Timesteps));
@@ -274,7 +266,7 @@ public sealed class FaultTests : IAsyncLifetime
         }
     }
 
-    private static async Task<SweepStatus> Poll(ISweepGrain sweep, CancellationToken ct)
+    internal static async Task<SweepStatus> Poll(ISweepGrain sweep, CancellationToken ct)
     {
         await Task.Delay(300, ct);
         return await sweep.GetStatusAsync();

@@ -356,10 +356,10 @@ internal static class EvaluateCommand
             // Several training runs of a width: how far they spread, and whether neighbouring widths differ by more.
             foreach (var curve in SizeCurve.Of(points.Select(p => p.Point)))
             {
-                var widths = curve.Widths.Select(w => (w.Parameters, w.Epics, w.Spread)).ToArray();
+                var widths = curve.Widths;
                 if (widths.All(w => w.Epics.Length == 1)) continue;
-                foreach (var (parameters, _, spread) in widths) AnsiConsole.MarkupLine($"{Markup.Escape(curve.Variant)}: {parameters / 1e6:F1} M parameters: {spread}");
-                for (var i = 1; i < widths.Length; i++)
+                foreach (var width in widths) AnsiConsole.MarkupLine($"{Markup.Escape(curve.Variant)}: {width.Parameters / 1e6:F1} M parameters: {width.Spread}");
+                for (var i = 1; i < widths.Count; i++)
                 {
                     var (smaller, larger) = (widths[i - 1], widths[i]);
                     var chance = SeedComparison.TwoSidedP(smaller.Epics, larger.Epics);
